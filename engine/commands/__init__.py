@@ -1,0 +1,1 @@
+"""One module per ``layerlab`` sub-command (see engine/cli.py)."""

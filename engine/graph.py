@@ -1,0 +1,155 @@
+"""The layer graph: nodes (a layer type and its parameters), edges, and the project around them.
+
+Plain data with small, checked edit methods. Validation of meaning (shapes, cycles, ends) is
+inference's job; the graph only refuses what can never make sense (unknown ids, duplicates).
+"""
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+__all__ = ["Node", "Edge", "Graph", "Project", "ID_PATTERN", "GraphEditError"]
+
+#: Node ids double as module attribute names in the built model and the exported code.
+ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+class GraphEditError(ValueError):
+    """An edit that cannot be applied; the message says why in plain words."""
+
+
+@dataclass
+class Node:
+    id: str
+    type: str
+    params: dict[str, Any] = field(default_factory=dict)
+    position: tuple[float, float] = (0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    #: Orders the inputs of a multi-input node (Concat); single-input nodes use 0.
+    target_port: int = 0
+
+
+class Graph:
+    """Nodes in insertion order plus a list of edges."""
+
+    def __init__(self, nodes: Iterable[Node] = (), edges: Iterable[Edge] = ()) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.edges: list[Edge] = []
+        for node in nodes:
+            self.add_node(node)
+        for edge in edges:
+            self.add_edge(edge)
+
+    # --- queries -----------------------------------------------------------------------
+    def __contains__(self, node_id: str) -> bool:
+        return node_id in self.nodes
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def node(self, node_id: str) -> Node:
+        return self.nodes[node_id]
+
+    def incoming(self, node_id: str) -> list[Edge]:
+        """Edges into a node, ordered by port (then by insertion)."""
+        edges = [e for e in self.edges if e.target == node_id]
+        return sorted(edges, key=lambda e: e.target_port)
+
+    def outgoing(self, node_id: str) -> list[Edge]:
+        return [e for e in self.edges if e.source == node_id]
+
+    def unique_id(self, prefix: str) -> str:
+        """``prefix`` + the smallest number not in use: conv1, conv2, …"""
+        prefix = re.sub(r"[^A-Za-z0-9_]", "_", prefix) or "node"
+        if not re.match(r"[A-Za-z_]", prefix):
+            prefix = "n" + prefix
+        n = 1
+        while f"{prefix}{n}" in self.nodes:
+            n += 1
+        return f"{prefix}{n}"
+
+    def next_port(self, node_id: str) -> int:
+        ports = [e.target_port for e in self.edges if e.target == node_id]
+        return max(ports) + 1 if ports else 0
+
+    # --- edits -------------------------------------------------------------------------
+    def add_node(self, node: Node) -> Node:
+        if not ID_PATTERN.match(node.id):
+            raise GraphEditError(f"'{node.id}' is not a valid node id: use letters, digits and "
+                                 f"_, starting with a letter (at most 64 characters)")
+        if node.id in self.nodes:
+            raise GraphEditError(f"there is already a node called '{node.id}'")
+        self.nodes[node.id] = node
+        return node
+
+    def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
+        """Remove a node and its edges; returns both so an undo can restore them."""
+        node = self.nodes.pop(node_id)
+        removed = [e for e in self.edges if node_id in (e.source, e.target)]
+        self.edges = [e for e in self.edges if node_id not in (e.source, e.target)]
+        return node, removed
+
+    def add_edge(self, edge: Edge) -> Edge:
+        for end in (edge.source, edge.target):
+            if end not in self.nodes:
+                raise GraphEditError(f"an edge refers to '{end}', which is not a node")
+        if edge.source == edge.target:
+            raise GraphEditError(f"'{edge.source}' cannot feed itself")
+        if any(e.source == edge.source and e.target == edge.target for e in self.edges):
+            raise GraphEditError(f"'{edge.source}' already feeds '{edge.target}'")
+        self.edges.append(edge)
+        return edge
+
+    def remove_edge(self, edge: Edge) -> None:
+        self.edges.remove(edge)
+
+    def rename_node(self, old: str, new: str) -> None:
+        if new == old:
+            return
+        if not ID_PATTERN.match(new):
+            raise GraphEditError(f"'{new}' is not a valid node id: use letters, digits and _, "
+                                 f"starting with a letter (at most 64 characters)")
+        if new in self.nodes:
+            raise GraphEditError(f"there is already a node called '{new}'")
+        self.nodes = {(new if k == old else k): v for k, v in self.nodes.items()}
+        self.nodes[new].id = new
+        self.edges = [Edge(new if e.source == old else e.source,
+                           new if e.target == old else e.target, e.target_port)
+                      for e in self.edges]
+
+    def copy(self) -> "Graph":
+        return Graph(copy.deepcopy(list(self.nodes.values())), list(self.edges))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Graph):
+            return NotImplemented
+        return (list(self.nodes.values()) == list(other.nodes.values())
+                and sorted(self.edges, key=_edge_key) == sorted(other.edges, key=_edge_key))
+
+    def __repr__(self) -> str:
+        return f"Graph({len(self.nodes)} nodes, {len(self.edges)} edges)"
+
+
+def _edge_key(e: Edge) -> tuple:
+    return (e.source, e.target, e.target_port)
+
+
+@dataclass
+class Project:
+    """What a project file holds: the graph plus its dataset and training settings."""
+    graph: Graph = field(default_factory=Graph)
+    name: str = "Untitled"
+    description: str = ""
+    dataset: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+
+    def copy(self) -> "Project":
+        return Project(self.graph.copy(), self.name, self.description,
+                       copy.deepcopy(self.dataset), copy.deepcopy(self.training))

@@ -1,0 +1,211 @@
+"""Regenerate the bundled template files: ``python resources/templates/generate.py``.
+
+The JSON files are what ships; this script is how they were written, so a change to a
+template is a reviewed change here. The reference parameter counts are checked by
+tests/test_templates.py.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from layerlab.engine.compose import Composer
+from layerlab.engine.project import save_project
+
+HERE = Path(__file__).resolve().parent
+
+
+def seeds_example():
+    g = Composer()
+    x = g.input([3, 256, 256])
+    x = g.layer("Conv2d", x, id="conv1", out_channels=64, kernel_size=3, stride=1)
+    x = g.layer("ReLU", x, id="relu1")
+    x = g.layer("LPPool2d", x, id="l2pool1", norm_type=2.0, kernel_size=2)
+    x = g.layer("Conv2d", x, id="conv2", out_channels=5, kernel_size=3, stride=2)
+    x = g.layer("ReLU", x, id="relu2")
+    x = g.layer("MaxPool2d", x, id="pool2", kernel_size=9)
+    x = g.layer("Flatten", x, id="flatten")
+    g.layer("Linear", x, id="fc", out_features=10)
+    return g.project(
+        "Worked example (3×256×256)",
+        "The course's worked example: 64 3×3 filters on a 3×256×256 image give 64×254×254 and "
+        "1,792 parameters (28 per filter); L2-norm pooling; flattening 5×7×7 gives 245 features.")
+
+
+def lenet5():
+    g = Composer()
+    x = g.input([1, 32, 32])
+    x = g.layer("Conv2d", x, id="conv1", out_channels=6, kernel_size=5)
+    x = g.layer("Tanh", x, id="tanh1")
+    x = g.layer("AvgPool2d", x, id="pool1", kernel_size=2)
+    x = g.layer("Conv2d", x, id="conv2", out_channels=16, kernel_size=5)
+    x = g.layer("Tanh", x, id="tanh2")
+    x = g.layer("AvgPool2d", x, id="pool2", kernel_size=2)
+    x = g.layer("Flatten", x, id="flatten")
+    x = g.layer("Linear", x, id="fc1", out_features=120)
+    x = g.layer("Tanh", x, id="tanh3")
+    x = g.layer("Linear", x, id="fc2", out_features=84)
+    x = g.layer("Tanh", x, id="tanh4")
+    g.layer("Linear", x, id="fc3", out_features=10)
+    return g.project("LeNet-5", "LeCun et al. 1998 on 1×32×32 images: 61,706 parameters.",
+                     dataset={"kind": "shapes", "size": 32, "channels": 1})
+
+
+def keras_mnist():
+    g = Composer()
+    x = g.input([1, 28, 28])
+    x = g.layer("Conv2d", x, id="conv1", out_channels=32, kernel_size=3)
+    x = g.layer("ReLU", x, id="relu1")
+    x = g.layer("MaxPool2d", x, id="pool1", kernel_size=2)
+    x = g.layer("Conv2d", x, id="conv2", out_channels=64, kernel_size=3)
+    x = g.layer("ReLU", x, id="relu2")
+    x = g.layer("MaxPool2d", x, id="pool2", kernel_size=2)
+    x = g.layer("Flatten", x, id="flatten")
+    x = g.layer("Dropout", x, id="dropout", p=0.5)
+    g.layer("Linear", x, id="fc", out_features=10)
+    return g.project("Keras MNIST convnet",
+                     "The Keras 'simple MNIST convnet' example on 1×28×28: 34,826 parameters.",
+                     dataset={"kind": "shapes", "size": 28, "channels": 1})
+
+
+def alexnet():
+    g = Composer()
+    x = g.input([3, 224, 224])
+    x = g.layer("Conv2d", x, id="conv1", out_channels=64, kernel_size=11, stride=4, padding=2)
+    x = g.layer("ReLU", x, id="relu1")
+    x = g.layer("MaxPool2d", x, id="pool1", kernel_size=3, stride=2)
+    x = g.layer("Conv2d", x, id="conv2", out_channels=192, kernel_size=5, padding=2)
+    x = g.layer("ReLU", x, id="relu2")
+    x = g.layer("MaxPool2d", x, id="pool2", kernel_size=3, stride=2)
+    x = g.layer("Conv2d", x, id="conv3", out_channels=384, kernel_size=3, padding=1)
+    x = g.layer("ReLU", x, id="relu3")
+    x = g.layer("Conv2d", x, id="conv4", out_channels=256, kernel_size=3, padding=1)
+    x = g.layer("ReLU", x, id="relu4")
+    x = g.layer("Conv2d", x, id="conv5", out_channels=256, kernel_size=3, padding=1)
+    x = g.layer("ReLU", x, id="relu5")
+    x = g.layer("MaxPool2d", x, id="pool5", kernel_size=3, stride=2)
+    x = g.layer("AdaptiveAvgPool2d", x, id="avgpool", output_size=6)
+    x = g.layer("Flatten", x, id="flatten")
+    x = g.layer("Dropout", x, id="drop1", p=0.5)
+    x = g.layer("Linear", x, id="fc1", out_features=4096)
+    x = g.layer("ReLU", x, id="relu6")
+    x = g.layer("Dropout", x, id="drop2", p=0.5)
+    x = g.layer("Linear", x, id="fc2", out_features=4096)
+    x = g.layer("ReLU", x, id="relu7")
+    g.layer("Linear", x, id="fc3", out_features=1000)
+    return g.project("AlexNet", "torchvision's AlexNet on 3×224×224: 61,100,840 parameters.")
+
+
+def vgg16():
+    g = Composer()
+    x = g.input([3, 224, 224])
+    cfg = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
+           512, 512, 512, "M"]
+    block, conv = 1, 1
+    for v in cfg:
+        if v == "M":
+            x = g.layer("MaxPool2d", x, id=f"pool{block}", kernel_size=2, stride=2)
+            block, conv = block + 1, 1
+        else:
+            x = g.layer("Conv2d", x, id=f"conv{block}_{conv}", out_channels=v, kernel_size=3,
+                        padding=1)
+            x = g.layer("ReLU", x, id=f"relu{block}_{conv}")
+            conv += 1
+    x = g.layer("AdaptiveAvgPool2d", x, id="avgpool", output_size=7)
+    x = g.layer("Flatten", x, id="flatten")
+    x = g.layer("Linear", x, id="fc1", out_features=4096)
+    x = g.layer("ReLU", x, id="relu_fc1")
+    x = g.layer("Dropout", x, id="drop1", p=0.5)
+    x = g.layer("Linear", x, id="fc2", out_features=4096)
+    x = g.layer("ReLU", x, id="relu_fc2")
+    x = g.layer("Dropout", x, id="drop2", p=0.5)
+    g.layer("Linear", x, id="fc3", out_features=1000)
+    return g.project("VGG-16", "Simonyan & Zisserman's VGG-16 (torchvision) on 3×224×224: "
+                               "138,357,544 parameters.")
+
+
+def resnet18():
+    g = Composer()
+    x = g.input([3, 224, 224])
+    x = g.layer("Conv2d", x, id="conv1", out_channels=64, kernel_size=7, stride=2, padding=3,
+                bias=False)
+    x = g.layer("BatchNorm2d", x, id="bn1")
+    x = g.layer("ReLU", x, id="relu1")
+    x = g.layer("MaxPool2d", x, id="maxpool", kernel_size=3, stride=2, padding=1)
+    channels = 64
+    for stage, out_c in enumerate((64, 128, 256, 512), start=1):
+        for block in range(2):
+            stride = 2 if stage > 1 and block == 0 else 1
+            name = f"l{stage}b{block}"
+            y = g.layer("Conv2d", x, id=f"{name}_conv1", out_channels=out_c, kernel_size=3,
+                        stride=stride, padding=1, bias=False)
+            y = g.layer("BatchNorm2d", y, id=f"{name}_bn1")
+            y = g.layer("ReLU", y, id=f"{name}_relu1")
+            y = g.layer("Conv2d", y, id=f"{name}_conv2", out_channels=out_c, kernel_size=3,
+                        padding=1, bias=False)
+            y = g.layer("BatchNorm2d", y, id=f"{name}_bn2")
+            shortcut = x
+            if stride != 1 or channels != out_c:
+                shortcut = g.layer("Conv2d", x, id=f"{name}_down", out_channels=out_c,
+                                   kernel_size=1, stride=stride, bias=False)
+                shortcut = g.layer("BatchNorm2d", shortcut, id=f"{name}_down_bn")
+            x = g.layer("Add", [y, shortcut], id=f"{name}_add")
+            x = g.layer("ReLU", x, id=f"{name}_relu2")
+            channels = out_c
+    x = g.layer("AdaptiveAvgPool2d", x, id="avgpool", output_size=1)
+    x = g.layer("Flatten", x, id="flatten")
+    g.layer("Linear", x, id="fc", out_features=1000)
+    return g.project("ResNet-18", "He et al.'s ResNet-18 (torchvision) on 3×224×224, with "
+                                  "BatchNorm and residual Add branches: 11,689,512 parameters.")
+
+
+def house_mlp():
+    g = Composer()
+    x = g.input([3])
+    x = g.layer("Linear", x, id="fc1", out_features=16)
+    x = g.layer("ReLU", x, id="relu1")
+    x = g.layer("Linear", x, id="fc2", out_features=16)
+    x = g.layer("ReLU", x, id="relu2")
+    g.layer("Linear", x, id="price", out_features=1)
+    return g.project(
+        "House prices (MLP regression)",
+        "A small multilayer perceptron predicting a house's price from its size, stories and "
+        "distance to school — tabular regression.",
+        dataset={"kind": "csv", "path": "resources:data/house_prices.csv", "target": "price",
+                 "task": "regression"})
+
+
+def digits_cnn():
+    g = Composer()
+    x = g.input([1, 8, 8])
+    x = g.layer("Conv2d", x, id="conv1", out_channels=16, kernel_size=3, padding=1)
+    x = g.layer("ReLU", x, id="relu1")
+    x = g.layer("MaxPool2d", x, id="pool1", kernel_size=2)
+    x = g.layer("Conv2d", x, id="conv2", out_channels=32, kernel_size=3, padding=1)
+    x = g.layer("ReLU", x, id="relu2")
+    x = g.layer("MaxPool2d", x, id="pool2", kernel_size=2)
+    x = g.layer("Flatten", x, id="flatten")
+    x = g.layer("Linear", x, id="fc1", out_features=64)
+    x = g.layer("ReLU", x, id="relu3")
+    x = g.layer("Dropout", x, id="dropout", p=0.25)
+    g.layer("Linear", x, id="fc2", out_features=10)
+    return g.project("Digits CNN (8×8)",
+                     "A small CNN for scikit-learn's bundled 8×8 handwritten digits: trains to "
+                     "over 95 % validation accuracy in seconds on a laptop CPU.",
+                     dataset={"kind": "digits"})
+
+
+TEMPLATES = {
+    "worked_example": seeds_example,
+    "lenet5": lenet5,
+    "keras_mnist": keras_mnist,
+    "alexnet": alexnet,
+    "vgg16": vgg16,
+    "resnet18": resnet18,
+    "house_mlp": house_mlp,
+    "digits_cnn": digits_cnn,
+}
+
+if __name__ == "__main__":
+    for key, make in TEMPLATES.items():
+        save_project(make(), HERE / f"{key}.json")
+        print(f"wrote {key}.json")
