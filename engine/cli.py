@@ -13,6 +13,7 @@ __all__ = ["COMMANDS", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("layerlab.engine.commands.summary", "print shapes, parameters and MACs"),
     "templates": ("layerlab.engine.commands.templates", "list the bundled templates"),
+    "layers": ("layerlab.engine.commands.layers", "list the layer types and their parameters"),
 }
 
 

@@ -111,12 +111,13 @@ def project_from_dict(data: Any, source: str = "<data>") -> Project:
         sections[key] = value
 
     graph = Graph()
+    declared: set[str] = set()  # ids of nodes seen, valid or not: edges to them are not dangling
     nodes = data.get("nodes", [])
     if not isinstance(nodes, list):
         add("nodes", f"must be a list (found {_kind(nodes)})")
         nodes = []
     for i, raw in enumerate(nodes):
-        node = _node_from_dict(raw, f"nodes[{i}]", graph, add)
+        node = _node_from_dict(raw, f"nodes[{i}]", graph, declared, add)
         if node is not None:
             graph.add_node(node)
 
@@ -125,7 +126,7 @@ def project_from_dict(data: Any, source: str = "<data>") -> Project:
         add("edges", f"must be a list (found {_kind(edges)})")
         edges = []
     for i, raw in enumerate(edges):
-        edge = _edge_from_dict(raw, f"edges[{i}]", graph, add)
+        edge = _edge_from_dict(raw, f"edges[{i}]", graph, declared, add)
         if edge is not None:
             graph.add_edge(edge)
 
@@ -134,7 +135,8 @@ def project_from_dict(data: Any, source: str = "<data>") -> Project:
     return Project(graph, name, description, sections["dataset"], sections["training"])
 
 
-def _node_from_dict(raw: Any, where: str, graph: Graph, add) -> Node | None:
+def _node_from_dict(raw: Any, where: str, graph: Graph, declared: set[str],
+                    add) -> Node | None:
     if not isinstance(raw, dict):
         add(where, f"must be an object with id, type and params (found {_kind(raw)})")
         return None
@@ -144,9 +146,10 @@ def _node_from_dict(raw: Any, where: str, graph: Graph, add) -> Node | None:
                            f"(found {_short(node_id)})")
         return None
     where = f"{where} ({node_id})"
-    if node_id in graph.nodes:
+    if node_id in declared:
         add(f"{where}.id", f"duplicate id: another node is already called '{node_id}'")
         return None
+    declared.add(node_id)
     for key in sorted(set(raw) - {"id", "type", "params", "position"}):
         add(f"{where}.{key}", "unknown field (known: id, type, params, position)")
     type_name = raw.get("type")
@@ -174,7 +177,8 @@ def _node_from_dict(raw: Any, where: str, graph: Graph, add) -> Node | None:
     return Node(node_id, spec.type, clean, (float(position[0]), float(position[1])))
 
 
-def _edge_from_dict(raw: Any, where: str, graph: Graph, add) -> Edge | None:
+def _edge_from_dict(raw: Any, where: str, graph: Graph, declared: set[str],
+                    add) -> Edge | None:
     if not isinstance(raw, dict):
         add(where, f"must be an object with source and target (found {_kind(raw)})")
         return None
@@ -185,10 +189,10 @@ def _edge_from_dict(raw: Any, where: str, graph: Graph, add) -> Edge | None:
         value = raw.get(key)
         if not isinstance(value, str):
             add(f"{where}.{key}", f"must be a node id (found {_short(value)})")
-        elif value not in graph.nodes:
+        elif value not in declared:
             add(f"{where}.{key}", f"refers to '{_clip(value)}', which is not a node in this "
                                   f"file (a dangling edge)")
-        else:
+        elif value in graph.nodes:  # else: a node with its own reported problems
             ends[key] = value
     port = raw.get("target_port", 0)
     if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port < 10_000:

@@ -1,0 +1,139 @@
+"""Inference reports plain-words problems, once, where they happen; it never raises."""
+from layerlab.engine import Edge, Graph, Node, analyze
+from layerlab.engine.compose import Composer
+
+
+def chain(*layers, shape=(1, 28, 28)):
+    g = Composer()
+    x = g.input(list(shape))
+    for type_name, node_id, params in layers:
+        x = g.layer(type_name, x, id=node_id, **params)
+    return g.graph
+
+
+def messages(graph):
+    return analyze(graph).messages()
+
+
+def test_kernel_larger_than_input_names_node_and_sizes():
+    g = chain(("Conv2d", "conv3", {"kernel_size": 5}), shape=(1, 3, 3))
+    assert messages(g) == ["conv3: its 5×5 kernel is larger than its 3×3 input"]
+
+
+def test_linear_after_image_asks_for_flatten():
+    g = chain(("Conv2d", "conv1", {"out_channels": 64, "kernel_size": 3}),
+              ("Linear", "fc1", {"out_features": 10}), shape=(3, 7, 7))
+    assert messages(g) == ["fc1 receives 64×5×5 — insert a Flatten before it"]
+
+
+def test_add_with_different_inputs():
+    g = Composer()
+    x = g.input([3, 28, 28])
+    a = g.layer("Conv2d", x, id="a", out_channels=64, kernel_size=3, padding=1)
+    b = g.layer("Conv2d", x, id="b", out_channels=32, kernel_size=3, padding=1)
+    g.layer("Add", [a, b], id="add1")
+    (msg,) = messages(g.graph)
+    assert msg.startswith("add1: inputs 64×28×28 and 32×28×28 differ")
+
+
+def test_cycle_is_named_in_order():
+    graph = Graph([Node("input", "Input", {"shape": [4]}), Node("a", "Linear"),
+                   Node("b", "Linear"), Node("out", "Linear")])
+    for s, t in (("a", "b"), ("b", "a"), ("b", "out")):
+        graph.add_edge(Edge(s, t))
+    analysis = analyze(graph)
+    assert "the graph has a cycle through a → b → a" in analysis.messages()
+    assert analysis.nodes["out"].status == "unknown"  # downstream of the cycle, not blamed
+
+
+def test_no_input_and_empty_graph():
+    assert messages(Graph()) == ["the graph is empty — drag an Input node onto the canvas"]
+    graph = Graph([Node("fc", "Linear")])
+    msgs = messages(graph)
+    assert "no Input node — every graph starts with one" in msgs
+    assert "fc has no input — wire a layer's output into it" in msgs
+
+
+def test_two_ends():
+    g = Composer()
+    x = g.input([1, 28, 28])
+    c = g.layer("Conv2d", x, id="conv1", kernel_size=3)
+    g.layer("MaxPool2d", c, id="pool2")
+    f = g.layer("Flatten", c, id="flat")
+    g.layer("Linear", f, id="fc3")
+    assert messages(g.graph) == ["the graph has two ends (pool2, fc3): training needs exactly "
+                                 "one — connect or delete the others"]
+
+
+def test_downstream_of_an_error_is_unknown_not_an_error():
+    g = chain(("Conv2d", "conv1", {"kernel_size": 9}), ("ReLU", "relu1", {}),
+              ("Flatten", "flat", {}), ("Linear", "fc", {}), shape=(1, 4, 4))
+    analysis = analyze(g)
+    assert [p.node for p in analysis.problems] == ["conv1"]
+    assert analysis.nodes["conv1"].status == "error"
+    assert {analysis.nodes[n].status for n in ("relu1", "flat", "fc")} == {"unknown"}
+    assert analysis.nodes["fc"].output_shape is None
+
+
+def test_bad_parameter_is_reported_on_the_node():
+    g = chain(("Conv2d", "conv1", {"kernel_size": 0}))
+    (msg,) = messages(g)
+    assert msg == "conv1: kernel_size must be at least 1 (got 0)"
+    g = chain(("Conv2d", "conv1", {"kernel": 3}))
+    assert "conv1: Conv2d has no parameter 'kernel'" in messages(g)[0]
+
+
+def test_arity_errors():
+    g = Composer()
+    x = g.input([8])
+    a = g.layer("Linear", x, id="a")
+    b = g.layer("Linear", x, id="b")
+    g.layer("ReLU", [a, b], id="relu")
+    assert messages(g.graph) == ["relu: a ReLU takes one input but receives 2 (a, b) — merge "
+                                 "them with an Add or Concat first"]
+    g = Composer()
+    x = g.input([8])
+    g.layer("Add", [x], id="add")
+    assert messages(g.graph) == ["add: a Add needs at least 2 inputs (it has 1)"]
+
+
+def test_conv_rules():
+    assert messages(chain(("Conv2d", "c", {"groups": 2, "out_channels": 4}),
+                          shape=(3, 8, 8)))[0].startswith(
+        "c: its 3 input channels cannot be split into 2 groups")
+    assert "needs stride 1" in messages(chain(("Conv2d", "c", {"padding": "same",
+                                                                "stride": 2})))[0]
+    assert messages(chain(("Conv2d", "conv1", {"padding": "same", "kernel_size": 4}),
+                          ("Flatten", "f", {}), ("Linear", "fc", {}))) == []
+    assert "Conv2d needs a channels×height×width image" in messages(
+        chain(("Conv2d", "conv1", {}), shape=(10,)))[0]
+
+
+def test_pool_padding_limit_and_tiny_output():
+    msg = messages(chain(("MaxPool2d", "p", {"kernel_size": 2, "padding": 2})))[0]
+    assert msg.startswith("p: padding 2×2 is more than half the 2×2 window")
+    msg = messages(chain(("MaxPool2d", "p", {"kernel_size": 4}), shape=(1, 2, 2)))[0]
+    assert msg.startswith("p: its 4×4 window is larger than its 2×2 input")
+
+
+def test_batchnorm_kinds():
+    assert "use BatchNorm2d" in messages(chain(("BatchNorm1d", "bn", {})))[0]
+    assert "use BatchNorm1d" in messages(chain(("BatchNorm2d", "bn", {}), shape=(5,)))[0]
+
+
+def test_concat_orders_and_checks_inputs():
+    g = Composer()
+    x = g.input([3, 16, 16])
+    a = g.layer("Conv2d", x, id="a", out_channels=4, kernel_size=3, padding=1)
+    b = g.layer("Conv2d", x, id="b", out_channels=6, kernel_size=3, stride=2, padding=1)
+    g.layer("Concat", [a, b], id="cat")
+    (msg,) = messages(g.graph)
+    assert msg.startswith("cat: inputs 4×16×16 and 6×8×8 cannot be joined")
+
+
+def test_analysis_never_raises_on_garbage_params():
+    graph = Graph([Node("input", "Input", {"shape": "big"}), Node("x", "NoSuchLayer")])
+    graph.add_edge(Edge("input", "x"))
+    analysis = analyze(graph)
+    assert any("shape must be" in m for m in analysis.messages())
+    assert "x: unknown layer type 'NoSuchLayer'" in analysis.messages()

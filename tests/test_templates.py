@@ -1,0 +1,69 @@
+"""Every bundled template reproduces its reference figures, in inference and in torch."""
+import pytest
+
+from layerlab.engine import analyze, load_project
+from layerlab.engine.templates import list_templates, template_path
+
+REFERENCE_PARAMS = {
+    "lenet5": 61_706,
+    "keras_mnist": 34_826,
+    "alexnet": 61_100_840,
+    "vgg16": 138_357_544,
+    "resnet18": 11_689_512,
+}
+
+
+def test_every_bundled_template_is_listed_and_error_free():
+    keys = {t.key for t in list_templates()}
+    assert set(REFERENCE_PARAMS) | {"worked_example", "house_mlp", "digits_cnn"} <= keys
+    for t in list_templates():
+        analysis = analyze(load_project(t.path).graph)
+        assert analysis.ok, (t.key, analysis.messages())
+        assert t.name and t.description
+
+
+@pytest.mark.parametrize("key,expected", sorted(REFERENCE_PARAMS.items()))
+def test_reference_parameter_counts(key, expected):
+    analysis = analyze(load_project(template_path(key)).graph)
+    assert analysis.total_params == expected
+
+
+def test_worked_example_figures():
+    analysis = analyze(load_project(template_path("worked_example")).graph)
+    conv1 = analysis.nodes["conv1"]
+    assert conv1.output_shape == (64, 254, 254)
+    assert conv1.params == 1_792 and conv1.params // 64 == 28
+    assert analysis.nodes["pool2"].output_shape == (5, 7, 7)
+    assert analysis.nodes["flatten"].output_shape == (245,)
+    assert analysis.nodes["l2pool1"].type == "LPPool2d"
+
+
+def test_small_templates_shapes():
+    mlp = analyze(load_project(template_path("house_mlp")).graph)
+    assert mlp.nodes["input"].output_shape == (3,) and mlp.output_shape == (1,)
+    digits = analyze(load_project(template_path("digits_cnn")).graph)
+    assert digits.nodes["input"].output_shape == (1, 8, 8) and digits.output_shape == (10,)
+
+
+def test_resnet18_has_branches_and_bias_free_downsamples():
+    graph = load_project(template_path("resnet18")).graph
+    adds = [n for n in graph.nodes.values() if n.type == "Add"]
+    downs = [n for n in graph.nodes.values() if n.id.endswith("_down")]
+    assert len(adds) == 8 and len(downs) == 3
+    assert all(n.params["kernel_size"] == 1 and n.params["bias"] is False for n in downs)
+
+
+@pytest.mark.parametrize("key", ["lenet5", "keras_mnist", "resnet18", "digits_cnn",
+                                 "worked_example", "house_mlp"])
+def test_built_model_matches_inference(key):
+    import torch
+    from layerlab.engine import build_model
+    graph = load_project(template_path(key)).graph
+    analysis = analyze(graph)
+    model = build_model(graph).eval()
+    assert sum(p.numel() for p in model.parameters()) == analysis.total_params
+    shape = analysis.nodes[analysis.input_node].output_shape
+    with torch.no_grad():
+        outputs = model.forward_all(torch.zeros((2,) + shape))
+    for node_id, info in analysis.nodes.items():
+        assert tuple(outputs[node_id].shape[1:]) == info.output_shape, node_id
