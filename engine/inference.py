@@ -96,7 +96,8 @@ def topological_order(graph: Graph) -> tuple[list[str], list[list[str]]]:
             indegree[m] -= 1
             if indegree[m] == 0:
                 ready.append(m)
-    remaining = [n for n in graph.nodes if n not in set(order)]
+    placed = set(order)
+    remaining = [n for n in graph.nodes if n not in placed]
     return order, _find_cycles(remaining, successors)
 
 
@@ -141,6 +142,14 @@ def _analyze(graph: Graph) -> Analysis:
         problems.append(Problem(node_id, message))
 
     order, cycles = topological_order(graph)
+    # Adjacency once, in port order: graph.incoming() scans every edge, which made large
+    # graphs (300 nodes) quadratic.
+    incoming: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    has_outgoing: set[str] = set()
+    for e in sorted(graph.edges, key=lambda e: e.target_port):
+        if e.source in incoming and e.target in incoming:
+            incoming[e.target].append(e.source)
+            has_outgoing.add(e.source)
     for cycle in cycles:
         text = " → ".join(cycle + [cycle[0]])
         for node_id in cycle:
@@ -170,7 +179,7 @@ def _analyze(graph: Graph) -> Analysis:
             fail(node_id, f"{node_id}: {exc}")
             continue
         info.resolved = params
-        sources = [e.source for e in graph.incoming(node_id)]
+        sources = incoming[node_id]
         if not spec.accepts_inputs(len(sources)):
             fail(node_id, _arity_message(node_id, spec, sources))
             continue
@@ -189,14 +198,15 @@ def _analyze(graph: Graph) -> Analysis:
             continue
         info.status, info.output_shape, info.params, info.macs = "ok", out, n_params, macs
 
-    ends = [n for n in graph.nodes if not graph.outgoing(n)]
+    ends = [n for n in graph.nodes if n not in has_outgoing]
     output_node = ends[0] if len(ends) == 1 else None
     if len(ends) > 1 and len(graph.nodes) > 1:
         names = ", ".join(ends)
         count = {2: "two", 3: "three"}.get(len(ends), str(len(ends)))
         problems.append(Problem(None, f"the graph has {count} ends ({names}): training needs "
                                       f"exactly one — connect or delete the others"))
-    ordered = order + [n for n in graph.nodes if n not in set(order)]
+    placed = set(order)
+    ordered = order + [n for n in graph.nodes if n not in placed]
     input_node = inputs[0] if len(inputs) == 1 else None
     return Analysis(infos, ordered, problems, input_node, output_node)
 

@@ -112,8 +112,14 @@ def register(spec: LayerSpec) -> LayerSpec:
     return spec
 
 
+_loaded = False
+
+
 def _ensure_loaded() -> None:
-    from . import layers  # noqa: F401  (importing registers every declaration)
+    global _loaded
+    if not _loaded:
+        from . import layers  # noqa: F401  (importing registers every declaration)
+        _loaded = True
 
 
 def find(type_name: str) -> LayerSpec | None:
