@@ -29,7 +29,11 @@ def resolve_path(spec: dict, base_dir: str | Path | None, *, want_dir: bool) -> 
         path = Path(text).expanduser()
         if not path.is_absolute() and base_dir is not None:
             path = Path(base_dir) / path
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except (OSError, ValueError) as exc:   # e.g. a name too long, or a NUL byte from a bad JSON
+        raise DatasetError(f"dataset.path: '{text}' is not a usable path ({exc})") from None
+    if not exists:
         raise DatasetError(f"dataset.path: '{text}' not found (looked at {path})")
     if want_dir and not path.is_dir():
         raise DatasetError(f"dataset.path: '{path}' is a file; expected a folder")

@@ -130,7 +130,7 @@ def parse_common(spec: dict, known_kinds) -> CommonOptions:
     if not isinstance(spec, dict):
         raise DatasetError(f"the dataset section must be a JSON object; found {_show(spec)}")
     kind = spec.get("kind", "digits")
-    if kind not in known_kinds:
+    if not isinstance(kind, str) or kind not in known_kinds:
         raise DatasetError(f"unknown dataset kind {_show(kind)}; known kinds: "
                            f"{', '.join(known_kinds)}")
     return CommonOptions(

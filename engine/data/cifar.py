@@ -1,0 +1,121 @@
+"""CIFAR-10 "python version" batches, unpickled with an allow-list.
+
+The batches are pickles, and a plain ``pickle.load`` runs whatever callable the file names.
+The unpickler below resolves only the numpy names an ndarray needs; anything else (os.system,
+builtins.eval, ...) is refused before it can be called.
+"""
+from __future__ import annotations
+
+import pickle
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DatasetError
+from .splits import RawSamples
+
+CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer",
+               "dog", "frog", "horse", "ship", "truck"]
+PIXELS = 3 * 32 * 32
+
+
+def _reconstruct():
+    try:
+        from numpy._core.multiarray import _reconstruct as fn   # numpy >= 2
+    except ImportError:
+        from numpy.core.multiarray import _reconstruct as fn    # numpy 1.x
+    return fn
+
+
+# The real files were written by Python 2 with numpy 1 (numpy.core...); numpy 2 pickles say
+# numpy._core. Both names map to the same function, imported without the numpy.core shim.
+_ALLOWED = {
+    ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy", "ndarray"): lambda: np.ndarray,
+    ("numpy", "dtype"): lambda: np.dtype,
+}
+
+
+class SafeUnpickler(pickle.Unpickler):
+    def __init__(self, file, name: str):
+        super().__init__(file, encoding="bytes")   # Python 2 str keys/values load as bytes
+        self._name = name
+
+    def find_class(self, module: str, name: str):
+        factory = _ALLOWED.get((module, name))
+        if factory is None:
+            raise DatasetError(f"{self._name}: refused — the pickle asks for '{module}.{name}', "
+                               f"which a CIFAR batch never needs (only numpy arrays are allowed)")
+        return factory()
+
+
+def load_pickle(path: Path):
+    try:
+        with open(path, "rb") as f:
+            return SafeUnpickler(f, path.name).load()
+    except DatasetError:
+        raise
+    except Exception as exc:  # arbitrary bytes can make unpickling raise nearly anything
+        raise DatasetError(f"{path.name}: not a readable CIFAR pickle "
+                           f"({type(exc).__name__}: {exc})") from None
+
+
+def _get(batch, key: str):
+    if not isinstance(batch, dict):
+        return None
+    return batch.get(key.encode(), batch.get(key))
+
+
+def _load_batch(path: Path, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    batch = load_pickle(path)
+    if not isinstance(batch, dict):
+        raise DatasetError(f"{path.name}: expected a dict with 'data' and 'labels'; found "
+                           f"{type(batch).__name__}")
+    data, labels = _get(batch, "data"), _get(batch, "labels")
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
+            or data.shape[1] != PIXELS:
+        found = (f"{data.dtype} array of shape {data.shape}" if isinstance(data, np.ndarray)
+                 else type(data).__name__)
+        raise DatasetError(f"{path.name}: 'data' must be a uint8 array of shape (N, {PIXELS}); "
+                           f"found {found}")
+    try:
+        y = np.asarray(labels, dtype=np.int64).reshape(-1)
+    except (TypeError, ValueError, OverflowError):
+        raise DatasetError(f"{path.name}: 'labels' must be a list of whole numbers; found "
+                           f"{type(labels).__name__}") from None
+    if len(y) != len(data):
+        raise DatasetError(f"{path.name}: holds {len(data):,} images but {len(y):,} labels")
+    if len(y) and (y.min() < 0 or y.max() >= num_classes):
+        raise DatasetError(f"{path.name}: labels must be 0..{num_classes - 1}; found "
+                           f"{int(y.min())}..{int(y.max())}")
+    return data.reshape(-1, 3, 32, 32), y
+
+
+def _label_names(folder: Path) -> list[str]:
+    meta = folder / "batches.meta"
+    if not meta.is_file():
+        return list(CLASS_NAMES)
+    names = _get(load_pickle(meta), "label_names")
+    if not isinstance(names, list) or not names or \
+            not all(isinstance(n, (bytes, str)) for n in names):
+        raise DatasetError(f"{meta.name}: 'label_names' must be a list of names")
+    return [n.decode("utf-8", "replace") if isinstance(n, bytes) else n for n in names]
+
+
+def load_cifar_raw(folder: Path) -> tuple[RawSamples, list[str]]:
+    # Accept the folder the archive unpacks into, or its parent.
+    if (folder / "cifar-10-batches-py").is_dir():
+        folder = folder / "cifar-10-batches-py"
+    batches = sorted((p for p in folder.iterdir() if re.fullmatch(r"data_batch_\d+", p.name)),
+                     key=lambda p: int(p.name.rsplit("_", 1)[1]))
+    if not batches:
+        raise DatasetError(f"CIFAR-10 folder '{folder}': no data_batch_1 … data_batch_5 files found")
+    if (folder / "test_batch").is_file():
+        batches.append(folder / "test_batch")
+    class_names = _label_names(folder)
+    parts = [_load_batch(p, len(class_names)) for p in batches]
+    x = np.concatenate([p[0] for p in parts])
+    y = np.concatenate([p[1] for p in parts])
+    return RawSamples(x=x, y=y, scale=1.0 / 255.0), class_names
