@@ -10,10 +10,42 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-__all__ = ["Node", "Edge", "Graph", "Project", "ID_PATTERN", "GraphEditError"]
+__all__ = ["Node", "Edge", "Graph", "Project", "ID_PATTERN", "RESERVED_IDS", "id_problem",
+           "GraphEditError"]
 
 #: Node ids double as module attribute names in the built model and the exported code.
 ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+#: Attribute names of torch's nn.ModuleDict (and so of the built model's layer container): a
+#: node with such an id could not be built. tests/test_graph.py checks this list against torch.
+RESERVED_IDS = frozenset("""
+T_destination add_module apply bfloat16 buffers call_super_init children clear compile cpu cuda
+double dump_patches eval extra_repr float forward get_buffer get_extra_state get_parameter
+get_submodule half ipu items keys load_state_dict modules mtia named_buffers named_children
+named_modules named_parameters parameters pop register_backward_hook register_buffer
+register_forward_hook register_forward_pre_hook register_full_backward_hook
+register_full_backward_pre_hook register_load_state_dict_post_hook
+register_load_state_dict_pre_hook register_module register_parameter
+register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ set_extra_state
+set_submodule share_memory state_dict to to_empty train training type update values xpu
+zero_grad
+""".split())
+
+
+def id_problem(node_id: object) -> str | None:
+    """Why ``node_id`` cannot name a node, or None when it can."""
+    if not isinstance(node_id, str) or not ID_PATTERN.match(node_id):
+        return (f"{_quote(node_id)} is not a valid node id: use letters, digits and _, starting "
+                f"with a letter (at most 64 characters)")
+    if node_id in RESERVED_IDS:
+        return f"'{node_id}' is a PyTorch method name and cannot name a node — choose another id"
+    return None
+
+
+def _quote(value: object) -> str:
+    text = f"'{value}'" if isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 class GraphEditError(ValueError):
@@ -81,9 +113,9 @@ class Graph:
 
     # --- edits -------------------------------------------------------------------------
     def add_node(self, node: Node) -> Node:
-        if not ID_PATTERN.match(node.id):
-            raise GraphEditError(f"'{node.id}' is not a valid node id: use letters, digits and "
-                                 f"_, starting with a letter (at most 64 characters)")
+        problem = id_problem(node.id)
+        if problem:
+            raise GraphEditError(problem)
         if node.id in self.nodes:
             raise GraphEditError(f"there is already a node called '{node.id}'")
         self.nodes[node.id] = node
@@ -113,9 +145,9 @@ class Graph:
     def rename_node(self, old: str, new: str) -> None:
         if new == old:
             return
-        if not ID_PATTERN.match(new):
-            raise GraphEditError(f"'{new}' is not a valid node id: use letters, digits and _, "
-                                 f"starting with a letter (at most 64 characters)")
+        problem = id_problem(new)
+        if problem:
+            raise GraphEditError(problem)
         if new in self.nodes:
             raise GraphEditError(f"there is already a node called '{new}'")
         self.nodes = {(new if k == old else k): v for k, v in self.nodes.items()}

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import registry
-from .graph import ID_PATTERN, Edge, Graph, Node, Project
+from .graph import Edge, Graph, Node, Project, id_problem
 
 __all__ = ["FORMAT", "VERSION", "LoadProblem", "ProjectLoadError", "load_project",
            "loads_project", "project_from_dict", "project_to_dict", "dumps_project",
@@ -141,9 +141,8 @@ def _node_from_dict(raw: Any, where: str, graph: Graph, declared: set[str],
         add(where, f"must be an object with id, type and params (found {_kind(raw)})")
         return None
     node_id = raw.get("id")
-    if not isinstance(node_id, str) or not ID_PATTERN.match(node_id):
-        add(f"{where}.id", f"must be a name of letters, digits and _ starting with a letter "
-                           f"(found {_short(node_id)})")
+    if id_problem(node_id):
+        add(f"{where}.id", id_problem(node_id))
         return None
     where = f"{where} ({node_id})"
     if node_id in declared:

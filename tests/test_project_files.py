@@ -63,7 +63,7 @@ def test_every_problem_is_reported_with_its_location():
         "nodes[4] (c4).params: kernel_size must be a whole number or [height, width]",
         "nodes[4] (c4).params: stride must be at least 1 (got 0)",
         "nodes[5] (c5).params: p must be at most 1.0 (got 1.5)",
-        "nodes[6].id: must be a name of letters",
+        "nodes[6].id: '9bad' is not a valid node id",
         "edges[1].target: refers to 'ghost', which is not a node in this file (a dangling edge)",
         "edges[2].source: must be a node id (found 3)",
     ]

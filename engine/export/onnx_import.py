@@ -1,0 +1,340 @@
+"""ONNX → an editable LayerLab graph plus its weights (only the ``onnx`` package is needed).
+
+Steps: (1) every tensor computable without the input — initializers, Constant nodes and any
+node fed only by those (transposed or cast weights, reshape targets) — is folded into a
+constant with onnx's reference evaluator; (2) the remaining nodes that lead to the output are
+checked, and *all* operators without a LayerLab layer are reported together with their counts
+(:class:`OnnxImportError.unsupported`); (3) each node becomes a registry layer (see onnx_ops.py),
+its shape checked by the registry's own rule. Node ids come from the exporter's module names
+when the file has them (LayerLab and torch exports do), else from weight names, else from the
+layer's usual prefix (conv1, relu2, …).
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import registry
+from ..graph import Edge, Graph, Node, Project
+from ..inference import analyze
+from ..layout import apply_layout
+from ..registry import ShapeError, format_shape
+from .errors import OnnxImportError, require
+from .onnx_ops import HANDLERS, unsupported_label
+
+__all__ = ["import_onnx", "import_model"]
+
+_DEFAULT_DOMAINS = ("", "ai.onnx")
+_NEVER_FOLD = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
+               "Multinomial", "Bernoulli"}
+_GENERIC_GRAPH_NAMES = {"", "main_graph", "torch_jit", "torch-jit-export", "graph"}
+_NAME_SCOPES = "pkg.torch.onnx.name_scopes"
+
+
+def import_onnx(path: str | os.PathLike):
+    """(Project, state dict with GraphModule keys) from an ONNX file."""
+    onnx = require("onnx", "ONNX import")
+    path = Path(path)
+    if not path.is_file():
+        raise OnnxImportError(f"{path} does not exist")
+    try:
+        model = onnx.load(str(path))
+    except Exception as exc:
+        raise OnnxImportError(f"{path.name} is not a readable ONNX file: {exc}") from exc
+    return import_model(model, source=path.name, default_name=path.stem)
+
+
+def import_model(model, source: str = "the ONNX model", default_name: str = "Imported model"):
+    return _Importer(model, source).run(default_name)
+
+
+class _Importer:
+    def __init__(self, model, source: str) -> None:
+        from onnx import numpy_helper
+        self.model = model
+        self.source = source
+        # one wrapper object per node, held for the whole import: id(node) stays unique
+        self.nodes = list(model.graph.node)
+        self.opset = next((o.version for o in model.opset_import
+                           if o.domain in _DEFAULT_DOMAINS), 1)
+        self.consts: dict[str, np.ndarray] = {
+            t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+        self.initializers = set(self.consts)
+        self.values: dict[str, str] = {}      # ONNX tensor name → LayerLab node id
+        self.shapes: dict[str, tuple] = {}    # node id → per-sample shape
+        self.graph = Graph()
+        self.state: dict[str, Any] = {}
+        self.skip: set[int] = set()           # nodes absorbed by another (MatMul's bias Add)
+        self.consumers: dict[str, list] = {}
+        self.index: dict[int, int] = {}
+        self.fused: dict[int, tuple] = {}     # id(MatMul) → (its Add, the bias's name)
+        self.batch: int | None = None
+        self.scopes: dict[str, str | None] = {}  # node id → the exporter's module name
+
+    # --- driver -------------------------------------------------------------------------
+    def run(self, default_name: str):
+        g = self.model.graph
+        if not g.input and not g.output and not g.node:
+            raise OnnxImportError(f"{self.source} holds no ONNX graph")
+        for i, node in enumerate(self.nodes):
+            self.index[id(node)] = i
+            for name in node.input:
+                if name:
+                    self.consumers.setdefault(name, []).append(node)
+        dynamic = self._fold_constants()
+        output = self._single("output", [o for o in g.output])
+        needed = self._needed(dynamic, output.name)
+        for node in needed:
+            handler = HANDLERS.get(node.op_type)
+            if handler is not None and hasattr(handler, "prepare"):
+                handler.prepare(self, node)
+        unsupported = Counter(label for node in needed
+                              if (label := unsupported_label(self, node)) is not None)
+        if unsupported:
+            raise OnnxImportError.for_operators(self.source, unsupported)
+        self._add_input()
+        for node in needed:
+            if self.index[id(node)] not in self.skip:
+                HANDLERS[node.op_type](self, node)
+        if output.name not in self.values:
+            raise OnnxImportError(f"{self.source}: the output '{output.name}' does not depend "
+                                  f"on the input")
+        self._check_output(output)
+        name = self.model.graph.name
+        project = Project(self.graph, default_name if name in _GENERIC_GRAPH_NAMES else name,
+                          self._description())
+        apply_layout(project.graph)
+        analysis = analyze(project.graph)
+        if not analysis.ok:  # a translation bug, not the user's fault: say so plainly
+            raise OnnxImportError(f"{self.source}: the imported graph does not check out: "
+                                  + "; ".join(analysis.messages()))
+        return project, self.state
+
+    def _fold_constants(self) -> list:
+        from onnx import helper, numpy_helper
+        from onnx.reference import ReferenceEvaluator
+        dynamic = []
+        for node in self.nodes:
+            inputs = [n for n in node.input if n]
+            if node.domain not in _DEFAULT_DOMAINS:
+                dynamic.append(node)
+            elif node.op_type == "Constant":
+                self.consts[node.output[0]] = _constant_value(node, helper, numpy_helper)
+            elif inputs and all(n in self.consts for n in inputs) \
+                    and node.op_type not in _NEVER_FOLD:
+                try:
+                    evaluator = ReferenceEvaluator(node, opsets={"": self.opset})
+                    feeds = {n: self.consts[n] for n in inputs}
+                    results = evaluator.run(None, feeds)
+                except Exception:
+                    dynamic.append(node)
+                    continue
+                for name, value in zip(node.output, results):
+                    if name:
+                        self.consts[name] = np.asarray(value)
+            else:
+                dynamic.append(node)
+        return dynamic
+
+    def _needed(self, dynamic: list, output: str) -> list:
+        producer = {name: node for node in dynamic for name in node.output if name}
+        wanted, stack = set(), [output]
+        while stack:
+            node = producer.get(stack.pop())
+            if node is None or id(node) in wanted:
+                continue
+            wanted.add(id(node))
+            stack += [n for n in node.input if n]
+        return [node for node in dynamic if id(node) in wanted]
+
+    def _add_input(self) -> None:
+        inputs = [i for i in self.model.graph.input if i.name not in self.consts]
+        value = self._single("input", inputs)
+        dims = value.type.tensor_type.shape.dim
+        shape = [d.dim_value if d.HasField("dim_value") else None for d in dims]
+        sample = shape[1:]
+        if len(sample) not in (1, 3) or any(not d for d in sample):
+            shown = "×".join(str(d.dim_value) if d.HasField("dim_value") else
+                             (d.dim_param or "?") for d in dims)
+            raise OnnxImportError(f"{self.source}: the input '{value.name}' is {shown}; LayerLab "
+                                  f"needs a batch of fixed-size images (N×C×H×W) or feature "
+                                  f"vectors (N×F)")
+        self.batch = shape[0]
+        self.graph.add_node(Node("input", "Input", {"shape": list(sample)}))
+        self.values[value.name] = "input"
+        self.shapes["input"] = tuple(sample)
+
+    def _single(self, what: str, items: list):
+        if len(items) != 1:
+            names = ", ".join(i.name for i in items) or "none"
+            raise OnnxImportError(f"{self.source} has {len(items)} {what}s ({names}); a "
+                                  f"LayerLab model has exactly one")
+        return items[0]
+
+    def _check_output(self, output) -> None:
+        dims = output.type.tensor_type.shape.dim
+        declared = tuple(d.dim_value if d.HasField("dim_value") else None for d in dims)[1:]
+        ours = self.shapes[self.values[output.name]]
+        if len(declared) == len(ours) and all(d in (None, o) for d, o in zip(declared, ours)):
+            return
+        if declared:
+            raise OnnxImportError(f"{self.source}: the imported graph gives "
+                                  f"{format_shape(ours)} per sample but the file declares "
+                                  f"{'×'.join(str(d) for d in declared)}")
+
+    def _description(self) -> str:
+        text = f"Imported from {self.source}."
+        doc = self.model.doc_string.strip()
+        return f"{doc}\n\n{text}" if doc else text
+
+    # --- what the operator translations use ----------------------------------------------
+    def label(self, node) -> str:
+        return f"node '{node.name}' ({node.op_type})" if node.name else \
+            f"the {node.op_type} node #{self.index[id(node)]}"
+
+    def fail(self, node, message: str) -> OnnxImportError:
+        return OnnxImportError(f"{self.source}: {self.label(node)}: {message}",
+                               node=node.name or None)
+
+    def is_const(self, name: str) -> bool:
+        return name in self.consts
+
+    def const(self, node, position: int, what: str) -> np.ndarray | None:
+        """Input ``position`` as an array (None when absent); a non-constant is an error."""
+        if position >= len(node.input) or not node.input[position]:
+            return None
+        name = node.input[position]
+        if name not in self.consts:
+            raise self.fail(node, f"its {what} ('{name}') must be a constant")
+        return self.consts[name]
+
+    def data(self, node, position: int = 0) -> str:
+        name = node.input[position]
+        if name in self.consts:
+            raise self.fail(node, f"input '{name}' is a constant where LayerLab expects the "
+                                  f"data flowing through the network")
+        return self.values[name]
+
+    def shape(self, value_id: str) -> tuple:
+        return self.shapes[value_id]
+
+    def alias(self, node, value_id: str) -> None:
+        self.values[node.output[0]] = value_id
+
+    def used(self, name: str) -> bool:
+        return bool(name) and (bool(self.consumers.get(name))
+                               or name in {o.name for o in self.model.graph.output})
+
+    def add(self, node, type_name: str, params: dict, sources: list[str],
+            weights: dict[str, np.ndarray] | None = None, weight_name: str | None = None,
+            output: bool = True) -> str:
+        """Create a layer fed by ``sources`` (node ids); its output becomes node.output[0]."""
+        spec = registry.get(type_name)
+        defaults = spec.defaults()
+        # defaults are left out, except the key parameters the canvas shows on the node
+        params = {k: v for k, v in params.items()
+                  if not _same(spec.param(k).check(v), defaults[k])
+                  or (k in spec.key_params and defaults[k] is not None)}
+        node_id = self._node_id(node, spec, weight_name)
+        try:
+            resolved = spec.resolve(params)
+            shape = tuple(int(d) for d in spec.infer(resolved, [self.shapes[s] for s in sources]))
+        except (ShapeError, ValueError) as exc:
+            raise self.fail(node, str(exc).replace("{node}", node_id)) from None
+        self.graph.add_node(Node(node_id, type_name, params))
+        self.scopes[node_id] = _scope_name(node)
+        for port, source in enumerate(sources):
+            self.graph.add_edge(Edge(source, node_id, port))
+        self.shapes[node_id] = shape
+        for key, value in (weights or {}).items():
+            if value is not None:
+                self.state[f"layers.{node_id}.{key}"] = _tensor(value)
+        if output:
+            self.values[node.output[0]] = node_id
+        return node_id
+
+    def extend(self, node, target: str, sources: list[str]) -> bool:
+        """Feed ``sources`` into the existing merge ``target`` as further ports (torch writes
+        a 3-input Add module as two ONNX Adds from the same module). False when the two do
+        not come from one module or the shapes differ."""
+        scope = _scope_name(node)
+        if scope is None or self.scopes.get(target) != scope \
+                or len(self.consumers.get(node.input[0], [])) != 1 \
+                or any(s == target or s in [e.source for e in self.graph.incoming(target)]
+                       or self.shapes[s] != self.shapes[target] for s in sources):
+            return False
+        for source in sources:
+            self.graph.add_edge(Edge(source, target, self.graph.next_port(target)))
+        self.alias(node, target)
+        return True
+
+    def _node_id(self, node, spec, weight_name: str | None) -> str:
+        candidates = [_scope_name(node), weight_name and _weight_stem(weight_name)]
+        for candidate in candidates:
+            name = _identifier(candidate) if candidate else None
+            if name:
+                return name if name not in self.graph.nodes else self.graph.unique_id(name + "_")
+        return self.graph.unique_id(spec.id_prefix)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def _constant_value(node, helper, numpy_helper) -> np.ndarray:
+    attr = node.attribute[0]
+    value = helper.get_attribute_value(attr)
+    if attr.name == "value":
+        return numpy_helper.to_array(value)
+    if attr.name in ("value_float", "value_int"):
+        return np.array(value, dtype=np.float32 if attr.name == "value_float" else np.int64)
+    if attr.name in ("value_floats", "value_ints"):
+        return np.array(value, dtype=np.float32 if attr.name == "value_floats" else np.int64)
+    raise OnnxImportError(f"Constant node '{node.name}' holds a {attr.name}, which LayerLab "
+                          f"cannot read")
+
+
+def _scope_name(node) -> str | None:
+    """'layers.conv1' from the torch exporter's name scopes ['', 'layers.conv1', 'conv2d']."""
+    for entry in node.metadata_props:
+        if entry.key == _NAME_SCOPES:
+            try:
+                scopes = [s for s in ast.literal_eval(entry.value) if isinstance(s, str)]
+            except (ValueError, SyntaxError):
+                return None
+            modules = [s for s in scopes[:-1] if s]
+            if modules:
+                return modules[-1].removeprefix("layers.")
+    return None
+
+
+def _weight_stem(name: str) -> str | None:
+    for suffix in (".weight", ".bias", ".running_mean", ".running_var", ".scale"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)].removeprefix("layers.")
+    return None
+
+
+def _identifier(text: str) -> str | None:
+    text = re.sub(r"[^A-Za-z0-9_]", "_", text.encode("ascii", "ignore").decode()).strip("_")
+    if not text:
+        return None
+    if not re.match(r"[A-Za-z_]", text):
+        text = "n" + text
+    return text[:56]
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _tensor(value: np.ndarray):
+    import torch
+    array = np.ascontiguousarray(value)
+    if array.dtype.kind == "f":
+        array = array.astype(np.float32)
+    return torch.from_numpy(array.copy())
