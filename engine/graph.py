@@ -14,7 +14,8 @@ __all__ = ["Node", "Edge", "Graph", "Project", "ID_PATTERN", "RESERVED_IDS", "id
            "GraphEditError"]
 
 #: Node ids double as module attribute names in the built model and the exported code.
-ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+#: No leading underscore: torch containers have private attributes (_apply, _modules…) too.
+ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
 #: Attribute names of torch's nn.ModuleDict (and so of the built model's layer container): a

@@ -68,17 +68,17 @@ def keyword_project():
 
 
 def module_attribute_project():
-    """Node ids that nn.Module already uses. (LayerLab's GraphModule cannot hold these either:
-    nn.ModuleDict refuses them, so this graph is only exported, never built.)"""
+    """Node ids that are Python keywords: valid node ids (the built GraphModule keys them in a
+    ModuleDict), but not valid attribute names in generated code."""
     g = Composer()
     x = g.input([1, 8, 8])
-    x = g.layer("Conv2d", x, out_channels=4, kernel_size=3, padding=1, id="forward")
-    x = g.layer("BatchNorm2d", x, id="training")
-    a = g.layer("Conv2d", x, out_channels=4, kernel_size=3, padding=1, id="forward_")
-    b = g.layer("Conv2d", x, out_channels=4, kernel_size=1, id="cuda")
-    s = g.layer("Add", [a, b, x], id="type")
-    s = g.layer("Flatten", s, id="_modules")
-    g.layer("Linear", s, out_features=3, id="_parameters")
+    x = g.layer("Conv2d", x, out_channels=4, kernel_size=3, padding=1, id="class")
+    x = g.layer("BatchNorm2d", x, id="lambda")
+    a = g.layer("Conv2d", x, out_channels=4, kernel_size=3, padding=1, id="class_")
+    b = g.layer("Conv2d", x, out_channels=4, kernel_size=1, id="import")
+    s = g.layer("Add", [a, b, x], id="def")
+    s = g.layer("Flatten", s, id="pass")
+    g.layer("Linear", s, out_features=3, id="yield")
     return g.project("Module names")
 
 
@@ -154,30 +154,30 @@ def test_keyword_ids_become_valid_names():
     assert "x = self.torch(x_)" in code and "x = self.nn(lambda_, x, x_)" in code
 
 
-def test_module_attribute_ids_are_suffixed(tmp_path):
+def test_keyword_ids_are_suffixed(tmp_path):
     project = module_attribute_project()
     code = generate_pytorch_code(project)
-    assert "self.forward__ = nn.Conv2d(1, 4" in code  # node forward (forward_ is taken)
-    assert "self.forward_ = nn.Conv2d(4, 4" in code  # node forward_
-    assert "self.training_ = nn.BatchNorm2d(4)" in code and "self.cuda_ = nn.Conv2d" in code
-    assert "self.type_ = Add()" in code and "self._parameters_ = nn.Linear(256, 3)" in code
-    assert "'forward': 'forward__'," in code  # the key converter knows the renames
+    assert "self.class__ = nn.Conv2d(1, 4" in code  # node class (class_ is taken)
+    assert "self.class_ = nn.Conv2d(4, 4" in code  # node class_
+    assert "self.lambda_ = nn.BatchNorm2d(4)" in code and "self.import_ = nn.Conv2d" in code
+    assert "self.def_ = Add()" in code and "self.yield_ = nn.Linear(256, 3)" in code
+    assert "'class': 'class__'," in code  # the key converter knows the renames
     path = tmp_path / "names.py"
     path.write_text(code)
     module = load_module(path, "exported_names")
     model = module.ModuleNames().eval()
     assert sum(p.numel() for p in model.parameters()) == analyze(project.graph).total_params
     assert model(torch.randn(2, 1, 8, 8)).shape == (2, 3)
-    # GraphModule-style keys convert onto the suffixed attributes and back
-    renamed = {"forward": "forward__", "training": "training_", "forward_": "forward_",
-               "cuda": "cuda_", "_parameters": "_parameters_"}
-    graph_state = {f"layers.{node}.{key.split('.', 1)[1]}": value
-                   for key, value in model.state_dict().items()
-                   for node in [next(n for n, a in renamed.items() if a == key.split(".")[0])]}
+    # the engine builds the same graph, and its weights load into the exported module
+    built = build_model(project.graph).eval()
+    graph_state = built.state_dict()
     converted = module.from_layerlab_state_dict(graph_state)
     assert converted.keys() == model.state_dict().keys()
     assert to_module_keys(project.graph, graph_state).keys() == converted.keys()
     assert to_graph_keys(project.graph, converted).keys() == graph_state.keys()
+    model.load_state_dict(converted)
+    x = torch.randn(2, 1, 8, 8)
+    assert torch.allclose(model(x), built(x), atol=1e-6)
 
 
 def test_generated_file_reads_like_hand_written_code():
