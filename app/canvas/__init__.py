@@ -1,0 +1,1 @@
+"""The graph canvas: a QGraphicsScene that mirrors the Document, its items, and the view."""

@@ -1,0 +1,296 @@
+"""One editor widget per registry parameter kind, chosen by :func:`editor_for`.
+
+Every editor emits ``edited(value)`` with a value its Param accepts, ``finished()`` when an
+editing session of the field ends (focus out, Enter, a click on a check box), and offers a
+silent ``set_value``. They know nothing about nodes or the document.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel,
+                               QLineEdit, QSpinBox, QWidget)
+
+from layerlab.engine.params import (BoolParam, ChoiceParam, FloatParam, IntParam,
+                                    PaddingParam, PairParam, Param, ParamError, ShapeParam)
+
+__all__ = ["ParamEditor", "editor_for"]
+
+INT_MIN, INT_MAX = -(2 ** 31) + 1, 2 ** 31 - 1
+
+
+class ParamEditor(QWidget):
+    edited = Signal(object)
+    finished = Signal()
+
+    def __init__(self, param: Param, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.param = param
+        self.setObjectName(f"param_{param.name}")
+        self.row = QHBoxLayout(self)
+        self.row.setContentsMargins(0, 0, 0, 0)
+        self.row.setSpacing(6)
+
+    def value(self) -> Any:
+        raise NotImplementedError
+
+    def set_value(self, value: Any) -> None:
+        children = self.findChildren(QWidget)
+        previous = [w.blockSignals(True) for w in children]
+        try:
+            self._show(value)
+        finally:
+            for widget, was in zip(children, previous):
+                widget.blockSignals(was)
+
+    def _show(self, value: Any) -> None:
+        raise NotImplementedError
+
+    def _emit(self, *_args) -> None:
+        try:
+            self.edited.emit(self.param.check(self.value()))
+        except ParamError:
+            pass
+
+
+def _int_spin(lo: int | None, hi: int | None) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(INT_MIN if lo is None else lo, INT_MAX if hi is None else min(hi, INT_MAX))
+    spin.setKeyboardTracking(True)
+    spin.setAccelerated(True)
+    spin.setMinimumWidth(72)
+    spin.setMaximumWidth(130)
+    return spin
+
+
+class IntEditor(ParamEditor):
+    def __init__(self, param: IntParam, parent=None) -> None:
+        super().__init__(param, parent)
+        self.spin = _int_spin(param.minimum, param.maximum)
+        self.row.addWidget(self.spin)
+        self.row.addStretch(1)
+        self.spin.valueChanged.connect(self._emit)
+        self.spin.editingFinished.connect(self.finished)
+
+    def value(self) -> int:
+        return self.spin.value()
+
+    def _show(self, value: Any) -> None:
+        self.spin.setValue(int(value))
+
+
+class _FloatSpin(QDoubleSpinBox):
+    """Shows 1e-05 and 0.5 as written instead of a fixed number of decimals."""
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802
+        return f"{value:g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802
+        try:
+            return float(text.replace(",", "."))
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):
+        ok = re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)?([eE][-+]?\d*)?", text.strip()) is not None
+        return (QValidator.State.Intermediate if ok else QValidator.State.Invalid), text, pos
+
+
+class FloatEditor(ParamEditor):
+    def __init__(self, param: FloatParam, parent=None) -> None:
+        super().__init__(param, parent)
+        self.spin = _FloatSpin()
+        self.spin.setDecimals(10)
+        hi = 1e12 if param.maximum is None else param.maximum
+        if param.exclusive_max:
+            hi = hi - 1e-9
+        self.spin.setRange(-1e12 if param.minimum is None else param.minimum, hi)
+        self.spin.setSingleStep(0.05 if hi <= 1 else 0.1)
+        self.spin.setKeyboardTracking(True)
+        self.spin.setMinimumWidth(72)
+        self.spin.setMaximumWidth(130)
+        self.row.addWidget(self.spin)
+        self.row.addStretch(1)
+        self.spin.valueChanged.connect(self._emit)
+        self.spin.editingFinished.connect(self.finished)
+
+    def value(self) -> float:
+        return float(self.spin.value())
+
+    def _show(self, value: Any) -> None:
+        self.spin.setValue(float(value))
+
+
+class BoolEditor(ParamEditor):
+    def __init__(self, param: BoolParam, parent=None) -> None:
+        super().__init__(param, parent)
+        self.box = QCheckBox("on")
+        self.row.addWidget(self.box, 1)
+        self.box.toggled.connect(self._emit)
+        self.box.toggled.connect(lambda _on: self.finished.emit())
+
+    def value(self) -> bool:
+        return self.box.isChecked()
+
+    def _show(self, value: Any) -> None:
+        self.box.setChecked(bool(value))
+
+
+class ChoiceEditor(ParamEditor):
+    def __init__(self, param: ChoiceParam, parent=None) -> None:
+        super().__init__(param, parent)
+        self.combo = QComboBox()
+        for choice in param.choices:
+            self.combo.addItem(str(choice), choice)
+        self.row.addWidget(self.combo, 1)
+        self.combo.currentIndexChanged.connect(self._emit)
+        self.combo.currentIndexChanged.connect(lambda _i: self.finished.emit())
+
+    def value(self) -> Any:
+        return self.combo.currentData()
+
+    def _show(self, value: Any) -> None:
+        index = next((i for i, c in enumerate(self.param.choices)
+                      if c == value and type(c) is type(value)), 0)
+        self.combo.setCurrentIndex(index)
+
+
+class PairEditor(ParamEditor):
+    """An int, or [h, w] with "separate h/w" ticked; pooling strides may be "= kernel"
+    (None); Conv2d padding may also be "same" or "valid"."""
+    MODES = ("number", "same", "valid")
+
+    def __init__(self, param: PairParam, parent=None) -> None:
+        super().__init__(param, parent)
+        self.mode = None
+        if isinstance(param, PaddingParam) and param.allow_strings:
+            self.mode = QComboBox()
+            self.mode.addItems(list(self.MODES))
+            self.mode.setObjectName("mode")
+            self.row.addWidget(self.mode)
+            self.mode.currentIndexChanged.connect(self._changed)
+        self.auto = None
+        if param.allow_none:
+            self.auto = QCheckBox("= kernel")
+            self.auto.setToolTip("use the kernel size (PyTorch's default)")
+            self.row.addWidget(self.auto)
+            self.auto.toggled.connect(self._changed)
+        self.h = _int_spin(param.minimum, param.maximum)
+        self.times = QLabel("×")
+        self.w = _int_spin(param.minimum, param.maximum)
+        self.separate = QCheckBox("h/w")
+        self.separate.setToolTip("different height and width: [h, w]")
+        for widget in (self.h, self.times, self.w, self.separate):
+            self.row.addWidget(widget)
+        self.row.addStretch(1)
+        self.h.valueChanged.connect(self._emit)
+        self.w.valueChanged.connect(self._emit)
+        self.separate.toggled.connect(self._changed)
+        for spin in (self.h, self.w):
+            spin.editingFinished.connect(self.finished)
+        self._sync_enabled()
+
+    def _changed(self, *_args) -> None:
+        self._sync_enabled()
+        self._emit()
+        self.finished.emit()
+
+    def _sync_enabled(self) -> None:
+        numeric = (self.mode is None or self.mode.currentIndex() == 0) and not (
+            self.auto is not None and self.auto.isChecked())
+        separate = self.separate.isChecked()
+        self.h.setEnabled(numeric)
+        self.w.setEnabled(numeric)
+        self.separate.setEnabled(numeric)
+        self.w.setVisible(separate)
+        self.times.setVisible(separate)
+
+    def value(self) -> Any:
+        if self.auto is not None and self.auto.isChecked():
+            return None
+        if self.mode is not None and self.mode.currentIndex() > 0:
+            return self.MODES[self.mode.currentIndex()]
+        if self.separate.isChecked():
+            return [self.h.value(), self.w.value()]
+        return self.h.value()
+
+    def _show(self, value: Any) -> None:
+        if self.auto is not None:
+            self.auto.setChecked(value is None)
+        if self.mode is not None:
+            self.mode.setCurrentIndex(self.MODES.index(value) if isinstance(value, str) else 0)
+        if isinstance(value, (list, tuple)):
+            self.separate.setChecked(True)
+            self.h.setValue(int(value[0]))
+            self.w.setValue(int(value[1]))
+        elif isinstance(value, int):
+            self.separate.setChecked(False)
+            self.h.setValue(value)
+            self.w.setValue(value)
+        self._sync_enabled()
+
+
+class ShapeEditor(ParamEditor):
+    """Text like "1, 28, 28" (or "1×28×28"); invalid text turns red and is not applied."""
+
+    def __init__(self, param: ShapeParam, parent=None) -> None:
+        super().__init__(param, parent)
+        self.line = QLineEdit()
+        self.line.setPlaceholderText("channels, height, width  —  or  features")
+        self.row.addWidget(self.line, 1)
+        self.error: str | None = None
+        self._shown: Any = None
+        self.line.textEdited.connect(self._typed)
+        self.line.editingFinished.connect(self._done)
+
+    @staticmethod
+    def parse(text: str) -> list[int] | None:
+        parts = [p for p in re.split(r"[,\s×xX*]+", text.strip()) if p]
+        if not parts or not all(re.fullmatch(r"\d+", p) for p in parts):
+            return None
+        return [int(p) for p in parts]
+
+    def value(self) -> Any:
+        return self.parse(self.line.text())
+
+    def _typed(self, text: str) -> None:
+        value = self.parse(text)
+        try:
+            if value is None:
+                raise ParamError("write the shape as numbers separated by commas, "
+                                 "e.g. 1, 28, 28 (an image) or 13 (features)")
+            value = self.param.check(value)
+        except ParamError as exc:
+            self.error = str(exc)
+            self.line.setStyleSheet("QLineEdit { border: 2px solid #D93025; }")
+            self.line.setToolTip(self.error)
+            return
+        self.error = None
+        self.line.setStyleSheet("")
+        self.line.setToolTip("")
+        self.edited.emit(value)
+
+    def _done(self) -> None:
+        if self.error is not None:   # leave the field showing what the document holds
+            self.set_value(self._shown)
+        self.finished.emit()
+
+    def _show(self, value: Any) -> None:
+        self._shown = value
+        self.error = None
+        self.line.setStyleSheet("")
+        self.line.setText(", ".join(str(v) for v in value) if value else "")
+
+
+def editor_for(param: Param, parent: QWidget | None = None) -> ParamEditor:
+    if isinstance(param, PairParam):      # PaddingParam too
+        return PairEditor(param, parent)
+    kinds = {IntParam: IntEditor, FloatParam: FloatEditor, BoolParam: BoolEditor,
+             ChoiceParam: ChoiceEditor, ShapeParam: ShapeEditor}
+    for cls, editor in kinds.items():
+        if isinstance(param, cls):
+            return editor(param, parent)
+    raise TypeError(f"no editor for parameter kind {param.kind!r}")

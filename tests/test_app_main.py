@@ -1,0 +1,151 @@
+"""Start-up (``layerlab FILE``), the last-guard exception hook, theme, and window odds and ends."""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+
+from PySide6.QtCore import QPointF, QSettings, Qt
+from PySide6.QtGui import QColor, QKeyEvent, QPalette
+from PySide6.QtWidgets import QApplication
+
+from layerlab.engine import save_project
+from layerlab.engine.templates import load_template
+
+from app_helpers import dialogs, drag_mouse, window  # noqa: F401
+
+
+def test_layerlab_file_opens_the_project(tmp_path, monkeypatch, dialogs, qapp):
+    import layerlab.app.autosave as autosave
+    import layerlab.app.error_guard as guard
+    import layerlab.app.main_window as main_window
+    from layerlab.app import launcher
+    path = tmp_path / "lenet.json"
+    save_project(load_template("lenet5"), path)
+    monkeypatch.setattr(main_window, "QSettings", lambda: QSettings(
+        str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    handlers = list(logging.getLogger("layerlab").handlers)
+    old_sigint = signal.getsignal(signal.SIGINT)
+    monkeypatch.setattr(main_window, "default_autosave_dir", lambda: tmp_path / "autosave")
+    monkeypatch.setattr(autosave, "default_autosave_dir", lambda: tmp_path / "autosave")
+    monkeypatch.setattr(guard, "log_path", lambda: tmp_path / "log" / "layerlab.log")
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)      # restored afterwards
+    before = set(QApplication.topLevelWidgets())
+    opened = []
+    monkeypatch.setattr(QApplication, "exec",
+                        lambda *a: opened.extend(w for w in QApplication.topLevelWidgets()
+                                                 if isinstance(w, main_window.MainWindow)
+                                                 and w not in before) or 0)
+    assert launcher.main([str(path)]) == 0
+    assert len(opened) == 1
+    window = opened[0]
+    assert window.document.path == path
+    assert window.document.analysis.total_params == 61_706
+    assert window.windowTitle().startswith("lenet.json")
+    assert sys.excepthook is guard._hook
+    assert signal.getsignal(signal.SIGINT) is not old_sigint   # Ctrl+C closes the window
+    signal.signal(signal.SIGINT, old_sigint)
+    window.editor.mark_saved()
+    window.close()
+    root = logging.getLogger("layerlab")
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+        handler.close()
+
+
+def test_excepthook_logs_and_shows_a_message(dialogs, caplog):
+    from layerlab.app import error_guard
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        exc_info = sys.exc_info()
+    with caplog.at_level(logging.ERROR, logger="layerlab.app"):
+        error_guard._hook(*exc_info)
+    assert "boom" in caplog.text
+    assert dialogs.shown and "ValueError: boom" in dialogs.shown[-1]["text"]
+    assert "Traceback" in dialogs.shown[-1]["details"]
+
+
+def test_space_drag_pans_without_editing(window):
+    window.files.load_into(load_template("lenet5"), None)
+    view = window.view
+    view.setFocus()
+    QApplication.sendEvent(view, QKeyEvent(QKeyEvent.Type.KeyPress, Qt.Key.Key_Space,
+                                           Qt.KeyboardModifier.NoModifier))
+    assert view.space_held
+    node = window.scene.node_items["conv1"].sceneBoundingRect().center()
+    view.centerOn(node)
+    before = view.center_scene_pos()
+    drag_mouse(view, node, node + QPointF(-120, 0))       # starts on a node: still a pan
+    QApplication.sendEvent(view, QKeyEvent(QKeyEvent.Type.KeyRelease, Qt.Key.Key_Space,
+                                           Qt.KeyboardModifier.NoModifier))
+    assert view.center_scene_pos().x() > before.x() + 60
+    assert window.document.graph.nodes["conv1"].position == (220.0, 0.0)
+    assert window.editor.undo_stack.count() == 0
+
+
+def test_theme_follows_the_palette(window, qapp):
+    light = window.scene.theme
+    old = qapp.palette()
+    dark = QPalette(old)
+    dark.setColor(QPalette.ColorRole.Window, QColor("#202124"))
+    dark.setColor(QPalette.ColorRole.WindowText, QColor("#e8eaed"))
+    try:
+        qapp.setPalette(dark)
+        window.apply_theme()
+        if qapp.styleHints().colorScheme() == Qt.ColorScheme.Unknown:
+            assert window.scene.theme.dark and not light.dark
+        assert window.scene.backgroundBrush().color() == window.scene.theme.canvas
+    finally:
+        qapp.setPalette(old)
+        window.apply_theme()
+
+
+def test_title_shows_the_dirty_marker(window):
+    window.files.load_into(load_template("lenet5"), None)
+    assert window.windowTitle() == "LeNet-5[*] — LayerLab"
+    assert not window.isWindowModified()
+    window.editor.set_param("conv1", "out_channels", 7)
+    assert window.isWindowModified()
+    window.editor.undo()
+    assert not window.isWindowModified()
+
+
+def test_summary_table_rows_select_layers(window):
+    window.files.load_into(load_template("lenet5"), None)
+    panel = window.summary_panel
+    assert panel.model.rowCount() == 13
+    index = panel.model.index(1, 0)
+    assert index.data() == "conv1"
+    assert panel.model.index(1, 3).data() == "156"
+    panel.table.clicked.emit(index)
+    assert window.selection.current == "conv1"
+    panel.batch.setValue(1)
+    assert "batch 1," in panel.totals.text()
+
+
+def test_hidden_summary_catches_up_when_shown(window):
+    window.files.load_into(load_template("lenet5"), None)
+    window.panels["problems"].raise_()
+    QApplication.processEvents()
+    window.editor.set_param("conv1", "out_channels", 8)
+    window.panels["summary"].raise_()
+    QApplication.processEvents()
+    assert window.summary_panel.model.index(1, 2).data() == "8×28×28"
+
+
+def test_right_click_selects_the_layer_and_offers_the_edit_actions(window, monkeypatch):
+    from PySide6.QtGui import QContextMenuEvent
+    from layerlab.app import window_menus
+    window.files.load_into(load_template("lenet5"), None)
+    shown = []
+    monkeypatch.setattr(window_menus, "popup",
+                        lambda w, at: shown.append(window_menus.canvas_menu(w).actions()))
+    view = window.view
+    centre = window.scene.node_items["pool1"].sceneBoundingRect().center()
+    view.centerOn(centre)
+    pos = view.mapFromScene(centre)
+    QApplication.sendEvent(view.viewport(), QContextMenuEvent(
+        QContextMenuEvent.Reason.Mouse, pos, view.viewport().mapToGlobal(pos)))
+    assert window.selection.current == "pool1"
+    assert shown and window.act_delete in shown[0] and window.act_duplicate in shown[0]

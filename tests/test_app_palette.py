@@ -1,0 +1,56 @@
+"""The palette is generated from the registry: groups, icons, help, search, activation."""
+from __future__ import annotations
+
+from layerlab.app.dragdrop import LAYER_MIME, layer_type_from_mime
+from layerlab.app.panels.palette import SUMMARY_ROLE, PalettePanel
+from layerlab.engine import all_specs
+from layerlab.engine.registry import GROUPS
+
+from app_helpers import dialogs, window  # noqa: F401
+
+
+def test_every_registered_type_is_listed_under_its_group(qtbot):
+    panel = PalettePanel()
+    qtbot.addWidget(panel)
+    specs = list(all_specs())
+    assert list(panel.items) == [s.type for s in specs]
+    for spec in specs:
+        item = panel.items[spec.type]
+        assert item.parent().text(0) == spec.group
+        assert item.data(0, SUMMARY_ROLE) == spec.summary
+        assert spec.summary in item.toolTip(0)
+        assert not item.icon(0).isNull()
+    tops = [panel.tree.topLevelItem(i).text(0) for i in range(panel.tree.topLevelItemCount())]
+    assert tops == [g for g in GROUPS if any(s.group == g for s in specs)]
+
+
+def test_search_filters_by_name_summary_and_group(qtbot):
+    panel = PalettePanel()
+    qtbot.addWidget(panel)
+    panel.search.setText("pool")
+    visible = panel.visible_types()
+    assert "MaxPool2d" in visible and "Conv2d" not in visible
+    assert panel.group_items["Convolution"].isHidden()
+    panel.search.setText("probabilities")          # words from the one-line help
+    assert panel.visible_types() == ["Softmax"]
+    panel.search.setText("")
+    assert len(panel.visible_types()) == len(list(all_specs()))
+
+
+def test_drag_payload_names_the_type(qtbot):
+    panel = PalettePanel()
+    qtbot.addWidget(panel)
+    mime = panel.tree.mimeData([panel.items["Dropout"]])
+    assert mime.hasFormat(LAYER_MIME)
+    assert layer_type_from_mime(mime) == "Dropout"
+
+
+def test_enter_in_search_adds_the_first_match_after_the_selection(window):
+    ed = window.editor
+    ed.add_node("Input", (0, 0))
+    window.palette_panel.search.setText("conv")
+    window.palette_panel.search.returnPressed.emit()
+    assert "conv1" in ed.graph.nodes
+    assert ed.graph.incoming("conv1")[0].source == "input1"   # wired after the selection
+    assert ed.graph.nodes["conv1"].position == (220.0, 0.0)
+    assert ed.undo_stack.count() == 2                         # add + wire was one step
