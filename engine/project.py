@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import registry
+from .fileio import atomic_write_text
 from .graph import Edge, Graph, Node, Project, id_problem
 
 __all__ = ["FORMAT", "VERSION", "LoadProblem", "ProjectLoadError", "load_project",
@@ -232,23 +232,8 @@ def dumps_project(project: Project) -> str:
 
 
 def save_project(project: Project, path: str | os.PathLike) -> None:
-    """Write to a temporary file beside the target, flush it to disk, then rename over the
-    target: a crash leaves either the old file or the new one, never half of one."""
-    path = Path(path)
-    text = dumps_project(project)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Atomic: a crash leaves either the old file or the new one, never half of one."""
+    atomic_write_text(path, dumps_project(project))
 
 
 def _finite_number(v: Any) -> bool:
