@@ -28,7 +28,11 @@ def seeds_example():
     return g.project(
         "Worked example (3×256×256)",
         "The course's worked example: 64 3×3 filters on a 3×256×256 image give 64×254×254 and "
-        "1,792 parameters (28 per filter); L2-norm pooling; flattening 5×7×7 gives 245 features.")
+        "1,792 parameters (28 per filter); L2-norm pooling; flattening 5×7×7 gives 245 features.",
+        # No dataset section: nothing bundled is 10-class 3×256×256 (the trainer says so and
+        # suggests an image_folder); tests/test_data_builtin.py expects such demos to have none.
+        training={"loss": "cross_entropy", "optimizer": "adam", "lr": 0.001, "batch_size": 16,
+                  "epochs": 10, "seed": 0})
 
 
 def lenet5():
@@ -47,7 +51,9 @@ def lenet5():
     x = g.layer("Tanh", x, id="tanh4")
     g.layer("Linear", x, id="fc3", out_features=10)
     return g.project("LeNet-5", "LeCun et al. 1998 on 1×32×32 images: 61,706 parameters.",
-                     dataset={"kind": "shapes", "size": 32, "channels": 1})
+                     dataset={"kind": "shapes", "size": 32, "channels": 1},
+                     training={"loss": "cross_entropy", "optimizer": "sgd", "lr": 0.01,
+                               "momentum": 0.9, "batch_size": 64, "epochs": 10, "seed": 0})
 
 
 def keras_mnist():
@@ -64,7 +70,10 @@ def keras_mnist():
     g.layer("Linear", x, id="fc", out_features=10)
     return g.project("Keras MNIST convnet",
                      "The Keras 'simple MNIST convnet' example on 1×28×28: 34,826 parameters.",
-                     dataset={"kind": "shapes", "size": 28, "channels": 1})
+                     dataset={"kind": "shapes", "size": 28, "channels": 1},
+                     # The Keras example's settings: Adam, batch 128, 15 epochs.
+                     training={"loss": "cross_entropy", "optimizer": "adam", "lr": 0.001,
+                               "batch_size": 128, "epochs": 15, "seed": 0})
 
 
 def alexnet():
@@ -92,7 +101,17 @@ def alexnet():
     x = g.layer("Linear", x, id="fc2", out_features=4096)
     x = g.layer("ReLU", x, id="relu7")
     g.layer("Linear", x, id="fc3", out_features=1000)
-    return g.project("AlexNet", "torchvision's AlexNet on 3×224×224: 61,100,840 parameters.")
+    return g.project("AlexNet", "torchvision's AlexNet on 3×224×224: 61,100,840 parameters.",
+                     training=_imagenet_sgd(0.01, 5e-4))
+
+
+def _imagenet_sgd(lr, weight_decay):
+    # The papers' recipe: SGD with momentum 0.9 and weight decay; the step schedule divides
+    # the learning rate by 10 every 30 epochs. These demos have no dataset section: nothing
+    # bundled is ImageNet-sized.
+    return {"loss": "cross_entropy", "optimizer": "sgd", "lr": lr, "momentum": 0.9,
+            "weight_decay": weight_decay, "batch_size": 32, "epochs": 90,
+            "schedule": {"kind": "step", "step_size": 30, "gamma": 0.1}, "seed": 0}
 
 
 def vgg16():
@@ -120,7 +139,8 @@ def vgg16():
     x = g.layer("Dropout", x, id="drop2", p=0.5)
     g.layer("Linear", x, id="fc3", out_features=1000)
     return g.project("VGG-16", "Simonyan & Zisserman's VGG-16 (torchvision) on 3×224×224: "
-                               "138,357,544 parameters.")
+                               "138,357,544 parameters.",
+                     training=_imagenet_sgd(0.01, 5e-4))
 
 
 def resnet18():
@@ -155,7 +175,8 @@ def resnet18():
     x = g.layer("Flatten", x, id="flatten")
     g.layer("Linear", x, id="fc", out_features=1000)
     return g.project("ResNet-18", "He et al.'s ResNet-18 (torchvision) on 3×224×224, with "
-                                  "BatchNorm and residual Add branches: 11,689,512 parameters.")
+                                  "BatchNorm and residual Add branches: 11,689,512 parameters.",
+                     training={**_imagenet_sgd(0.1, 1e-4), "schedule": "cosine"})
 
 
 def house_mlp():
@@ -171,7 +192,9 @@ def house_mlp():
         "A small multilayer perceptron predicting a house's price from its size, stories and "
         "distance to school — tabular regression.",
         dataset={"kind": "csv", "path": "resources:data/house_prices.csv", "target": "price",
-                 "task": "regression"})
+                 "task": "regression"},
+        training={"loss": "mse", "optimizer": "adam", "lr": 0.01, "batch_size": 32,
+                  "epochs": 150, "seed": 0})
 
 
 def digits_cnn():
@@ -191,7 +214,11 @@ def digits_cnn():
     return g.project("Digits CNN (8×8)",
                      "A small CNN for scikit-learn's bundled 8×8 handwritten digits: trains to "
                      "over 95 % validation accuracy in seconds on a laptop CPU.",
-                     dataset={"kind": "digits"})
+                     dataset={"kind": "digits"},
+                     # ≥ 95 % validation accuracy in ~450 steps: a few seconds on two cores
+                     # (tests/test_training_digits.py holds it to that).
+                     training={"loss": "cross_entropy", "optimizer": "adam", "lr": 0.003,
+                               "batch_size": 32, "epochs": 10, "seed": 0})
 
 
 TEMPLATES = {

@@ -1,0 +1,109 @@
+"""The training step and the validation pass as plain functions of (model, objective,
+optimizer, tensors): the Trainer adds control and snapshots around them, and a distributed
+entry point can call them as they are."""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .batches import BatchSource
+from .losses import Objective
+from .optim import l1_penalty
+
+__all__ = ["Amp", "make_amp", "forward_loss", "apply_update", "train_step", "evaluate",
+           "EvalOutput"]
+
+
+@dataclass(frozen=True)
+class Amp:
+    """Mixed precision on CUDA: bfloat16 where the GPU supports it (no loss scaling needed),
+    else float16 with a GradScaler against underflowing gradients."""
+    dtype: torch.dtype
+    scaler: object | None  # torch GradScaler for float16
+
+    def context(self):
+        return torch.autocast("cuda", dtype=self.dtype)
+
+
+def make_amp(device: torch.device, enabled: bool) -> Amp | None:
+    if not enabled or device.type != "cuda":
+        return None
+    if torch.cuda.is_bf16_supported():
+        return Amp(torch.bfloat16, None)
+    try:
+        scaler = torch.amp.GradScaler("cuda")
+    except (AttributeError, TypeError):  # torch < 2.3 spells it torch.cuda.amp
+        scaler = torch.cuda.amp.GradScaler()
+    return Amp(torch.float16, scaler)
+
+
+def forward_loss(model: nn.Module, objective: Objective, x: torch.Tensor, y: torch.Tensor,
+                 amp: Amp | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(outputs, mean loss) of one batch, in the model's current train/eval mode."""
+    with amp.context() if amp else contextlib.nullcontext():
+        out = model(x)
+        loss = objective(out, y)
+    return out, loss
+
+
+def apply_update(loss: torch.Tensor, optimizer: torch.optim.Optimizer, *, l1: float = 0.0,
+                 l1_params: list[nn.Parameter] | tuple = (), amp: Amp | None = None) -> None:
+    """Backpropagate ``loss`` (+ the L1 penalty) and take one optimizer step. Gradients are
+    left in place afterwards, so they can be looked at until the next step clears them."""
+    optimizer.zero_grad(set_to_none=True)
+    total = loss + l1 * l1_penalty(list(l1_params)) if l1 and l1_params else loss
+    scaler = amp.scaler if amp else None
+    if scaler is not None:
+        scaler.scale(total).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        total.backward()
+        optimizer.step()
+
+
+def train_step(model: nn.Module, objective: Objective, optimizer: torch.optim.Optimizer,
+               x: torch.Tensor, y: torch.Tensor, *, l1: float = 0.0,
+               l1_params: list[nn.Parameter] | tuple = (), amp: Amp | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """One batch: forward, loss, backward, step. Returns (detached loss, detached outputs)."""
+    out, loss = forward_loss(model, objective, x, y, amp)
+    apply_update(loss, optimizer, l1=l1, l1_params=l1_params, amp=amp)
+    return loss.detach(), out.detach()
+
+
+@dataclass
+class EvalOutput:
+    loss: float               # mean per sample
+    predictions: torch.Tensor  # CPU: (N,) int64 classes or (N, T) float32 values
+    n: int
+
+
+def evaluate(model: nn.Module, objective: Objective, source: BatchSource, batch_size: int,
+             amp: Amp | None = None) -> EvalOutput:
+    """Loss and predictions over a whole split, in eval mode without gradients (Dropout off,
+    BatchNorm using its running statistics); the model's mode is restored afterwards.
+    Everything accumulates on the device and syncs once at the end."""
+    was_training = model.training
+    model.eval()
+    total = None
+    preds = []
+    try:
+        with torch.no_grad():
+            for start in range(0, source.n, batch_size):
+                x, y = source.range(start, min(start + batch_size, source.n))
+                with amp.context() if amp else contextlib.nullcontext():
+                    out = model(x)
+                s = objective(out.float(), y, reduction="sum")
+                total = s if total is None else total + s
+                preds.append(objective.predict(out) if objective.task == "classification"
+                             else out.float())
+    finally:
+        model.train(was_training)
+    if total is None:
+        return EvalOutput(float("nan"), torch.empty(0, dtype=torch.int64), 0)
+    predictions = torch.cat(preds).cpu()
+    return EvalOutput(float(total) / source.n, predictions, source.n)

@@ -1,0 +1,144 @@
+"""What observers receive: plain data only (Python numbers, strings, numpy arrays copied off
+the device), so a GUI thread can keep them while training goes on and nothing holds tensors,
+the graph of autograd, or GPU memory."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["RunInfo", "BatchSnapshot", "EpochSnapshot", "EvalSnapshot", "VisualSnapshot",
+           "StateSnapshot", "RunResult", "HISTORY_FIELDS"]
+
+#: Keys of one history row (EpochSnapshot.row()), in CSV column order.
+HISTORY_FIELDS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_mae",
+                  "val_rmse", "lr", "seconds")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Sent once when run() starts (and again on each later run())."""
+    device: str                  # "cuda:0", "mps", "cpu"
+    device_name: str             # "NVIDIA H100 …", "Apple MPS (Metal)", "x86_64 (8 threads)"
+    device_reason: str           # why this device: "auto: CUDA is available"
+    task: str                    # classification | regression
+    loss: str                    # the resolved loss name
+    optimizer: str
+    epochs: int                  # target number of epochs
+    start_epoch: int             # epochs already done (resume)
+    start_step: int
+    batch_size: int
+    batches_per_epoch: int
+    num_train: int
+    num_val: int
+    class_names: tuple[str, ...]
+    target_names: tuple[str, ...]
+    node_ids: tuple[str, ...]    # every node, in run order
+    conv_ids: tuple[str, ...]    # nodes whose filters VisualSnapshot.filters shows
+    relu_ids: tuple[str, ...]    # nodes whose dead fraction VisualSnapshot.dead_relu shows
+    data_on_device: bool         # whole dataset resident on the device (no per-batch copy)
+    mixed_precision: bool
+    notes: tuple[str, ...]       # remarks for the log: a stripped Softmax, AMP ignored on CPU…
+
+
+@dataclass(frozen=True)
+class BatchSnapshot:
+    epoch: int          # 1-based number of the epoch in progress
+    batch: int          # 1-based batch within the epoch just finished
+    batches: int        # batches per epoch
+    step: int           # optimizer steps taken so far (all epochs)
+    loss: float         # this batch's loss (without the L1 penalty)
+    running_loss: float  # mean loss of the epoch so far
+    running_acc: float | None  # training accuracy of the epoch so far (None: regression)
+    lr: float
+    samples_seen: int   # training samples processed by this run() (not counting resumed ones)
+    samples_per_s: float
+    elapsed_s: float    # wall time of this run(), pauses excluded
+    eta_s: float        # estimated time to the last epoch's end
+
+
+@dataclass(frozen=True)
+class EpochSnapshot:
+    """One row of the training history."""
+    epoch: int                   # 1-based
+    train_loss: float            # mean over the epoch's batches, per sample
+    train_acc: float | None      # fraction 0..1 (classification) — None for regression
+    val_loss: float
+    val_acc: float | None
+    val_mae: float | None        # regression, in the target's real units (mean over targets)
+    val_rmse: float | None
+    lr: float                    # learning rate at the end of the epoch
+    seconds: float               # wall time of this epoch including validation
+    step: int
+
+    def row(self) -> dict:
+        return {k: getattr(self, k) for k in HISTORY_FIELDS}
+
+
+@dataclass(frozen=True, eq=False)
+class EvalSnapshot:
+    """The validation pass at the end of an epoch, in detail."""
+    epoch: int
+    task: str
+    val_loss: float
+    predictions: np.ndarray        # (N,) int64 classes, or (N, T) float32 standardized values
+    class_names: tuple[str, ...] = ()
+    confusion: np.ndarray | None = None   # (C, C) int64: rows = true class, columns = predicted
+    precision: np.ndarray | None = None   # (C,) float64, 0 where undefined
+    recall: np.ndarray | None = None
+    f1: np.ndarray | None = None
+    support: np.ndarray | None = None     # (C,) int64 true samples per class
+    accuracy: float | None = None
+    #: (true, predicted) → validation indices of samples in that off-diagonal cell, at most
+    #: snapshots.misclassified_per_cell each, in index order.
+    misclassified: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    target_names: tuple[str, ...] = ()
+    mae: np.ndarray | None = None         # (T,) per target, real units
+    rmse: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class VisualSnapshot:
+    """The heavy look inside, at most snapshots.visual_hz times per second."""
+    epoch: int
+    step: int
+    #: Conv2d node id → weights (out_channels, in_channels/groups, kh, kw) float32.
+    filters: dict[str, np.ndarray]
+    #: node id → the probe sample's output at that node, batch dimension removed, float32.
+    feature_maps: dict[str, np.ndarray]
+    #: node id → L2 norm of the gradient of that node's parameters (the last batch's).
+    grad_norms: dict[str, float]
+    #: ReLU/ReLU6 node id → fraction 0..1 of units (channels for images, features for vectors)
+    #: that output 0 for every sample of the probe batch.
+    dead_relu: dict[str, float]
+    probe_index: int | None         # validation index of the probe, None for a custom array
+    probe_target: int | np.ndarray | None
+    probe_output: np.ndarray | None  # class probabilities, or regression values (standardized)
+    forced: bool = False            # sent regardless of the rate (pause, step, end)
+
+
+@dataclass(frozen=True)
+class StateSnapshot:
+    state: str          # running | paused | stopping | finished | stopped | diverged | failed
+    message: str
+    epoch: int          # epochs completed
+    step: int
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What run() returns (and on_finish receives)."""
+    status: str                     # finished | stopped | diverged | failed
+    message: str
+    epochs_completed: int
+    steps: int
+    history: tuple[EpochSnapshot, ...]
+    seconds: float                  # wall time of this run(), pauses excluded
+    samples_per_s: float
+    device: str
+
+    @property
+    def final(self) -> dict:
+        """The last history row, with status: what `layerlab train` prints and saves."""
+        row = self.history[-1].row() if self.history else {}
+        return {**row, "status": self.status, "steps": self.steps}

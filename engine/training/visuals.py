@@ -1,0 +1,91 @@
+"""The look inside a model, copied off the device as numpy: filters, the probe sample's
+feature maps, per-layer gradient norms, and dead ReLU units. All of it runs without gradients
+and in eval mode, so taking a snapshot never changes training (no RNG draws, no BatchNorm
+statistics updates)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..builder import GraphModule
+from .losses import Objective
+
+__all__ = ["to_numpy", "conv_filters", "gradient_norms", "feature_maps", "dead_relu_fractions"]
+
+
+def to_numpy(t: torch.Tensor) -> np.ndarray:
+    """A float32 numpy copy that shares no memory with the tensor (on the CPU ``.cpu()``
+    returns the tensor itself, whose storage the optimizer keeps updating)."""
+    t = t.detach()
+    if t.is_floating_point() and t.dtype != torch.float32:
+        t = t.float()
+    a = t.cpu().numpy()
+    return a.copy() if t.device.type == "cpu" else a
+
+
+def conv_filters(model: GraphModule, conv_ids: list[str]) -> dict[str, np.ndarray]:
+    return {n: to_numpy(model.layers[n].weight) for n in conv_ids}
+
+
+def gradient_norms(model: GraphModule) -> dict[str, float]:
+    """node id → L2 norm over all its parameters' gradients (nodes with parameters only;
+    one device→host copy for all of them)."""
+    ids, norms = [], []
+    for node_id, module in model.layers.items():
+        grads = [p.grad for p in module.parameters() if p.grad is not None]
+        if grads:
+            ids.append(node_id)
+            norms.append(torch.linalg.vector_norm(
+                torch.stack([torch.linalg.vector_norm(g.float()) for g in grads])))
+    if not ids:
+        return {}
+    values = torch.stack(norms).cpu().tolist()
+    return dict(zip(ids, (float(v) for v in values)))
+
+
+def feature_maps(model: GraphModule, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Every node's output for a batch ``x`` (eval mode, no gradients); tensors on device."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            return model.forward_all(x)
+    finally:
+        model.train(was_training)
+
+
+def dead_relu_fractions(model: GraphModule, relu_ids: list[str],
+                        x: torch.Tensor) -> dict[str, float]:
+    """Fraction of units of each ReLU node that output 0 for every sample of ``x``. A unit is
+    a channel for image-shaped outputs and a feature for vectors. Forward hooks reduce each
+    output as it is made, so memory stays that of a normal forward pass."""
+    if not relu_ids or x.shape[0] == 0:
+        return {}
+    fractions: dict[str, torch.Tensor] = {}
+
+    def hook_for(node_id: str):
+        def hook(_module: nn.Module, _inputs, out: torch.Tensor) -> None:
+            dims = [d for d in range(out.dim()) if d != 1]
+            alive = out.amax(dim=dims) > 0 if out.dim() > 1 else out > 0
+            fractions[node_id] = 1.0 - alive.float().mean()
+        return hook
+
+    handles = [model.layers[n].register_forward_hook(hook_for(n)) for n in relu_ids]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        model.train(was_training)
+        for h in handles:
+            h.remove()
+    ids = [n for n in relu_ids if n in fractions]
+    values = torch.stack([fractions[n] for n in ids]).cpu().tolist() if ids else []
+    return dict(zip(ids, (float(v) for v in values)))
+
+
+def probe_prediction(objective: Objective, logits: torch.Tensor) -> np.ndarray:
+    """The probe's class probabilities (or regression values) from the loss node's output."""
+    return to_numpy(objective.probabilities(logits.float())[0])

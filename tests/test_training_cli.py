@@ -1,0 +1,73 @@
+"""`layerlab train`: metrics JSON, run folder, progress on stderr, errors without tracebacks."""
+import json
+import subprocess
+import sys
+
+
+from layerlab.engine.cli import main
+
+
+def test_train_digits_writes_metrics_history_and_checkpoint(tmp_path, capsys):
+    metrics = tmp_path / "metrics.json"
+    out = tmp_path / "run"
+    code = main(["train", "digits_cnn", "--epochs", "2", "--device", "cpu", "--seed", "1",
+                 "--out", str(out), "--metrics-json", str(metrics)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    data = json.loads(metrics.read_text())
+    assert {"final", "history", "device", "samples_per_s"} <= set(data)
+    assert data["device"] == "cpu" and data["samples_per_s"] > 0
+    assert [row["epoch"] for row in data["history"]] == [1, 2]
+    for row in data["history"]:
+        assert {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr",
+                "seconds"} <= set(row)
+        assert 0 <= row["val_acc"] <= 1 and row["train_loss"] > 0
+    assert data["final"]["status"] == "finished"
+    assert data["final"]["val_acc"] == data["history"][-1]["val_acc"]
+    assert (out / "history.csv").read_text().splitlines()[0].startswith(
+        "epoch,train_loss,train_acc,val_loss,val_acc")
+    assert len(json.loads((out / "history.json").read_text())) == 2
+    assert (out / "checkpoint" / "weights.safetensors").is_file()
+    # Progress bar and header on stderr; the final metrics on stdout.
+    assert "\r" in captured.err and "samples/s" in captured.err and "ETA" in captured.err
+    assert "device: cpu" in captured.err
+    assert "val_acc" in captured.out and "finished" in captured.out
+
+    # --resume continues from the run folder's checkpoint up to the new epoch count.
+    metrics2 = tmp_path / "metrics2.json"
+    code = main(["train", "digits_cnn", "--epochs", "3", "--device", "cpu", "--seed", "1",
+                 "--out", str(tmp_path / "run2"), "--resume", str(out),
+                 "--metrics-json", str(metrics2)])
+    assert code == 0
+    resumed = json.loads(metrics2.read_text())
+    assert [row["epoch"] for row in resumed["history"]] == [1, 2, 3]
+    assert resumed["history"][:2] == data["history"]
+
+
+def test_broken_project_exits_nonzero_with_a_message(tmp_path, capsys):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": "layerlab", "version": 1, "nodes": [{"id": "input", '
+                      '"type": "Input", "params": {"shape": [1, 8, 8]}}, {"id": "fc", '
+                      '"type": "Linear", "params": {"out_features": 4}}], "edges": '
+                      '[{"source": "input", "target": "fc"}], "dataset": {"kind": "digits"}, '
+                      '"training": {"lr": -1, "epochs": 2}}')
+    assert main(["train", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "training.lr" in err and "Traceback" not in err
+
+    broken.write_text(broken.read_text().replace('"lr": -1', '"lr": 0.1'))
+    assert main(["train", str(broken), "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "the graph cannot be trained" in err and "insert a Flatten before it" in err
+
+    assert main(["train", str(tmp_path / "missing.json")]) == 2
+    assert "cannot be opened" in capsys.readouterr().err
+
+
+def test_cli_subprocess_error_has_no_traceback(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    proc = subprocess.run([sys.executable, "-m", "layerlab.engine.cli", "train", str(bad)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "not valid JSON" in proc.stderr and "Traceback" not in proc.stderr
