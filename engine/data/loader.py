@@ -14,7 +14,7 @@ from .paths import resolve_path
 from .shapes import CLASS_NAMES as SHAPE_NAMES, load_shapes_raw
 from .spec import (CommonOptions, get_choice, get_float, get_image_size, get_int, get_str_list,
                    parse_common)
-from .splits import build_dataset
+from .splits import RawSamples, build_dataset
 from .tabular import DELIMITERS, load_csv_raw
 
 # Insertion order is the order the GUI's picker shows.
@@ -33,10 +33,24 @@ def _channels(spec: dict) -> int:
 
 
 def _load_digits(spec: dict, common: CommonOptions, base_dir) -> Dataset:
+    # size > 8 upsamples the 8×8 digits, so that LeNet-5 (32×32) or an MNIST-shaped network
+    # (28×28) trains on real 10-class handwriting offline.
+    size = get_int(spec, "size", 8, minimum=8, maximum=64)
     raw = load_digits_raw()
+    if size != 8:
+        raw = RawSamples(x=_upsample(raw.x, size), y=raw.y)
     return build_dataset(raw, common, name="digits", task="classification",
                          class_names=DIGIT_NAMES,
-                         source=f"scikit-learn digits ({len(raw.x):,} images)")
+                         source=f"scikit-learn digits ({len(raw.x):,} images"
+                                + (f", upsampled to {size}×{size})" if size != 8 else ")"))
+
+
+def _upsample(x, size: int):
+    import torch
+    import torch.nn.functional as F
+    out = F.interpolate(torch.from_numpy(x), size=(size, size), mode="bilinear",
+                        align_corners=False)
+    return out.clamp_(0.0, 1.0).numpy()
 
 
 def _load_shapes(spec: dict, common: CommonOptions, base_dir) -> Dataset:

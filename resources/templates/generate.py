@@ -51,7 +51,7 @@ def lenet5():
     x = g.layer("Tanh", x, id="tanh4")
     g.layer("Linear", x, id="fc3", out_features=10)
     return g.project("LeNet-5", "LeCun et al. 1998 on 1×32×32 images: 61,706 parameters.",
-                     dataset={"kind": "shapes", "size": 32, "channels": 1},
+                     dataset={"kind": "digits", "size": 32},
                      training={"loss": "cross_entropy", "optimizer": "sgd", "lr": 0.01,
                                "momentum": 0.9, "batch_size": 64, "epochs": 10, "seed": 0})
 
@@ -70,7 +70,7 @@ def keras_mnist():
     g.layer("Linear", x, id="fc", out_features=10)
     return g.project("Keras MNIST convnet",
                      "The Keras 'simple MNIST convnet' example on 1×28×28: 34,826 parameters.",
-                     dataset={"kind": "shapes", "size": 28, "channels": 1},
+                     dataset={"kind": "digits", "size": 28},
                      # The Keras example's settings: Adam, batch 128, 15 epochs.
                      training={"loss": "cross_entropy", "optimizer": "adam", "lr": 0.001,
                                "batch_size": 128, "epochs": 15, "seed": 0})
@@ -221,6 +221,25 @@ def digits_cnn():
                                "batch_size": 32, "epochs": 10, "seed": 0})
 
 
+def shapes_cnn():
+    g = Composer()
+    x = g.input([3, 28, 28])
+    x = g.layer("Conv2d", x, id="conv1", out_channels=8, kernel_size=5, padding=2)
+    x = g.layer("ReLU", x, id="relu1")
+    x = g.layer("MaxPool2d", x, id="pool1", kernel_size=2)
+    x = g.layer("Conv2d", x, id="conv2", out_channels=16, kernel_size=3, padding=1)
+    x = g.layer("ReLU", x, id="relu2")
+    x = g.layer("MaxPool2d", x, id="pool2", kernel_size=2)
+    x = g.layer("Flatten", x, id="flatten")
+    g.layer("Linear", x, id="fc", out_features=6)
+    return g.project("Shapes CNN (color)",
+                     "Circles, squares, triangles and bars in color: watch the first layer's "
+                     "5×5 filters turn into edge and color detectors.",
+                     dataset={"kind": "shapes", "size": 28, "channels": 3, "count": 3000},
+                     training={"optimizer": "adam", "lr": 0.003, "batch_size": 32,
+                               "epochs": 5, "seed": 0})
+
+
 TEMPLATES = {
     "worked_example": seeds_example,
     "lenet5": lenet5,
@@ -230,6 +249,7 @@ TEMPLATES = {
     "resnet18": resnet18,
     "house_mlp": house_mlp,
     "digits_cnn": digits_cnn,
+    "shapes_cnn": shapes_cnn,
 }
 
 if __name__ == "__main__":
