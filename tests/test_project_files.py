@@ -187,3 +187,20 @@ def test_fuzz_deep_nesting_and_huge_numbers():
                  '{"format":"layerlab","version":1,"nodes":[{"id":"a","type":"Dropout",'
                  '"params":{"p":1e999}}]}']:
         assert _load_or_refuse(text) is None
+
+
+def test_save_keeps_the_files_permissions(tmp_path):
+    """The temporary file must not leave the project private (mkstemp's 0600)."""
+    path = tmp_path / "net.json"
+    project = load_project(template_path("lenet5"))
+    save_project(project, path)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    os.chmod(path, 0o640)
+    save_project(project, path)
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

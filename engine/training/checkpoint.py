@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ..fileio import atomic_write
 from .errors import CheckpointError
 
 __all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "apply_checkpoint",
@@ -50,20 +50,6 @@ class Checkpoint:
         return list(self.meta.get("history", []))
 
 
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def save_checkpoint(directory: str | os.PathLike, trainer, project=None) -> Path:
     """Write ``trainer``'s state into ``directory`` (created if needed). Call it when the
     trainer is idle, paused, or from an observer on the training thread."""
@@ -80,15 +66,15 @@ def save_checkpoint(directory: str | os.PathLike, trainer, project=None) -> Path
                    for k, v in state["weights"].items()}
         meta = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
                 "torch": torch.__version__, **state["meta"]}
-        _atomic_write(directory / WEIGHTS, lambda p: save_file(weights, p,
+        atomic_write(directory / WEIGHTS, lambda p: save_file(weights, p,
                                                                metadata={"format": "pt"}))
-        _atomic_write(directory / STATE, lambda p: torch.save(state["tensors"], p))
+        atomic_write(directory / STATE, lambda p: torch.save(state["tensors"], p))
         if project is not None:
             text = dumps_project(project)
-            _atomic_write(directory / PROJECT,
+            atomic_write(directory / PROJECT,
                           lambda p: Path(p).write_text(text, encoding="utf-8"))
         text = json.dumps(meta, indent=2, allow_nan=True)
-        _atomic_write(directory / META, lambda p: Path(p).write_text(text, encoding="utf-8"))
+        atomic_write(directory / META, lambda p: Path(p).write_text(text, encoding="utf-8"))
     except OSError as exc:
         raise CheckpointError(f"cannot write the checkpoint to {directory}: "
                               f"{exc.strerror or exc}") from None

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..fileio import atomic_write_text
 from .errors import TrainingError
 
 __all__ = ["write_metrics", "new_run_id", "LiveMetrics", "MetricsFollower", "FollowUpdate",
@@ -62,28 +63,7 @@ def write_metrics(path: str | os.PathLike, document: dict) -> None:
     infinite numbers become null. Raises OSError."""
     path = Path(path)
     text = json.dumps(_finite(document), indent=2, allow_nan=False) + "\n"
-    # A unique name opened the ordinary way: the file gets the usual permissions (umask), so
-    # a follower running as another user can read it (mkstemp would make it private).
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        with open(tmp, "x", encoding="utf-8") as f:
-            f.write(text)
-        for attempt in range(20):
-            try:
-                os.replace(tmp, path)
-                break
-            except PermissionError:  # Windows: a reader has the old file open for a moment
-                if attempt == 19:
-                    raise
-                time.sleep(0.05)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError) and exc.errno is not None:  # name the file, not the temp
-            raise OSError(exc.errno, exc.strerror, str(path)) from None
-        raise
+    atomic_write_text(path, text)
 
 
 class LiveMetrics:
