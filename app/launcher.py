@@ -1,4 +1,5 @@
-"""The ``layerlab`` command: engine sub-commands run headless, anything else opens the GUI."""
+"""The ``layerlab`` command: engine sub-commands run headless, ``--self-test`` checks the whole
+app offscreen (see app/self_test.py), anything else opens the GUI."""
 from __future__ import annotations
 
 import sys
@@ -8,6 +9,9 @@ from layerlab.engine import cli as engine_cli
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "--self-test":
+        from layerlab.app.self_test import main as self_test
+        return self_test(argv[1:])
     if argv and (argv[0] in engine_cli.COMMANDS or argv[0] in ("-h", "--help", "--version")):
         return engine_cli.main(argv)
     return main_gui(argv)
