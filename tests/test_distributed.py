@@ -1,6 +1,7 @@
 """Scale-out: `torchrun -m layerlab.engine.train` (DDP, gloo on the CPU) against one process,
 rank 0 alone writing, checkpoints that the single-process Trainer resumes, live metrics files
 and their follower, and failures that end every process instead of hanging."""
+import gc
 import json
 import os
 import signal
@@ -118,6 +119,7 @@ def test_a_nan_loss_ends_the_epoch_diverged_with_the_epoch_start_restored(tmp_pa
 
     dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0,
                             world_size=1)
+    training = None
     try:
         trainer = Trainer.from_project(load_template("digits_cnn"), epochs=1, device="cpu")
         training = DistributedTraining(trainer, DistEnv(0, 1, 0, 1, 0))
@@ -131,6 +133,10 @@ def test_a_nan_loss_ends_the_epoch_diverged_with_the_epoch_start_restored(tmp_pa
         trainer.dataset.x_train[7] = float("nan")   # one poisoned sample
         result = training.run()
     finally:
+        # DDP's reducer must be freed before its process group: freed after it, its
+        # destructor joins gloo threads that never end (seen as a hung test).
+        del training
+        gc.collect()
         dist.destroy_process_group()
     assert result.status == "diverged" and "epoch 2" in result.message
     assert "restored to the start of epoch 2" in result.message
