@@ -29,6 +29,8 @@ class FileController(QObject):
     #: A project was loaded or started (the window fits the view to it).
     projectLoaded = Signal()
     recentChanged = Signal()
+    #: The project was written to this Path (the dashboard saves trained weights beside it).
+    projectSaved = Signal(object)
 
     def __init__(self, window: QWidget, editor: Editor, settings: QSettings,
                  autosave: Autosave | None) -> None:
@@ -118,6 +120,7 @@ class FileController(QObject):
         self.settings.setValue("files/lastDir", str(path.resolve().parent))
         self.recentChanged.emit()
         self.editor.message.emit(f"Saved {path.name}")
+        self.projectSaved.emit(path)
         return True
 
     # --- questions -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from layerlab.engine import ProjectLoadError
 from .autosave import Autosave, default_autosave_dir, find_recoveries
 from .canvas.scene import GraphScene
 from .canvas.view import CanvasView
+from .dashboard import Dashboard
 from .editor import Editor
 from .file_actions import FileController
 from .panels.inspector import InspectorPanel
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
         window_menus.build_menus(self)
         window_menus.build_toolbar(self)
         self._build_panels()
+        self.dashboard = Dashboard(self)   # training panels, Training menu, worker thread
         self._build_status_bar()
         self._connect()
         self._restore_layout()
@@ -244,8 +246,12 @@ class MainWindow(QMainWindow):
         if not self.files.confirm_discard():
             event.ignore()
             return
+        if not self.dashboard.ready_to_close():   # stops training; closes again when saved
+            event.ignore()
+            return
         self.save_layout()
         self.autosave.close()
+        self.dashboard.shutdown()
         event.accept()
 
 

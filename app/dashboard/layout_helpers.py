@@ -1,0 +1,26 @@
+"""Small layout rules shared by the dashboard's views, which live in narrow docks."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+__all__ = ["caption", "expanding"]
+
+
+def caption(text: str = "", name: str | None = None) -> QLabel:
+    """A wrapped label that never widens its dock: a QLabel's size hint is its text's one-line
+    width, which the dock layout would honour by squeezing the neighbouring docks."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    policy.setHeightForWidth(True)   # what setWordWrap set; a new policy must keep it
+    label.setSizePolicy(policy)
+    label.setMinimumWidth(40)
+    if name:
+        label.setObjectName(name)
+    return label
+
+
+def expanding(widget: QWidget) -> QWidget:
+    """The view's main content takes the spare height (not the caption above it)."""
+    widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+    return widget

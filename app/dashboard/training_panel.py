@@ -1,0 +1,331 @@
+"""The training panel: dataset, settings, the Train / Pause / Step / Stop buttons and progress.
+
+Every setting lives in the project's "dataset" / "training" sections and changes through an
+undoable command (so it marks the project modified and is saved with it). The widgets only
+mirror the project: ``refresh`` reads it back after any change, undo included. While a run
+is active every field is locked except the learning rate, which the run takes live.
+"""
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
+                               QProgressBar, QPushButton, QScrollArea, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from layerlab.engine.data import DATASET_KINDS, describe
+from layerlab.engine.training import DEFAULT_LR, LOSSES, OPTIMIZERS, check_training
+from layerlab.engine.training.config import TrainingConfig
+
+from .message_bar import MessageBar
+from .settings_commands import replace_section, set_setting
+from .layout_helpers import caption
+from .threads import gui_only
+
+__all__ = ["TrainingPanel", "KIND_LABELS", "format_eta"]
+
+KIND_LABELS = {
+    "digits": "Digits (8×8, bundled)",
+    "shapes": "Shapes (generated)",
+    "csv": "CSV table…",
+    "image_folder": "Image folder…",
+    "mnist_idx": "MNIST IDX folder…",
+    "cifar10": "CIFAR-10 folder…",
+}
+LOSS_LABELS = {"auto": "auto (cross-entropy / MSE by task)", "cross_entropy": "cross-entropy",
+               "mse": "mean squared error", "l1": "mean absolute error (L1)",
+               "bce_with_logits": "binary cross-entropy (logits)"}
+_DEFAULTS = TrainingConfig()
+
+
+def format_eta(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "--:--"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _combo(name: str) -> QComboBox:
+    """A combo box whose minimum width does not follow its longest entry."""
+    box = QComboBox()
+    box.setObjectName(name)
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(10)
+    return box
+
+
+def _float_box(low: float, high: float, decimals: int, tip: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setDecimals(decimals)
+    box.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+    box.setKeyboardTracking(False)   # one undo step per committed value, not per keystroke
+    box.setToolTip(tip)
+    return box
+
+
+def _int_box(low: int, high: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setKeyboardTracking(False)
+    box.setToolTip(tip)
+    return box
+
+
+class TrainingPanel(QWidget):
+    trainClicked = Signal()
+    resumeClicked = Signal()
+    pauseClicked = Signal()
+    stepClicked = Signal()
+    stopClicked = Signal()
+    datasetDialogRequested = Signal(str)   # dataset kind to set up (files, options, preview)
+    followClicked = Signal()
+
+    def __init__(self, editor, notifier, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainingPanel")
+        self.editor, self.notifier = editor, notifier
+        self._session_token: tuple[str, int] | None = None
+        self.message_bar = MessageBar()
+
+        # --- dataset ---
+        self.kind = _combo("datasetKind")
+        for key, label in KIND_LABELS.items():
+            self.kind.addItem(label, key)
+            self.kind.setItemData(self.kind.count() - 1, DATASET_KINDS.get(key, ""),
+                                  Qt.ItemDataRole.ToolTipRole)
+        self.kind.activated.connect(self._kind_picked)
+        self.dataset_text = caption(name="datasetText")
+        self.dataset_button = QPushButton("Options and preview…")
+        self.dataset_button.clicked.connect(
+            lambda: self.datasetDialogRequested.emit(self.kind.currentData()))
+        data_box = QGroupBox("Dataset")
+        dl = QVBoxLayout(data_box)
+        dl.addWidget(self.kind)
+        dl.addWidget(self.dataset_text)
+        dl.addWidget(self.dataset_button)
+
+        # --- settings ---
+        self.loss = _combo("loss")
+        for key in LOSSES:
+            self.loss.addItem(LOSS_LABELS.get(key, key), key)
+        self.optimizer = _combo("optimizer")
+        for key in OPTIMIZERS:
+            self.optimizer.addItem(key, key)
+        self.lr = _float_box(1e-6, 10.0, 6, "Learning rate: how big each step is. It can "
+                                            "change while training runs or is paused.")
+        self.lr.setObjectName("lr")
+        self.batch_size = _int_box(1, 65_536, "Samples per optimizer step")
+        self.batch_size.setObjectName("batchSize")
+        self.epochs = _int_box(1, 100_000, "Passes over the training set")
+        self.epochs.setObjectName("epochs")
+        self.l1 = _float_box(0.0, 1.0, 6, "L1 penalty on weights (pushes many to exactly 0)")
+        self.l2 = _float_box(0.0, 1.0, 6, "L2 penalty / weight decay (keeps weights small)")
+        self.seed = _int_box(0, 2**31 - 1, "Random seed: same seed, same run")
+        self.seed.setObjectName("seed")
+        self.device = _combo("device")
+        self.device.addItem("auto", "auto")
+        self.device.addItem("cpu", "cpu")
+        self.problems = caption(name="settingsProblems")
+        self.problems.setStyleSheet("color: #D93025;")
+        self.problems.hide()
+        form_box = QGroupBox("Training")
+        form = QFormLayout(form_box)
+        form.addRow("Loss", self.loss)
+        form.addRow("Optimizer", self.optimizer)
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Batch size", self.batch_size)
+        form.addRow("Epochs", self.epochs)
+        form.addRow("L1", self.l1)
+        form.addRow("L2 (weight decay)", self.l2)
+        form.addRow("Seed", self.seed)
+        form.addRow("Device", self.device)
+        form.addRow(self.problems)
+
+        for box, key in ((self.loss, "loss"), (self.optimizer, "optimizer"),
+                         (self.device, "device")):
+            box.activated.connect(lambda _i, b=box, k=key: self._edit(k, b.currentData()))
+        for box, key in ((self.lr, "lr"), (self.batch_size, "batch_size"),
+                         (self.epochs, "epochs"), (self.l1, "l1"), (self.l2, "weight_decay"),
+                         (self.seed, "seed")):
+            box.valueChanged.connect(lambda v, k=key: self._edit(k, v))
+
+        # --- run ---
+        self.train_button = QPushButton("Train")
+        self.train_button.setObjectName("trainButton")
+        self.train_button.setToolTip("Train from freshly initialized weights")
+        self.resume_button = QPushButton("Resume training")
+        self.resume_button.setObjectName("resumeButton")
+        self.resume_button.setToolTip("Continue from the current weights where the last run "
+                                      "stopped (a finished run trains more epochs)")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setObjectName("pauseButton")
+        self.step_button = QPushButton("Step")
+        self.step_button.setObjectName("stepButton")
+        self.step_button.setToolTip("Pause, then train exactly one batch")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stopButton")
+        self.follow_button = QPushButton("Run in background / follow a run…")
+        self.follow_button.setToolTip("Train in a separate process (also distributed, with "
+                                      "torchrun) and follow its curves here")
+        self.train_button.clicked.connect(self.trainClicked)
+        self.resume_button.clicked.connect(self.resumeClicked)
+        self.pause_button.clicked.connect(self.pauseClicked)
+        self.step_button.clicked.connect(self.stepClicked)
+        self.stop_button.clicked.connect(self.stopClicked)
+        self.follow_button.clicked.connect(self.followClicked)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("trainingProgress")
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("Ready")
+        self.progress.setTextVisible(True)
+        self.run_text = caption("", "runText")
+        # Fixed height: it changes a few times a second and must not relayout the panel.
+        self.run_text.setFixedHeight(2 * self.run_text.fontMetrics().lineSpacing() + 2)
+        row1 = QHBoxLayout()
+        row1.addWidget(self.train_button)
+        row1.addWidget(self.resume_button)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.pause_button)
+        row2.addWidget(self.step_button)
+        row2.addWidget(self.stop_button)
+        run_box = QGroupBox("Run")
+        rl = QVBoxLayout(run_box)
+        rl.addLayout(row1)
+        rl.addLayout(row2)
+        rl.addWidget(self.progress)
+        rl.addWidget(self.run_text)
+        rl.addWidget(self.follow_button)
+
+        inner = QWidget()
+        il = QVBoxLayout(inner)
+        il.setContentsMargins(4, 4, 4, 4)
+        il.addWidget(self.message_bar)
+        il.addWidget(run_box)
+        il.addWidget(data_box)
+        il.addWidget(form_box)
+        il.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(inner)
+        # Scroll vertically only: the dock is at least as wide as the form.
+        scroll.setMinimumWidth(inner.minimumSizeHint().width()
+                               + scroll.verticalScrollBar().sizeHint().width())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+        self._settings_widgets = (self.kind, self.dataset_button, self.loss, self.optimizer,
+                                  self.batch_size, self.epochs, self.l1, self.l2, self.seed,
+                                  self.device)
+        self.set_run_state("idle", can_resume=False)
+        self.refresh()
+
+    # --- the project ↔ the widgets --------------------------------------------------------------
+    @property
+    def project(self):
+        return self.editor.document.project
+
+    def refresh(self) -> None:
+        """Show the project's settings (after load, undo, or any edit)."""
+        training = dict(self.project.training or {})
+        dataset = dict(self.project.dataset or {})
+        widgets = (self.kind, self.loss, self.optimizer, self.device, self.lr, self.batch_size,
+                   self.epochs, self.l1, self.l2, self.seed)
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            self._set_combo(self.kind, dataset.get("kind", "digits"))
+            self._set_combo(self.loss, training.get("loss", _DEFAULTS.loss))
+            optimizer = training.get("optimizer", _DEFAULTS.optimizer)
+            self._set_combo(self.optimizer, optimizer)
+            self._set_combo(self.device, training.get("device", _DEFAULTS.device))
+            self.lr.setValue(_number(training.get("lr"), DEFAULT_LR.get(optimizer, 0.001)))
+            self.batch_size.setValue(int(_number(training.get("batch_size"),
+                                                 _DEFAULTS.batch_size)))
+            self.epochs.setValue(int(_number(training.get("epochs"), _DEFAULTS.epochs)))
+            self.l1.setValue(_number(training.get("l1"), 0.0))
+            self.l2.setValue(_number(training.get("weight_decay"), 0.0))
+            self.seed.setValue(int(min(_number(training.get("seed"), 0), 2**31 - 1)))
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+        self.dataset_text.setText(describe(dataset))
+        problems = check_training(training)
+        self.problems.setText("\n".join(str(p) for p in problems))
+        self.problems.setVisible(bool(problems))
+
+    @staticmethod
+    def _set_combo(combo: QComboBox, value) -> None:
+        index = combo.findData(value)
+        if index < 0 and value is not None:
+            combo.addItem(str(value), value)   # e.g. "cuda:1" from a file
+            index = combo.count() - 1
+        combo.setCurrentIndex(max(index, 0))
+
+    def set_devices(self, devices: list[tuple[str, str]]) -> None:
+        current = (self.project.training or {}).get("device", "auto")
+        self.device.blockSignals(True)
+        self.device.clear()
+        for value, label in devices:
+            self.device.addItem(label, value)
+        self._set_combo(self.device, current)
+        self.device.blockSignals(False)
+
+    def _edit(self, key: str, value) -> None:
+        # Arrow clicks on the same field merge into one undo step; another field starts anew.
+        if self._session_token is None or self._session_token[0] != key:
+            self._session_token = (key, self.editor.new_param_session())
+        if isinstance(value, float):
+            value = float(f"{value:.6g}")
+        set_setting(self.editor, self.notifier, "training", key, value, self._session_token[1])
+
+    def _kind_picked(self, _index: int) -> None:
+        kind = self.kind.currentData()
+        current = dict(self.project.dataset or {})
+        if kind == current.get("kind", "digits"):
+            return
+        if kind in ("digits", "shapes"):
+            keep = {k: v for k, v in current.items() if k in ("val_fraction", "seed", "limit",
+                                                              "normalize")}
+            replace_section(self.editor, self.notifier, "dataset", {"kind": kind, **keep},
+                            f"Use the {KIND_LABELS[kind].split(' (')[0].lower()} dataset")
+        else:
+            self.refresh()                      # shows the current kind until the dialog says
+            self.datasetDialogRequested.emit(kind)
+
+    # --- run state --------------------------------------------------------------------------------
+    @gui_only
+    def set_run_state(self, state: str, can_resume: bool) -> None:
+        """idle | preparing | running | paused | stopping: which buttons and fields work."""
+        active = state != "idle"
+        self.train_button.setEnabled(not active)
+        self.resume_button.setEnabled(not active and can_resume)
+        self.pause_button.setEnabled(state in ("running", "paused"))
+        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        self.step_button.setEnabled(state in ("idle", "running", "paused"))
+        self.stop_button.setEnabled(state in ("preparing", "running", "paused"))
+        for w in self._settings_widgets:
+            w.setEnabled(not active)
+        self.lr.setEnabled(state in ("idle", "running", "paused"))
+        self.follow_button.setEnabled(not active)
+
+    @gui_only
+    def show_batch(self, snap, epochs: int) -> None:
+        done = (snap.epoch - 1 + snap.batch / max(snap.batches, 1)) / max(epochs, 1)
+        self.progress.setValue(int(1000 * min(max(done, 0.0), 1.0)))
+        acc = f" · acc {100 * snap.running_acc:.1f} %" if snap.running_acc is not None else ""
+        self.progress.setFormat(f"Epoch {snap.epoch}/{epochs} · {snap.samples_per_s:,.0f} "
+                                f"samples/s · ETA {format_eta(snap.eta_s)}")
+        self.run_text.setText(f"Batch {snap.batch}/{snap.batches} · step {snap.step} · "
+                              f"loss {snap.running_loss:.4f}{acc} · lr {snap.lr:.3g}")
+
+
+def _number(value, default: float) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+        else float(default)
