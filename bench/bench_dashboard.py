@@ -117,7 +117,7 @@ def gui_run(app, window, probe: StallProbe, epochs: int) -> tuple[float, dict]:
         "val_acc": result.history[-1].val_acc, "gui_cpu": cpu / wall,
         "curve_hz": d.budget.drawn["curves"] / wall,
         "image_hz": sum(n for k, n in d.budget.drawn.items() if k.startswith("image"))
-        / wall / (len(d.image_views) + 1)}
+        / wall / len(d.image_views)}
     return result.samples_per_s, stats
 
 

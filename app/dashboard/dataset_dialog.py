@@ -41,9 +41,10 @@ def csv_columns(path: Path) -> list[str]:
 def summarize(ds) -> str:
     """Sizes and class counts of a loaded dataset, for the preview."""
     n_train, n_val = len(ds.y_train), len(ds.y_val)
-    shape = "×".join(map(str, ds.input_shape))
+    shape = ("rows of " + f"{ds.input_shape[0]} features" if len(ds.input_shape) == 1
+             else "each " + "×".join(map(str, ds.input_shape)))
     lines = [f"{n_train + n_val:,} samples ({n_train:,} train / {n_val:,} validation), "
-             f"each {shape}" + (f"; {ds.skipped} unreadable files skipped" if ds.skipped else "")]
+             f"{shape}" + (f"; {ds.skipped} unreadable files skipped" if ds.skipped else "")]
     if ds.task == "classification":
         counts = Counter(ds.y_train.tolist()) + Counter(ds.y_val.tolist())
         lines.append("Classes: " + " · ".join(f"{name} {counts.get(i, 0):,}"
@@ -176,7 +177,7 @@ class DatasetDialog(QDialog):
 
     def _stored_path(self, text: str) -> str:
         """Relative to the project's folder when inside it (the project can move with it)."""
-        if not text or self.base_dir is None:
+        if not text or self.base_dir is None or text.startswith("resources:"):
             return text
         try:
             return os.path.relpath(Path(text).resolve(), Path(self.base_dir).resolve()) \
@@ -198,9 +199,12 @@ class DatasetDialog(QDialog):
             self.preview()
 
     def _resolved(self) -> Path | None:
+        from layerlab.engine.data.paths import RESOURCES_PREFIX, resources_dir
         text = self.path.text().strip()
         if not text:
             return None
+        if text.startswith(RESOURCES_PREFIX):          # a bundled file (house_mlp's CSV)
+            return resources_dir() / text[len(RESOURCES_PREFIX):].lstrip("/\\")
         path = Path(text).expanduser()
         return path if path.is_absolute() or self.base_dir is None else self.base_dir / path
 

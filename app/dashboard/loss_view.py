@@ -17,10 +17,11 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSplitter, QVBoxLayout, QW
 from .layout_helpers import caption, expanding
 from .threads import gui_only
 
-__all__ = ["LossView", "Series", "EMA_ALPHA", "decimate"]
+__all__ = ["LossView", "Series", "EMA_HALF_LIFE_EPOCHS", "decimate"]
 
-#: Smoothing of the batch loss: each snapshot moves the average this far toward it.
-EMA_ALPHA = 0.15
+#: Smoothing of the batch loss, in batches (not snapshots, which skip batches at fast rates):
+#: the average forgets half of its past every quarter epoch (at least every 5 batches).
+EMA_HALF_LIFE_EPOCHS = 0.25
 #: Points drawn per curve at most (a loss plot is a few hundred pixels wide).
 MAX_POINTS = 800
 
@@ -109,7 +110,7 @@ class LossView(QWidget):
         self.setObjectName("lossView")
         self.task = "classification"
         self.loss_plot = _plot("loss", None)
-        self.acc_plot = _plot("accuracy %", "epoch")   # same x range, set together (no link:
+        self.acc_plot = _plot("acc. %", "epoch")   # same x range, set together (no link:
         #                                                 a link repaints it every frame)
         lp, ap = self.loss_plot.getPlotItem(), self.acc_plot.getPlotItem()
         pen = lambda color, width=2, style=Qt.PenStyle.SolidLine: pg.mkPen(  # noqa: E731
@@ -140,6 +141,7 @@ class LossView(QWidget):
         self._items = {name: getattr(self, name) for name in self.series}
         self._dirty: set[str] = set()
         self._ema: float | None = None
+        self._ema_step = 0
         self.epochs_target = 1
         self._ranges: dict[str, tuple] = {}
 
@@ -192,8 +194,7 @@ class LossView(QWidget):
             self._dirty.add(name)
         self._ema = None
         regression = task == "regression"
-        self.acc_plot.getPlotItem().setLabel("left", "MAE (real units)" if regression
-                                             else "accuracy %")
+        self.acc_plot.getPlotItem().setLabel("left", "MAE" if regression else "acc. %")
         self.summary.setText("Training…")
         self.flush()
 
@@ -202,8 +203,13 @@ class LossView(QWidget):
             x = (s.epoch - 1) + s.batch / max(s.batches, 1)
             if not np.isfinite(s.loss):
                 continue
-            self._ema = s.loss if self._ema is None else self._ema + EMA_ALPHA * (
-                s.loss - self._ema)
+            if self._ema is None:
+                self._ema = s.loss
+            else:
+                half_life = max(5.0, EMA_HALF_LIFE_EPOCHS * s.batches)
+                alpha = 1.0 - 0.5 ** (max(s.step - self._ema_step, 1) / half_life)
+                self._ema += alpha * (s.loss - self._ema)
+            self._ema_step = s.step
             self.series["batch_raw"].append(x, s.loss)
             self.series["batch_ema"].append(x, self._ema)
         if snaps:

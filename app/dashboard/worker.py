@@ -99,8 +99,6 @@ class TrainingWorker(QObject):
         self.project = None           # the project copy the session trained (for project.json)
         #: Set by the GUI: stop before the run begins (Stop pressed while loading data).
         self.cancel_requested = False
-        #: Set by the GUI: start the run paused (Pause pressed while loading data).
-        self.pause_requested = False
         self._pending: collections.deque[Callable[[], None]] = collections.deque()
         self._lock = threading.Lock()
         self._invoke.connect(self._run_callable, Qt.ConnectionType.QueuedConnection)
@@ -178,7 +176,7 @@ class TrainingWorker(QObject):
         if self.cancel_requested:
             self.runEnded.emit(None)
             return
-        if req.start_paused or self.pause_requested:
+        if req.start_paused:
             trainer.pause()
             if req.steps:
                 trainer.step(req.steps)
