@@ -7,7 +7,7 @@ from PySide6.QtCore import QCoreApplication
 
 from layerlab.engine.templates import load_template
 
-from app_helpers import Dialogs, dialogs, make_window  # noqa: F401
+from app_helpers import dialogs, make_window  # noqa: F401
 
 #: Generous waits: the suite may share the machine with other jobs. Never a pass/fail on time.
 WAIT_MS = 60_000

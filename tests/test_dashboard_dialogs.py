@@ -15,7 +15,7 @@ from layerlab.app.dashboard.follow_dialog import FollowDialog
 from layerlab.engine import save_project
 from layerlab.engine.training.follow import write_metrics
 
-from dashboard_helpers import WAIT_MS, dash, dialogs, digits_project, wait_idle  # noqa: F401
+from dashboard_helpers import WAIT_MS, dash, dialogs, digits_project  # noqa: F401
 
 HOUSE = Path(__file__).resolve().parents[1] / "resources" / "data" / "house_prices.csv"
 

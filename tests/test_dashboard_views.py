@@ -10,7 +10,7 @@ from PySide6.QtCore import QCoreApplication
 from layerlab.app.dashboard import threads
 from layerlab.app.dashboard.filters_view import CHANNELS, MEAN, filter_tiles
 
-from dashboard_helpers import WAIT_MS, dash, dialogs, flush, wait_idle, wait_state  # noqa: F401
+from dashboard_helpers import WAIT_MS, dash, dialogs, flush, wait_idle  # noqa: F401
 
 
 def test_training_streams_snapshots_into_the_views(qtbot, dash):

@@ -190,3 +190,21 @@ def test_set_epochs_extends_a_finished_run(digits):
     trainer.set_epochs(2)
     result = trainer.run()
     assert result.epochs_completed == 2 and [h.epoch for h in result.history] == [1, 2]
+
+
+def test_a_call_queued_after_the_last_batch_still_runs_on_the_training_thread(digits):
+    # A GUI asks for a prediction just as the run ends (after its last batch boundary): the
+    # call was accepted, so it must run — once, on the training thread — not vanish.
+    block = BlockAtEpoch(1)
+    trainer = Trainer(small_graph(), digits, {**CFG, "epochs": 1}, observers=[block])
+    ran_on = []
+    trainer.start()
+    assert block.reached.wait(TIMEOUT)
+    worker = trainer._worker_ident
+    assert trainer.call_soon(lambda: ran_on.append(threading.get_ident()))
+    block.release.set()
+    assert trainer.join(TIMEOUT).status == "finished"
+    assert ran_on == [worker]
+    # with no run active the call is refused, for the caller to run itself
+    assert not trainer.call_soon(lambda: ran_on.append("late"))
+    assert ran_on == [worker]

@@ -6,11 +6,14 @@ a Condition while paused — no busy waiting. Other threads only flip flags and 
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from typing import Callable
 
 __all__ = ["Controller"]
+
+log = logging.getLogger(__name__)
 
 
 class Controller:
@@ -106,16 +109,27 @@ class Controller:
         return self._active
 
     def end(self) -> None:
-        """The run is over: drop pending steps/commands and wake anyone waiting."""
-        with self._cond:
-            self._active = False
-            self._parked = False
-            self._pause = False
-            self._steps = 0
-            self._stop = False
-            self._commands.clear()
-            self._flag()
-            self._cond.notify_all()
+        """The run is over: run the commands still queued (they were accepted while the run
+        was active, after its last checkpoint; dropping them would lose e.g. a GUI's
+        prediction request for good), then drop pending steps and wake anyone waiting.
+        Only once the queue is empty does ``submit`` start returning False, so no command
+        runs on two threads at once and none is lost."""
+        while True:
+            with self._cond:
+                if not self._commands:
+                    self._active = False
+                    self._parked = False
+                    self._pause = False
+                    self._steps = 0
+                    self._stop = False
+                    self._flag()
+                    self._cond.notify_all()
+                    return
+                command = self._commands.popleft()
+            try:
+                command()
+            except Exception:  # the run is over; a late command must not hide its result
+                log.exception("a command queued at the end of the run failed")
 
     def checkpoint(self, on_park: Callable[[], None] | None = None,
                    on_unpark: Callable[[], None] | None = None) -> bool:
