@@ -42,10 +42,9 @@ def wait_state(qtbot, d, state: str, timeout: int = WAIT_MS) -> None:
 
 
 def flush(d) -> None:
-    """Draw what has arrived now (instead of waiting for the timers)."""
+    """Draw what has arrived now (instead of waiting for the next frame)."""
     QCoreApplication.processEvents()
-    d._draw_curves()
-    d._draw_images()
+    d.draw_now()
 
 
 def draw_seven(canvas) -> None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPus
                                QTabWidget, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
+from .deferred_draw import DeferredDraw
 from .image_grid import ImageGrid, display_images, lut
 from .layout_helpers import caption, expanding
 from .threads import gui_only
@@ -59,7 +60,7 @@ class CellCounts(pg.GraphicsObject):
                                      Qt.AlignmentFlag.AlignCenter, str(int(self.counts[r, c])))
 
 
-class ConfusionView(QWidget):
+class ConfusionView(DeferredDraw, QWidget):
     cellChosen = Signal(int, int)   # true class, predicted class
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -141,6 +142,9 @@ class ConfusionView(QWidget):
         if snap.confusion is not None:
             self.snapshot = snap
             self._dirty = True
+
+    def needs_flush(self) -> bool:
+        return super().needs_flush() and self.snapshot is not None
 
     @gui_only
     def flush(self) -> None:

@@ -1,10 +1,12 @@
 """The live training dashboard: panels, the worker thread, and the glue between them.
 
-Data flow: the TrainingWorker (its own QThread) emits plain snapshots; they arrive here via
-queued connections, so every slot runs on the GUI thread (checked by ``gui_only``). Slots only
-store what arrived; two timers draw the latest of it — curves at ~20 Hz, images at ~4 Hz —
-and hidden views skip drawing until shown. So however fast training reports, the GUI does a
-bounded amount of work per second and never waits for the worker.
+Data flow: the TrainingWorker (its own QThread) posts plain snapshots to a mailbox; while a
+run is active the dashboard takes them once per frame, on its own timer, at a rate the frame
+budget sets (up to 20 frames a second: curves each frame, one image view in turn) — so the
+training thread never wakes the GUI per snapshot. Everything else (state, results, errors)
+arrives as queued signals, so every slot runs on the GUI thread (checked by ``gui_only``).
+Hidden views skip drawing until shown. However fast training reports, the GUI does a bounded
+amount of work per second and never waits for the worker.
 """
 from __future__ import annotations
 
@@ -22,13 +24,13 @@ from .gradients_view import GradientsView
 from .loss_view import LossView
 from .predict_panel import PredictPanel
 from .project_hooks import ProjectHooks
-from .run_control import CURVE_MS, IMAGE_MS, RunControl
+from .run_control import RunControl
 from .settings_commands import SettingsNotifier, replace_section
 from .training_panel import TrainingPanel
 from .worker import TrainingWorker, WorkerThread
 from .worker_slots import WorkerSlots
 
-__all__ = ["Dashboard", "CURVE_MS", "IMAGE_MS"]
+__all__ = ["Dashboard"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ class Dashboard(RunControl, WorkerSlots, ProjectHooks, QObject):
         self.run_info = None
         self.probe = 0
         self.worker_busy = False
+        self._framing = False          # drawing frames on our own timer (a run is active)
+        self._image_turn = 0
         self._pending_batches: list = []
         self._pending_epochs: list = []
         self._last_batch = None
@@ -100,28 +104,21 @@ class Dashboard(RunControl, WorkerSlots, ProjectHooks, QObject):
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
         w = self.worker
-        for signal, slot in ((w.busyChanged, self._on_busy), (w.devicesFound, self._on_devices),
+        # Snapshots (batch, epoch, visuals, evaluation, run start) come through the mailbox,
+        # not these signals: see _frame().
+        for signal, slot in ((w.mail, self._on_mail), (w.busyChanged, self._on_busy),
+                             (w.devicesFound, self._on_devices),
                              (w.sessionReady, self._on_session),
                              (w.sessionCleared, self._on_session_cleared),
-                             (w.runStarted, self._on_run_started), (w.batch, self._on_batch),
-                             (w.epoch, self._on_epoch), (w.evaluation, self._on_evaluation),
-                             (w.visuals, self._on_visuals), (w.state, self._on_state),
+                             (w.state, self._on_state),
                              (w.runEnded, self._on_run_ended), (w.failed, self._on_failed),
                              (w.predicted, self._on_predicted), (w.saved, self._on_saved),
                              (w.saveFailed, self._on_save_failed)):
             signal.connect(slot, QUEUED)
-        self.curve_timer = QTimer(self)
-        self.curve_timer.setInterval(CURVE_MS)
-        self.curve_timer.timeout.connect(self._curve_tick)
-        # Whatever the load: curves at least 2 Hz, each image view at least every 1.5 s.
-        self.budget = FrameBudget(min_interval_s={"curves": 0.5, **{
-            f"image{i}": 1.5 for i in range(len(self.image_views))}})
-        # One image view per tick, in turn: each still gets ~4 Hz, but no tick does all of
-        # them at once (that would be one long stall of the event loop).
-        self.image_timer = QTimer(self)
-        self.image_timer.setInterval(IMAGE_MS // len(self.image_views))
-        self.image_timer.timeout.connect(self._image_tick)
-        self._image_turn = 0
+        self.frame_timer = QTimer(self)
+        self.frame_timer.setSingleShot(True)
+        self.frame_timer.timeout.connect(self._frame)
+        self.budget = FrameBudget()
 
     def _build_actions(self) -> None:
         w = self.window
@@ -271,8 +268,7 @@ class Dashboard(RunControl, WorkerSlots, ProjectHooks, QObject):
         if self._shut_down:
             return
         self._shut_down = True
-        self.curve_timer.stop()
-        self.image_timer.stop()
+        self.frame_timer.stop()
         if self.follow_dialog is not None:
             self.follow_dialog.kill()
         trainer = self.worker.trainer

@@ -12,6 +12,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QStackedWidget, QVBoxLayout, QWidget)
 
+from .deferred_draw import DeferredDraw
 from .image_grid import ImageGrid, display_images, minmax_unit
 from .layout_helpers import caption
 from .threads import gui_only
@@ -22,7 +23,7 @@ __all__ = ["FeatureMapsView", "MAX_MAPS"]
 MAX_MAPS = 256
 
 
-class FeatureMapsView(QWidget):
+class FeatureMapsView(DeferredDraw, QWidget):
     nodeChosen = Signal(str)
     probeChanged = Signal(int)
 

@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from .deferred_draw import DeferredDraw
 from .image_grid import ImageGrid, symmetric_unit
 from .layout_helpers import caption
 from .threads import gui_only
@@ -58,7 +59,7 @@ def filter_tiles(weights: np.ndarray, mode: str):
                                                   f"{span(mean[i])}")
 
 
-class FiltersView(QWidget):
+class FiltersView(DeferredDraw, QWidget):
     #: The user picked a layer here: the dashboard selects it on the canvas.
     nodeChosen = Signal(str)
 

@@ -1,34 +1,40 @@
-"""A CPU budget for drawing: the dashboard's redraws may take at most a share of one core.
+"""A CPU budget for drawing: how long the dashboard waits before its next frame.
 
 Drawing runs on the GUI thread, which shares the interpreter (the GIL) and, on a small
-machine, the CPU with the training thread: every millisecond spent painting plots is one the
-training loop waits. The timers ask ``may_draw()`` before each redraw; it measures the GUI
-thread's own CPU time (``time.thread_time``, so painting, layout and slots all count) over
-the last second and says no while that is above the share — so a fast machine draws curves at
-the full 20 Hz and a loaded 2-core one draws fewer frames instead of slowing training down.
-A minimum rate keeps the views alive whatever the load.
+machine, the CPU with the training thread: every millisecond the GUI thread holds the lock
+is one the training loop waits. ``next_delay()`` measures the GUI thread's own CPU time
+(``time.thread_time``, so painting, layout and slots all count) over the last second and
+lengthens the interval between frames while that is above the share, shortens it while
+below — so a fast machine draws at the full 20 frames a second and a loaded 2-core one
+draws fewer frames instead of slowing training down. A longest interval keeps the views alive whatever
+the load.
 """
 from __future__ import annotations
 
 import collections
 import time
 
-__all__ = ["FrameBudget", "DRAW_SHARE"]
+__all__ = ["FrameBudget", "DRAW_SHARE", "FRAME_S", "MAX_FRAME_S"]
 
 #: Share of one core the GUI thread may use while training (measured, not estimated).
-DRAW_SHARE = 0.08
+DRAW_SHARE = 0.06
+#: Shortest interval between frames (20 Hz: the curves' rate on a machine with room).
+FRAME_S = 0.05
+#: Longest interval, however busy: the views still move twice a second.
+MAX_FRAME_S = 0.5
 
 
 class FrameBudget:
-    def __init__(self, share: float = DRAW_SHARE, window_s: float = 1.0,
-                 min_interval_s: dict[str, float] | float = 0.5, clock=time.monotonic,
-                 cpu_clock=time.thread_time) -> None:
-        self.share, self.window_s, self.min_interval_s = share, window_s, min_interval_s
+    def __init__(self, share: float = DRAW_SHARE, frame_s: float = FRAME_S,
+                 max_frame_s: float = MAX_FRAME_S, window_s: float = 1.0,
+                 clock=time.monotonic, cpu_clock=time.thread_time) -> None:
+        self.share, self.frame_s, self.max_frame_s = share, frame_s, max_frame_s
+        self.window_s = window_s
         self.clock, self.cpu_clock = clock, cpu_clock
         self._samples: collections.deque[tuple[float, float]] = collections.deque()
-        self._last_draw: dict[str, float] = {}
+        #: What the frames drew: "frames", "curves", "image:<view>" (the bench reports them).
         self.drawn = collections.Counter()
-        self.skipped = collections.Counter()
+        self._interval = frame_s
 
     def used(self) -> float:
         """The GUI thread's CPU share over the last window (0 when just started)."""
@@ -39,21 +45,18 @@ class FrameBudget:
         then, cpu_then = self._samples[0]
         return (cpu - cpu_then) / (now - then) if now > then else 0.0
 
-    def may_draw(self, what: str = "") -> bool:
-        """Call on the GUI thread right before a redraw of ``what``; False: skip this one."""
-        now = self.clock()
-        floor = (self.min_interval_s.get(what, 0.5) if isinstance(self.min_interval_s, dict)
-                 else self.min_interval_s)
-        overdue = now - self._last_draw.get(what, -1e9) >= floor
-        if self.used() <= self.share or overdue:
-            self._last_draw[what] = now
-            self.drawn[what] += 1
-            return True
-        self.skipped[what] += 1
-        return False
+    def next_delay(self) -> float:
+        """Seconds until the next frame. The interval is steered, frame by frame, by how far
+        the measured share is from the budget (at most ×2 or ×½ a step, so one slow frame
+        does not swing it): it settles where the GUI thread uses its share, between
+        ``frame_s`` and ``max_frame_s``."""
+        used = self.used()
+        ratio = used / self.share if self.share > 0 else float("inf")
+        self._interval = min(self.max_frame_s,
+                             max(self.frame_s, self._interval * min(2.0, max(0.5, ratio))))
+        return self._interval
 
     def reset(self) -> None:
         self._samples.clear()
-        self._last_draw.clear()
         self.drawn.clear()
-        self.skipped.clear()
+        self._interval = self.frame_s

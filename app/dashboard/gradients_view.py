@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 from PySide6.QtCore import Qt
 
+from .deferred_draw import DeferredDraw
 from .layout_helpers import caption, expanding
 from .threads import gui_only
 
@@ -42,7 +43,7 @@ def _bars_plot(title: str, bottom: pg.AxisItem | None = None) -> pg.PlotWidget:
     return plot
 
 
-class GradientsView(QWidget):
+class GradientsView(DeferredDraw, QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("gradientsView")

@@ -1,5 +1,5 @@
-"""Train / Resume / Pause / Step / Stop, the run state with its lock, and the coalescing
-timers that draw what the worker sent (a mixin of :class:`~.dashboard.Dashboard`).
+"""Train / Resume / Pause / Step / Stop, the run state with its lock, and the frames that
+draw what the worker sent (a mixin of :class:`~.dashboard.Dashboard`).
 
 States: idle → preparing (the worker loads data) → running ⇄ paused → stopping → idle. The
 structure is locked (with the reason on the canvas) in every state but idle. Nothing here
@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import time
 
+from PySide6.QtCore import QTimer
+
 from .session import RunRequest, graph_key, settings_key
 from .threads import gui_only
 from .weights_store import checkpoint_dir
 
-__all__ = ["RunControl", "CURVE_MS", "IMAGE_MS"]
+__all__ = ["RunControl", "PROGRESS_MS"]
 
-CURVE_MS = 50     # ~20 Hz: the loss curves
-IMAGE_MS = 250    # ~4 Hz: each of filters, feature maps, gradients, confusion; progress text
+PROGRESS_MS = 250   # the progress text at most 4 times a second (its labels cost a relayout)
+MAX_TIMER_MS = 3_600_000
 
 
 class RunControl:
@@ -107,7 +109,7 @@ class RunControl:
             self.editor.set_locked(reason)
         self._update_buttons()
         if state != "idle":
-            self._start_timers()
+            self._start_frames()
 
     def _update_buttons(self) -> None:
         can_resume = self.can_resume()
@@ -121,23 +123,79 @@ class RunControl:
         self.act_stop.setEnabled(self.state in ("preparing", "running", "paused"))
         self.act_follow.setEnabled(idle)
 
-    def _start_timers(self) -> None:
-        if not self.curve_timer.isActive():
-            self.budget.reset()
-            self.curve_timer.start()
-        if not self.image_timer.isActive():
-            self.image_timer.start()
+    # --- frames -------------------------------------------------------------------------------------
+    # While a run is active the dashboard draws frames on its own single-shot timer, each
+    # re-armed with the budget's delay: a frame takes the mailbox (every snapshot since the
+    # last frame), redraws the curves and one image view in turn. Idle, the mailbox's
+    # wake-up signal draws what arrives at once.
+    def _start_frames(self) -> None:
+        if self._framing:
+            return
+        self._framing = True
+        self.budget.reset()
+        self.worker.mailbox.start_polling()
+        self.frame_timer.start(0)
 
-    # --- drawing (timers) ---------------------------------------------------------------------------
-    def _curve_tick(self) -> None:
+    def _stop_frames(self) -> None:
+        """The run is over: take what is left, draw everything, and let the mailbox wake
+        us from now on."""
+        if not self._framing:
+            return
+        self._framing = False
+        self.frame_timer.stop()
+        self._route(self.worker.mailbox.stop_polling())
+        self.draw_rest()
+
+    @gui_only
+    def _frame(self) -> None:
+        self._route(self.worker.mailbox.take())
         if self._pending_batches or self._pending_epochs:
-            if self.budget.may_draw("curves"):
-                self._draw_curves()
+            self._draw_curves()
+            self.budget.drawn["curves"] += 1
+        self._draw_next_image()
+        self.budget.drawn["frames"] += 1
+        if self._framing:
+            delay_ms = 1000 * self.budget.next_delay()
+            self.frame_timer.start(int(min(delay_ms, MAX_TIMER_MS)))
 
-    def _image_tick(self) -> None:
-        turn = self._image_turn % len(self.image_views)
-        if self.budget.may_draw(f"image{turn}"):    # a skipped view keeps its turn
-            self._draw_next_image()
+    @gui_only
+    def _on_mail(self) -> None:
+        """Idle (not polling): a probe change, loaded weights… draw them now."""
+        if not self._framing:
+            self.draw_now()
+
+    def draw_now(self) -> None:
+        """Take the mailbox and draw everything, now (idle; tests)."""
+        self._route(self.worker.mailbox.take())
+        self._draw_curves()
+        self._draw_images()
+
+    def draw_rest(self) -> None:
+        """A run's last drawing: the curves now, then the image views one per turn of the
+        event loop — all of them in one go would be one long stall."""
+        self._route(self.worker.mailbox.take())
+        self._draw_curves()
+        self._draw_progress()
+        self._draw_images_in_turn()
+
+    def _draw_images_in_turn(self) -> None:
+        if self._draw_next_image():
+            QTimer.singleShot(0, self, self._draw_images_in_turn)
+
+    def _route(self, mail) -> None:
+        """Hand what a take brought to the views (they store it; frames draw it)."""
+        if mail.started is not None:
+            self._on_run_started(mail.started)
+        if mail.batches:
+            self._pending_batches.extend(mail.batches)
+        if mail.epochs:
+            self._pending_epochs.extend(mail.epochs)
+            self._last_epoch = mail.epochs[-1]
+        if mail.visuals is not None:
+            for view in (self.filters_view, self.feature_view, self.gradients_view):
+                view.set_visuals(mail.visuals)
+        if mail.evaluation is not None:
+            self.confusion_view.set_evaluation(mail.evaluation)
 
     @gui_only
     def _draw_curves(self) -> None:
@@ -153,7 +211,7 @@ class RunControl:
         # The progress text rides with the curves (so it is never staler than they are),
         # at most 4 times a second: its labels cost a relayout each.
         now = time.monotonic()
-        if now - self._progress_at >= IMAGE_MS / 1000:
+        if now - self._progress_at >= PROGRESS_MS / 1000:
             self._progress_at = now
             self._draw_progress()
 
@@ -163,12 +221,17 @@ class RunControl:
             total = self.run_info.epochs if self.run_info else self._last_batch.epoch
             self.panel.show_batch(self._last_batch, total)
 
-    @gui_only
-    def _draw_next_image(self) -> None:
-        """The next image view in turn."""
-        turn = self._image_turn % len(self.image_views)
-        self._image_turn += 1
-        self.image_views[turn].flush()
+    def _draw_next_image(self) -> bool:
+        """The next image view in turn that has something new to show (False: none has)."""
+        views = self.image_views
+        for i in range(len(views)):
+            view = views[(self._image_turn + i) % len(views)]
+            if view.needs_flush():
+                self._image_turn = (self._image_turn + i + 1) % len(views)
+                view.flush()
+                self.budget.drawn[f"image:{type(view).__name__}"] += 1
+                return True
+        return False
 
     @gui_only
     def _draw_images(self) -> None:

@@ -6,10 +6,11 @@ runs the model itself: the model is trained in place, so reading it from the GUI
 mid-step would race the optimizer (and switching it to eval mode would change training).
 
 The GUI talks to it through :meth:`TrainingWorker.call` (a function to run where the model
-lives) and the job methods; the worker answers only with queued signals carrying plain-data
-snapshots. While a run is active the worker thread's own event loop is blocked inside
-``run()``, so calls go through ``Trainer.call_soon`` (run by the training loop between
-batches, also while paused) instead.
+lives) and the job methods; the worker answers with plain-data snapshots, posted to a
+mailbox the GUI empties once per frame, and queued signals for everything else. While a run
+is active the worker thread's own event loop is blocked inside ``run()``, so calls go
+through ``Trainer.call_soon`` (run by the training loop between batches, also while paused)
+instead.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, Qt, Signal
 
+from .mailbox import Mailbox
 from .session import LoadRequest, RunRequest, SessionInfo
 
 __all__ = ["TrainingWorker", "QtObserver", "limit_torch_threads"]
@@ -42,27 +44,39 @@ def limit_torch_threads() -> int:
 
 
 class QtObserver:
-    """Trainer observer (called on the training thread): forwards each plain-data snapshot as
-    a signal of the worker, and runs calls the GUI queued while no batch boundary took them."""
+    """Trainer observer (called on the training thread). Snapshots go to the worker's
+    :class:`~.mailbox.Mailbox`, which the GUI empties once per frame (a signal only wakes
+    an idle GUI); the per-snapshot signals are emitted too, for whoever wants every one
+    (tests, tools) — the dashboard does not connect them. Also runs the calls the GUI
+    queued while no batch boundary took them."""
 
     def __init__(self, worker: "TrainingWorker") -> None:
         self.worker = worker
 
+    def _wake(self, needed: bool) -> None:
+        if needed:
+            self.worker.mail.emit()
+
     def on_start(self, info) -> None:
+        self._wake(self.worker.mailbox.begin_run(info))
         self.worker.runStarted.emit(info)
         self.worker.drain()
 
     def on_batch(self, snap) -> None:
+        self._wake(self.worker.mailbox.post_batch(snap))
         self.worker.batch.emit(snap)
         self.worker.drain()
 
     def on_epoch(self, snap) -> None:
+        self._wake(self.worker.mailbox.post_epoch(snap))
         self.worker.epoch.emit(snap)
 
     def on_evaluation(self, snap) -> None:
+        self._wake(self.worker.mailbox.post_evaluation(snap))
         self.worker.evaluation.emit(snap)
 
     def on_visuals(self, snap) -> None:
+        self._wake(self.worker.mailbox.post_visuals(snap))
         self.worker.visuals.emit(snap)
 
     def on_state(self, snap) -> None:
@@ -72,6 +86,7 @@ class QtObserver:
 class TrainingWorker(QObject):
     # Everything is emitted on the worker thread; the dashboard connects with queued
     # connections, so its slots run on the GUI thread.
+    mail = Signal()                      # the mailbox has snapshots and the GUI is not polling
     busyChanged = Signal(bool)
     devicesFound = Signal(object)        # [(value, label)]
     sessionReady = Signal(object)        # SessionInfo
@@ -93,6 +108,7 @@ class TrainingWorker(QObject):
         super().__init__()
         self.trainer = None
         self.session: SessionInfo | None = None
+        self.mailbox = Mailbox()
         self.observer = QtObserver(self)
         #: Where the checkpoint goes when a run ends (the GUI updates it on Save As).
         self.weights_dir: Path | None = None

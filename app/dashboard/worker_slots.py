@@ -1,6 +1,6 @@
 """What the dashboard does with each thing the worker reports (a mixin of
 :class:`~.dashboard.Dashboard`). The worker's signals arrive queued, so every slot runs on the
-GUI thread (``gui_only`` checks); slots only store snapshots — the timers draw them."""
+GUI thread (``gui_only`` checks); snapshots come through the mailbox (run_control.py)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
@@ -52,8 +52,8 @@ class WorkerSlots:
         self.predict_panel.set_session(None)
         self._update_buttons()
 
-    @gui_only
     def _on_run_started(self, info) -> None:
+        """A run's first mail (see RunControl._route)."""
         self.run_info = info
         if info.start_step == 0 and info.start_epoch == 0:
             self.loss_view.reset(info.task, info.epochs)
@@ -71,26 +71,6 @@ class WorkerSlots:
             self.panel.message_bar.show_message("info", "Note", "\n".join(notes))
 
     @gui_only
-    def _on_batch(self, snap) -> None:
-        self._pending_batches.append(snap)
-
-    @gui_only
-    def _on_epoch(self, snap) -> None:
-        self._pending_epochs.append(snap)
-        self._last_epoch = snap
-
-    @gui_only
-    def _on_evaluation(self, snap) -> None:
-        self.confusion_view.set_evaluation(snap)
-
-    @gui_only
-    def _on_visuals(self, snap) -> None:
-        for view in (self.filters_view, self.feature_view, self.gradients_view):
-            view.set_visuals(snap)
-        if self.state == "idle":     # e.g. a probe change or loaded weights: draw once
-            QTimer.singleShot(0, self._draw_images)
-
-    @gui_only
     def _on_state(self, snap) -> None:
         if snap.state == "paused":
             self._set_state("paused")
@@ -98,6 +78,7 @@ class WorkerSlots:
             self._set_state("running")
         elif snap.state in TERMINAL:
             self.editor.set_locked(None)   # the weights are final; saving happens meanwhile
+            self._route(self.worker.mailbox.take())   # the last epoch, for the report
             self._report_end(snap.state, snap.message)
 
     def _report_end(self, status: str, message: str) -> None:
@@ -119,8 +100,7 @@ class WorkerSlots:
 
     @gui_only
     def _on_run_ended(self, result) -> None:
-        self._draw_curves()
-        self._draw_images()
+        self.draw_rest()
         if result is not None:
             self.panel.progress.setFormat(f"{result.status.capitalize()} · "
                                           f"{result.epochs_completed} epochs · "
@@ -137,8 +117,7 @@ class WorkerSlots:
     def _after_idle(self) -> None:
         if self.state != "idle" or self.worker_busy:
             return
-        self.curve_timer.stop()
-        self.image_timer.stop()
+        self._stop_frames()
         if self._close_when_idle:
             self._close_when_idle = False
             QTimer.singleShot(0, self.window.close)
