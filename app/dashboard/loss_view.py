@@ -1,9 +1,9 @@
 """Loss and accuracy curves, live.
 
-Points arrive in batches from the dashboard's coalescing timer; each curve is one
-PlotDataItem created once and updated with ``setData`` (clipped to the view and downsampled
-by pyqtgraph), so a long run costs the same per frame as a short one. The x axis is in epochs
-(fractional for batches), so batch and epoch curves line up.
+Points arrive in batches from the dashboard's frames; each curve is one PlotCurveItem created
+once and updated with ``setData`` on at most ~800 points (``decimate``), so a long run costs
+the same per frame as a short one; the accuracy markers grow by the new points only. The x
+axis is in epochs (fractional for batches), so batch and epoch curves line up.
 """
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ from .layout_helpers import caption, expanding
 from .threads import gui_only
 
 __all__ = ["LossView", "Series", "EMA_HALF_LIFE_EPOCHS", "decimate"]
+
+#: The series on the loss plot (the ones the log scale applies to).
+LOSS_SERIES = ("batch_raw", "batch_ema", "train_epoch", "val_epoch", "follow_train",
+               "follow_val")
 
 #: Smoothing of the batch loss, in batches (not snapshots, which skip batches at fast rates):
 #: the average forgets half of its past every quarter epoch (at least every 5 batches).
@@ -100,6 +104,12 @@ def _plot(left: str, bottom: str | None) -> pg.PlotWidget:
     return plot
 
 
+def _curve(plot: pg.PlotWidget, pen) -> pg.PlotCurveItem:
+    item = pg.PlotCurveItem(pen=pen, skipFiniteCheck=True)
+    plot.addItem(item)
+    return item
+
+
 def _key(color: str, mark: str, text: str) -> str:
     return f'<span style="color:{color}">{mark}</span>&nbsp;{text}'
 
@@ -115,24 +125,32 @@ class LossView(QWidget):
         lp, ap = self.loss_plot.getPlotItem(), self.acc_plot.getPlotItem()
         pen = lambda color, width=2, style=Qt.PenStyle.SolidLine: pg.mkPen(  # noqa: E731
             color, width=width, style=style)
-        # The per-frame curves are bare PlotCurveItems: setData on them is several times
-        # cheaper than on a PlotDataItem, and they change 20 times a second.
-        # 1-px pens: Qt strokes wider lines through a path stroker several times slower,
-        # and it paints while holding the interpreter lock the training thread needs.
-        self.batch_raw = pg.PlotCurveItem(pen=pen("#C3C8CF", 1), skipFiniteCheck=True)
-        self.batch_ema = pg.PlotCurveItem(pen=pen(BLUE, 1), skipFiniteCheck=True)
-        lp.addItem(self.batch_raw)
-        lp.addItem(self.batch_ema)
-        # No symbols on the loss plot: it repaints 20 times a second and markers would cost
-        # a third of each frame (the accuracy plot, drawn once an epoch, keeps them).
-        self.train_epoch = lp.plot(pen=pen(GREEN, 3))
-        self.val_epoch = lp.plot(pen=pen(ORANGE, 3))
+        # Every curve is a bare PlotCurveItem: setData on one is several times cheaper than
+        # on a PlotDataItem, and a frame sets several. (So the log scale is applied here, to
+        # the data: PlotCurveItems have no log mode of their own.)
+        # 1-px pens on the batch curves: Qt strokes wider lines through a path stroker
+        # several times slower, and it paints while holding the interpreter lock the
+        # training thread needs.
         dash = Qt.PenStyle.DashLine
-        self.follow_train = lp.plot(pen=pen(GREEN, 2, dash))
-        self.follow_val = lp.plot(pen=pen(ORANGE, 2, dash))
-        self.train_acc = ap.plot(pen=pen(GREEN), symbol="o", symbolSize=6, symbolBrush=GREEN)
-        self.val_acc = ap.plot(pen=pen(ORANGE), symbol="s", symbolSize=6, symbolBrush=ORANGE)
-        self.follow_acc = ap.plot(pen=pen(ORANGE, 2, dash))
+        self.batch_raw = _curve(lp, pen("#C3C8CF", 1))
+        self.batch_ema = _curve(lp, pen(BLUE, 1))
+        # No markers on the loss plot: it repaints every frame and markers would cost a
+        # third of each (the accuracy plot, changed once an epoch, keeps them).
+        self.train_epoch = _curve(lp, pen(GREEN, 3))
+        self.val_epoch = _curve(lp, pen(ORANGE, 3))
+        self.follow_train = _curve(lp, pen(GREEN, 2, dash))
+        self.follow_val = _curve(lp, pen(ORANGE, 2, dash))
+        self.train_acc = _curve(ap, pen(GREEN))
+        self.val_acc = _curve(ap, pen(ORANGE))
+        self.follow_acc = _curve(ap, pen(ORANGE, 2, dash))
+        # Markers grow by the new points only (setData would rebuild every marker).
+        self._marks = {"train_acc": pg.ScatterPlotItem(symbol="o", size=6, pen=None,
+                                                       brush=GREEN),
+                       "val_acc": pg.ScatterPlotItem(symbol="s", size=6, pen=None,
+                                                     brush=ORANGE)}
+        self._marked = {name: 0 for name in self._marks}
+        for mark in self._marks.values():
+            ap.addItem(mark)
         self.legend = caption("", "lossLegend")
         self._set_legend(followed=False)
         self.series = {name: Series() for name in (
@@ -177,7 +195,9 @@ class LossView(QWidget):
         self.legend.setText(" &nbsp; ".join(keys))
 
     def _log_toggled(self, on: bool) -> None:
-        self.loss_plot.getPlotItem().setLogMode(y=on)
+        item = self.loss_plot.getPlotItem()
+        item.setLogMode(y=on)        # the axis; the curves get log10 data from flush()
+        item.disableAutoRange()      # setLogMode turns auto-range back on
         self._ranges.pop("loss", None)
         self._dirty.update(self.series)
         self.flush()
@@ -268,14 +288,29 @@ class LossView(QWidget):
     # --- drawing -----------------------------------------------------------------------------
     @gui_only
     def flush(self) -> None:
-        """Push changed series into their items (called by the dashboard's ~20 Hz timer)."""
+        """Push changed series into their items (called once per dashboard frame)."""
         if not self._dirty or not self.isVisible():
             return
+        log = self.log_scale.isChecked()
         for name in self._dirty:
             s = self.series[name]
-            self._items[name].setData(*decimate(s.x, s.y, peaks=name == "batch_raw"))
+            x, y = decimate(s.x, s.y, peaks=name == "batch_raw")
+            if log and name in LOSS_SERIES:
+                keep = y > 0
+                x, y = x[keep], np.log10(y[keep])
+            self._items[name].setData(x, y)
+            if name in self._marks:
+                self._mark(name, x, y, decimated=len(x) < s.n)
         self._dirty.clear()
         self._fit_ranges()
+
+    def _mark(self, name: str, x: np.ndarray, y: np.ndarray, decimated: bool) -> None:
+        mark, done = self._marks[name], self._marked[name]
+        if decimated or len(x) < done:          # cleared, or thinned: draw them anew
+            mark.setData(x=x, y=y)
+        elif len(x) > done:
+            mark.addPoints(x=x[done:], y=y[done:])
+        self._marked[name] = len(x)
 
     def set_epochs_target(self, epochs: int) -> None:
         """The run's target: the x axis spans it from the start (it never jumps per frame)."""
@@ -297,8 +332,7 @@ class LossView(QWidget):
             for plot in (self.loss_plot, self.acc_plot):
                 plot.getPlotItem().setXRange(*x, padding=0.02)
         log = self.log_scale.isChecked()
-        loss = extremes(("batch_raw", "train_epoch", "val_epoch", "follow_train", "follow_val"),
-                        log)
+        loss = extremes(LOSS_SERIES, log)
         if loss is not None:
             lo, hi = (math.log10(loss[0]), math.log10(loss[1])) if log else (0.0, loss[1])
             old = self._ranges.get("loss")
