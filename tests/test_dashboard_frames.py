@@ -111,6 +111,17 @@ def test_budget_steers_the_gui_thread_to_its_share():
     assert 0.05 <= min(delays[-100:]) and max(delays[-100:]) <= 0.5
 
 
+def test_a_new_run_starts_at_the_interval_the_last_one_settled_at():
+    clocks = FakeClocks()
+    budget = FrameBudget(share=0.06, clock=lambda: clocks.now, cpu_clock=lambda: clocks.cpu)
+    delay = budget.next_delay()
+    for _ in range(40):
+        clocks.run(delay, 0.5)
+        delay = budget.next_delay()
+    budget.reset()
+    assert budget.drawn == {} and budget.next_delay() >= 0.25   # not back to 20 Hz
+
+
 def test_one_expensive_frame_does_not_swing_the_interval_by_more_than_double():
     clocks = FakeClocks()
     budget = FrameBudget(share=0.06, clock=lambda: clocks.now, cpu_clock=lambda: clocks.cpu)

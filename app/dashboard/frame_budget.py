@@ -57,6 +57,8 @@ class FrameBudget:
         return self._interval
 
     def reset(self) -> None:
+        """A new run: fresh counters and CPU window. The interval carries over, so a run
+        starts at the rate the last one settled at instead of drawing its busiest moments
+        (the first frames, the views' new session) at 20 frames a second."""
         self._samples.clear()
         self.drawn.clear()
-        self._interval = self.frame_s
