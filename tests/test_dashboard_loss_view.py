@@ -68,8 +68,11 @@ def test_log_scale_draws_log10_of_the_loss_and_back(view):
     np.testing.assert_allclose(val, np.log10([1.2, 0.6]))
     _, acc = view.curve("val_acc")                        # the accuracy plot stays linear
     assert acc[0] == pytest.approx(40.0)
-    lo, hi = view.loss_plot.getPlotItem().viewRange()[1]
+    (x_lo, x_hi), (lo, hi) = view.loss_plot.getPlotItem().viewRange()
     assert lo <= np.log10(linear.min()) and hi >= np.log10(linear.max())
+    # the x axis still spans the run's 10 epochs, like the accuracy plot under it
+    assert (x_lo, x_hi) == pytest.approx(view.acc_plot.getPlotItem().viewRange()[0])
+    assert x_hi >= 10
     view.log_scale.setChecked(False)
     _, again = view.curve("batch_raw")
     np.testing.assert_allclose(again, linear)

@@ -197,8 +197,9 @@ class LossView(QWidget):
     def _log_toggled(self, on: bool) -> None:
         item = self.loss_plot.getPlotItem()
         item.setLogMode(y=on)        # the axis; the curves get log10 data from flush()
-        item.disableAutoRange()      # setLogMode turns auto-range back on
+        item.disableAutoRange()      # setLogMode turns auto-range back on (and applies it)
         self._ranges.pop("loss", None)
+        self._ranges.pop("x", None)
         self._dirty.update(self.series)
         self.flush()
 
