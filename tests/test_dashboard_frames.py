@@ -152,3 +152,12 @@ def test_a_run_never_wakes_the_gui_per_snapshot_and_its_frames_draw_everything(q
     qtbot.waitUntil(lambda: d.feature_view.snapshot is not None
                     and d.feature_view.snapshot.probe_index == 3, timeout=WAIT_MS)
     assert len(wakes) == 1
+
+
+def test_the_worker_pays_torchs_one_time_import_before_the_first_train(qtbot, dash):
+    # The first optimizer imports torch._dynamo (seconds, holding the GIL in long
+    # stretches): done at start-up on the worker, the first Train neither waits for it nor
+    # stalls the GUI while the curves should be moving.
+    import sys
+    qtbot.waitUntil(lambda: dash.worker.warmed, timeout=WAIT_MS)
+    assert "torch._dynamo" in sys.modules

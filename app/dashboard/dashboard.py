@@ -76,6 +76,7 @@ class Dashboard(RunControl, WorkerSlots, ProjectHooks, QObject):
         self._connect()
         self._dock()
         self.worker.submit(self.worker.find_devices)
+        self.worker.submit(self.worker.warm_up)
         self._update_buttons()
 
     # --- construction -------------------------------------------------------------------------

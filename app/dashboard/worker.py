@@ -109,6 +109,7 @@ class TrainingWorker(QObject):
         self.trainer = None
         self.session: SessionInfo | None = None
         self.mailbox = Mailbox()
+        self.warmed = False               # warm_up() has run: Train starts without delay
         self.observer = QtObserver(self)
         #: Where the checkpoint goes when a run ends (the GUI updates it on Save As).
         self.weights_dir: Path | None = None
@@ -177,6 +178,16 @@ class TrainingWorker(QObject):
         if mps:
             labels.append(("mps", "mps (Apple GPU)"))
         self.devicesFound.emit(labels)
+
+    def warm_up(self) -> None:
+        """Pay torch's one-time costs now, while the person looks at the canvas, not when
+        they press Train: the first optimizer imports torch._dynamo (~3 s on a 2-core CPU,
+        in stretches of 100+ ms that hold the interpreter lock, so the GUI stalls)."""
+        import torch
+
+        import layerlab.engine.training  # noqa: F401  (the trainer's own modules)
+        torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        self.warmed = True
 
     def run_training(self, req: RunRequest) -> None:
         from layerlab.engine.training import TrainingError
