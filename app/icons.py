@@ -9,7 +9,10 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
 from .theme import group_color
 
-__all__ = ["group_icon", "paint_group_glyph", "action_icon"]
+__all__ = ["group_icon", "paint_group_glyph", "action_icon", "app_icon", "APP_ICON_SIZES"]
+
+#: The application icon's bundled sizes (resources/icons/layerlab-<size>.png).
+APP_ICON_SIZES = (48, 128, 256)
 
 
 def paint_group_glyph(p: QPainter, group: str, rect: QRectF, color: QColor) -> None:
@@ -155,4 +158,16 @@ def action_icon(kind: str, color: QColor, size: int = 20) -> QIcon:
         p.end()
         px.setDevicePixelRatio(scale)
         icon.addPixmap(px)
+    return icon
+
+
+def app_icon() -> QIcon:
+    """LayerLab's own icon (window title bars, task switchers), from the bundled PNGs; an
+    empty icon when they are missing, so a stripped install still starts."""
+    from layerlab.engine.data.paths import resources_dir
+    icon = QIcon()
+    for size in APP_ICON_SIZES:
+        path = resources_dir() / "icons" / f"layerlab-{size}.png"
+        if path.is_file():
+            icon.addFile(str(path))
     return icon

@@ -26,6 +26,7 @@ from .canvas.view import CanvasView
 from .dashboard import Dashboard
 from .editor import Editor
 from .file_actions import FileController
+from .icons import app_icon
 from .panels.inspector import InspectorPanel
 from .panels.palette import PalettePanel
 from .panels.problems_panel import ProblemsPanel
@@ -266,6 +267,10 @@ def run_app(argv: list[str] | None = None) -> int:
     app.setOrganizationName("LayerLab")
     app.setApplicationName("LayerLab")
     app.setApplicationDisplayName("LayerLab")
+    # The .desktop file's name (packaging/layerlab.desktop): Linux docks group the window
+    # with its launcher and show its icon.
+    app.setDesktopFileName("layerlab")
+    app.setWindowIcon(app_icon())
     setup_logging()
     install_excepthook()
     window = MainWindow()

@@ -42,6 +42,11 @@ def test_layerlab_file_opens_the_project(tmp_path, monkeypatch, dialogs, qapp):
     assert window.document.path == path
     assert window.document.analysis.total_params == 61_706
     assert window.windowTitle().startswith("lenet.json")
+    # its own icon in every size we ship, and the .desktop file's name (dock grouping)
+    from layerlab.app.icons import APP_ICON_SIZES
+    sizes = {s.width() for s in QApplication.windowIcon().availableSizes()}
+    assert sizes == set(APP_ICON_SIZES) and not window.windowIcon().isNull()
+    assert QApplication.desktopFileName() == "layerlab"
     assert sys.excepthook is guard._hook
     assert signal.getsignal(signal.SIGINT) is not old_sigint   # Ctrl+C closes the window
     signal.signal(signal.SIGINT, old_sigint)
