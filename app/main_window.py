@@ -159,9 +159,11 @@ class MainWindow(QMainWindow):
             pass
 
     def _apply_lock(self, reason: str | None) -> None:
-        self.view.set_banner(f"🔒  {reason} — the network's structure can't change now"
+        # Plain text: a lock emoji renders as an empty box where no emoji font is installed
+        # (seen under Xvfb; common on workshop Linux laptops).
+        self.view.set_banner(f"{reason} — the network's structure can't change now"
                              if reason else None)
-        self.lock_label.setText(f"🔒 {reason}" if reason else "")
+        self.lock_label.setText(f"Locked: {reason.lower()}" if reason else "")
         self.lock_label.setVisible(bool(reason))
         for action in (self.act_cut, self.act_paste, self.act_duplicate, self.act_delete,
                        self.act_new, self.act_open):
