@@ -18,7 +18,8 @@ from .weights_store import checkpoint_dir
 __all__ = ["RunControl", "PROGRESS_MS"]
 
 PROGRESS_MS = 250   # the progress text at most 4 times a second (its labels cost a relayout)
-MAX_TIMER_MS = 3_600_000  # QTimer takes an int of ms; a budget of 0 (the bench's --frozen) asks for ∞
+# QTimer takes an int of ms; a budget of 0 (the bench's --frozen) would ask for ∞.
+MAX_TIMER_MS = 3_600_000
 
 
 class RunControl:
