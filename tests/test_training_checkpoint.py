@@ -6,24 +6,12 @@ import pytest
 import torch
 
 from layerlab.engine.compose import Composer
-from layerlab.engine.data import load_dataset
 from layerlab.engine.training import (CheckpointError, Trainer, load_checkpoint,
                                       save_checkpoint)
 
+from training_helpers import digits, one_thread  # noqa: F401
+
 TIMEOUT = 60
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_dataset({"kind": "digits", "limit": 400})
 
 
 def graph(width=16):
@@ -41,6 +29,7 @@ def graph(width=16):
 CFG = {"epochs": 4, "batch_size": 32, "seed": 3, "device": "cpu",
        "optimizer": "adam", "lr": 0.01, "schedule": {"kind": "step", "step_size": 2,
                                                      "gamma": 0.5}}
+
 
 
 def rows(history):

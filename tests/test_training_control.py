@@ -5,24 +5,11 @@ import pytest
 import torch
 
 from layerlab.engine.compose import Composer
-from layerlab.engine.data import load_dataset
 from layerlab.engine.training import Trainer, TrainingError, TrainingObserver
 
+from training_helpers import digits, one_thread  # noqa: F401
+
 TIMEOUT = 60  # generous: only reached when something hangs
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny models: one intra-op thread is as fast and immune to oversubscription.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_dataset({"kind": "digits", "limit": 400})
 
 
 def small_graph():

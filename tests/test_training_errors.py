@@ -8,13 +8,7 @@ from layerlab.engine.graph import Project
 from layerlab.engine.training import (DataMismatchError, DeviceError, ModelError, Trainer,
                                       TrainingConfigError, TrainingError)
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from training_helpers import one_thread  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +172,7 @@ def test_accelerator_code_path_detects_nan_without_per_batch_reads(digits):
     cfg = {"epochs": 3, "optimizer": "sgd", "lr": 10.0, "loss": "mse", "device": "cpu",
            "snapshots": {"batch_hz": 0.001}}
     trainer = Trainer(g.graph, digits, cfg)
+
     trainer._host_sums = False
     trainer._meter = trainer._new_meter()
     result = trainer.run()

@@ -13,18 +13,7 @@ from layerlab.engine.training import (BatchSnapshot, EpochSnapshot, EvalSnapshot
                                       RunInfo, StateSnapshot, Trainer, TrainingObserver,
                                       VisualSnapshot)
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_dataset({"kind": "digits", "limit": 400})
+from training_helpers import digits, one_thread  # noqa: F401
 
 
 def cnn():
@@ -254,6 +243,7 @@ def test_set_probe_while_paused_sends_a_fresh_snapshot_from_the_training_thread(
     threads = []
     rec.on_visuals = lambda snap: (threads.append(threading.get_ident()),
                                    rec._add("visuals", snap))
+
     trainer = Trainer(cnn(), digits, {"epochs": 1, "device": "cpu"}, observers=[rec])
     trainer.pause()
     trainer.start()
