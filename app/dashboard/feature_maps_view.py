@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpi
 from .deferred_draw import DeferredDraw
 from .image_grid import ImageGrid, display_images, minmax_unit
 from .layout_helpers import caption
+from .node_picker import NodePicker
 from .threads import gui_only
 
 __all__ = ["FeatureMapsView", "MAX_MAPS"]
@@ -23,7 +24,7 @@ __all__ = ["FeatureMapsView", "MAX_MAPS"]
 MAX_MAPS = 256
 
 
-class FeatureMapsView(DeferredDraw, QWidget):
+class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
     nodeChosen = Signal(str)
     probeChanged = Signal(int)
 
@@ -88,38 +89,16 @@ class FeatureMapsView(DeferredDraw, QWidget):
         self._dirty = False
         self.combo.currentTextChanged.connect(self._node_changed)
 
-    @property
-    def node(self) -> str | None:
-        return self.combo.currentText() or None
-
     def set_session(self, info) -> None:
         """A (new) model: its nodes in the combo, its validation set in the spin box."""
         self.session = info
-        current = self.node
-        ids = [n for n in info.node_ids if info.node_types.get(n) != "Input"]
-        self.combo.blockSignals(True)
-        self.combo.clear()
-        self.combo.addItems(ids)
-        if current in ids:
-            self.combo.setCurrentText(current)
-        elif info.conv_ids:
-            self.combo.setCurrentText(info.conv_ids[0])
-        self.combo.blockSignals(False)
+        self._set_choices([n for n in info.node_ids if info.node_types.get(n) != "Input"],
+                          fallback=info.conv_ids[0] if info.conv_ids else None)
         self.probe.blockSignals(True)
         self.probe.setMaximum(max(info.num_val - 1, 0))
         self.probe.blockSignals(False)
         self._dirty = True
         self.flush()
-
-    def select_node(self, node_id: str | None) -> bool:
-        if node_id is None or self.combo.findText(node_id) < 0:
-            return False
-        if node_id != self.node:
-            self.combo.blockSignals(True)
-            self.combo.setCurrentText(node_id)
-            self.combo.blockSignals(False)
-            self._node_changed(node_id, announce=False)
-        return True
 
     def _node_changed(self, node_id: str, announce: bool = True) -> None:
         self._dirty = True

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from .deferred_draw import DeferredDraw
 from .image_grid import ImageGrid, symmetric_unit
 from .layout_helpers import caption
+from .node_picker import NodePicker
 from .threads import gui_only
 
 __all__ = ["FiltersView", "filter_tiles", "MODES", "MAX_TILES"]
@@ -59,7 +60,7 @@ def filter_tiles(weights: np.ndarray, mode: str):
                                                   f"{span(mean[i])}")
 
 
-class FiltersView(DeferredDraw, QWidget):
+class FiltersView(NodePicker, DeferredDraw, QWidget):
     #: The user picked a layer here: the dashboard selects it on the canvas.
     nodeChosen = Signal(str)
 
@@ -90,31 +91,10 @@ class FiltersView(DeferredDraw, QWidget):
         self.combo.currentTextChanged.connect(self._node_changed)
         self.mode.currentTextChanged.connect(self._mode_changed)
 
-    @property
-    def node(self) -> str | None:
-        return self.combo.currentText() or None
-
     def set_layers(self, conv_ids) -> None:
-        current = self.node
-        self.combo.blockSignals(True)
-        self.combo.clear()
-        self.combo.addItems(list(conv_ids))
-        if current in conv_ids:
-            self.combo.setCurrentText(current)
-        self.combo.blockSignals(False)
+        self._set_choices(conv_ids)
         self.filters = {k: v for k, v in self.filters.items() if k in conv_ids}
         self._node_changed(self.node or "", announce=False)
-
-    def select_node(self, node_id: str | None) -> bool:
-        """Show ``node_id``'s filters when it is a convolution (canvas selection)."""
-        if node_id is None or self.combo.findText(node_id) < 0:
-            return False
-        if node_id != self.node:
-            self.combo.blockSignals(True)
-            self.combo.setCurrentText(node_id)
-            self.combo.blockSignals(False)
-            self._node_changed(node_id, announce=False)
-        return True
 
     def _node_changed(self, node_id: str, announce: bool = True) -> None:
         self._update_modes()
