@@ -109,7 +109,25 @@ class Progress:
             self._line("", end="")
 
 
-def _write_history(out: Path, rows: list[dict]) -> None:
+def print_result(result, out: Path, metrics_path, where: str) -> None:
+    """The closing lines of a run (``layerlab train`` and the torchrun entry point): the
+    last epoch's numbers, how it ended and how fast ``where`` trained, what was written."""
+    if result.history:
+        last = result.history[-1]
+        if last.val_acc is not None:
+            summary = (f"val_acc {_pct(last.val_acc)}  val_loss {last.val_loss:.4f}  "
+                       f"train_acc {_pct(last.train_acc)}  train_loss {last.train_loss:.4f}")
+        else:
+            summary = (f"val_mae {last.val_mae:,.4g}  val_rmse {last.val_rmse:,.4g}  "
+                       f"val_loss {last.val_loss:.4f}  train_loss {last.train_loss:.4f}")
+        print(f"epoch {result.final['epoch']}: {summary}")
+    print(f"{result.status}: {result.message} — {result.seconds:.1f} s, "
+          f"{result.samples_per_s:,.0f} samples/s on {where}")
+    print(f"wrote {out} (checkpoint/, history.csv, history.json)"
+          + (f" and {metrics_path}" if metrics_path else ""))
+
+
+def write_history(out: Path, rows: list[dict]) -> None:
     from ..training.snapshots import HISTORY_FIELDS
     with open(out / "history.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(HISTORY_FIELDS))
@@ -190,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
     rows = [h.row() for h in result.history]
     try:
         save()
-        _write_history(out, rows)
+        write_history(out, rows)
         if args.metrics_json:
             metrics = {"final": result.final, "history": rows,
                        "device": trainer.device_info.device,
@@ -204,20 +222,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot write the results: {exc}", file=err)
         return 1
 
-    final = result.final
-    if result.history:
-        last = result.history[-1]
-        if last.val_acc is not None:
-            summary = (f"val_acc {_pct(last.val_acc)}  val_loss {last.val_loss:.4f}  "
-                       f"train_acc {_pct(last.train_acc)}  train_loss {last.train_loss:.4f}")
-        else:
-            summary = (f"val_mae {last.val_mae:,.4g}  val_rmse {last.val_rmse:,.4g}  "
-                       f"val_loss {last.val_loss:.4f}  train_loss {last.train_loss:.4f}")
-        print(f"epoch {final['epoch']}: {summary}")
-    print(f"{result.status}: {result.message} — {result.seconds:.1f} s, "
-          f"{result.samples_per_s:,.0f} samples/s on {result.device}")
-    print(f"wrote {out} (checkpoint/, history.csv, history.json)"
-          + (f" and {args.metrics_json}" if args.metrics_json else ""))
+    print_result(result, out, args.metrics_json, result.device)
     if interrupted:
         return 130
     if result.status in ("diverged", "failed"):

@@ -545,10 +545,10 @@ def _run(args, env: DistEnv, timeout: datetime.timedelta) -> int:
     group = None
     if setup.backend == "nccl":
         group = dist.new_group(backend="nccl", timeout=timeout)
+    from ..commands.train import Progress, print_result, write_history
     from .follow import new_run_id, write_metrics
     progress = None
     if main:
-        from ..commands.train import Progress
         progress = Progress(err, trainer.config.epochs)
     run_id = new_run_id()
     training: DistributedTraining | None = None
@@ -623,15 +623,14 @@ def _run(args, env: DistEnv, timeout: datetime.timedelta) -> int:
     if main:
         try:
             training.save(out / "checkpoint", project)
-            from ..commands.train import _write_history
-            _write_history(out, [h.row() for h in result.history])
+            write_history(out, [h.row() for h in result.history])
             if metrics_path is not None:
                 write_metrics(metrics_path, document(result.status, result.message, result))
         except (OSError, TrainingError) as exc:
             print(f"error: cannot write the results: {exc}", file=err)
             code = 1
         else:
-            _summary(result, out, metrics_path, env)
+            print_result(result, out, metrics_path, f"{env.world_size} × {result.device}")
         if result.status != "finished":
             print(f"error: {result.message}", file=err)
     agreed = torch.tensor([code], dtype=torch.int64)
@@ -683,21 +682,3 @@ def _header(trainer, env: DistEnv, setup: _Setup, training: DistributedTraining,
                      f"per step, so a step sees {training.global_batch}")
     for note in notes:
         print(f"note: {note}", file=err)
-
-
-def _summary(result: RunResult, out: Path, metrics_path: Path | None, env: DistEnv) -> None:
-    from ..commands.train import _pct
-    final = result.final
-    if result.history:
-        last = result.history[-1]
-        if last.val_acc is not None:
-            summary = (f"val_acc {_pct(last.val_acc)}  val_loss {last.val_loss:.4f}  "
-                       f"train_acc {_pct(last.train_acc)}  train_loss {last.train_loss:.4f}")
-        else:
-            summary = (f"val_mae {last.val_mae:,.4g}  val_rmse {last.val_rmse:,.4g}  "
-                       f"val_loss {last.val_loss:.4f}  train_loss {last.train_loss:.4f}")
-        print(f"epoch {final['epoch']}: {summary}")
-    print(f"{result.status}: {result.message} — {result.seconds:.1f} s, "
-          f"{result.samples_per_s:,.0f} samples/s on {env.world_size} × {result.device}")
-    print(f"wrote {out} (checkpoint/, history.csv, history.json)"
-          + (f" and {metrics_path}" if metrics_path else ""))
