@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPus
 
 from .deferred_draw import DeferredDraw
 from .image_grid import ImageGrid, display_images, lut
-from .layout_helpers import caption, expanding
+from .layout_helpers import caption, expanding, still_plot
 from .threads import gui_only
 
 __all__ = ["ConfusionView", "MAX_TEXT_CLASSES", "MAX_GALLERY"]
@@ -68,14 +68,8 @@ class ConfusionView(DeferredDraw, QWidget):
         self.setObjectName("confusionView")
         self.caption = caption("After each epoch: how the validation samples of each true class "
                               "(rows) were classified (columns). Click a cell to see them.")
-        self.plot = pg.PlotWidget()
-        self.plot.setBackground(None)
+        self.plot = still_plot("true class", "predicted class")
         item = self.plot.getPlotItem()
-        item.setMenuEnabled(False)
-        item.setMouseEnabled(False, False)
-        item.hideButtons()
-        item.setLabel("left", "true class")
-        item.setLabel("bottom", "predicted class")
         item.invertY(True)
         item.setAspectLocked(True)
         self.heat = pg.ImageItem(axisOrder="row-major")

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 from PySide6.QtCore import Qt
 
 from .deferred_draw import DeferredDraw
-from .layout_helpers import caption, expanding
+from .layout_helpers import caption, expanding, still_plot
 from .threads import gui_only
 
 __all__ = ["GradientsView", "LogAxis"]
@@ -31,16 +31,9 @@ class LogAxis(pg.AxisItem):
 
 
 def _bars_plot(title: str, bottom: pg.AxisItem | None = None) -> pg.PlotWidget:
-    axes = {"bottom": bottom} if bottom is not None else {}
-    plot = pg.PlotWidget(axisItems=axes)
-    plot.setBackground(None)
-    item = plot.getPlotItem()
-    item.setLabel("bottom", title)   # not a title: a long title sets a minimum width
-    item.setMenuEnabled(False)
-    item.setMouseEnabled(False, False)
-    item.hideButtons()
-    item.invertY(True)   # no grid: grid lines make every bar update repaint the axes too
-    return plot
+    plot = still_plot(bottom=title, axis_items={"bottom": bottom} if bottom else None)
+    plot.getPlotItem().invertY(True)   # no grid: grid lines make every bar update repaint
+    return plot                        # the axes too
 
 
 class GradientsView(DeferredDraw, QWidget):

@@ -1,9 +1,10 @@
 """Small layout rules shared by the dashboard's views, which live in narrow docks."""
 from __future__ import annotations
 
+import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-__all__ = ["caption", "expanding"]
+__all__ = ["caption", "expanding", "still_plot"]
 
 
 def caption(text: str = "", name: str | None = None) -> QLabel:
@@ -24,3 +25,21 @@ def expanding(widget: QWidget) -> QWidget:
     """The view's main content takes the spare height (not the caption above it)."""
     widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
     return widget
+
+
+def still_plot(left: str | None = None, bottom: str | None = None,
+               axis_items: dict | None = None) -> pg.PlotWidget:
+    """A plot the data moves, not the mouse: transparent background, no context menu, no
+    pan/zoom, no auto-range button. Axis labels rather than titles: a long title would set a
+    minimum width on the dock."""
+    plot = pg.PlotWidget(axisItems=axis_items or {})
+    plot.setBackground(None)
+    item = plot.getPlotItem()
+    item.setMenuEnabled(False)
+    item.setMouseEnabled(False, False)
+    item.hideButtons()
+    if left:
+        item.setLabel("left", left)
+    if bottom:
+        item.setLabel("bottom", bottom)
+    return plot

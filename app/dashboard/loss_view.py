@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSplitter, QVBoxLayout, QWidget
 
-from .layout_helpers import caption, expanding
+from .layout_helpers import caption, expanding, still_plot
 from .threads import gui_only
 
 __all__ = ["LossView", "Series", "EMA_HALF_LIFE_EPOCHS", "decimate"]
@@ -86,18 +86,11 @@ def decimate(x: np.ndarray, y: np.ndarray, peaks: bool = False, limit: int = MAX
 def _plot(left: str, bottom: str | None) -> pg.PlotWidget:
     # No titles or in-plot legends: in a dock they would cover the curves. The legend is one
     # coloured line of text under the plots.
-    plot = pg.PlotWidget()
-    plot.setBackground(None)
+    plot = still_plot(left, bottom)
     item = plot.getPlotItem()
-    item.setLabel("left", left)
-    if bottom:
-        item.setLabel("bottom", bottom)
     item.setDownsampling(auto=True, mode="peak")
-    item.setMenuEnabled(False)
     # Ranges are set by LossView, not auto-ranged per frame: a range that changes makes
     # pyqtgraph regenerate both axes, which costs more than drawing the curves.
-    item.setMouseEnabled(False, False)
-    item.hideButtons()
     item.disableAutoRange()
     for axis in ("left", "bottom"):   # ticks outside: the axes stay out of the curves'
         item.getAxis(axis).setStyle(tickLength=5)   # repaint region (a fifth of each frame)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QBoxLayout, QDoubleSpinBox, QFileDialog, QFormLay
 
 from .draw_canvas import DrawCanvas, image_to_input, qimage_to_gray
 from .image_grid import ImageGrid
-from .layout_helpers import caption
+from .layout_helpers import caption, still_plot
 from .threads import gui_only
 
 __all__ = ["PredictPanel"]
@@ -76,13 +76,8 @@ class PredictPanel(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.4)
         font.setBold(True)
         self.answer.setFont(font)
-        self.plot = pg.PlotWidget()
-        self.plot.setBackground(None)
+        self.plot = still_plot("probability (%)")
         item = self.plot.getPlotItem()
-        item.setMenuEnabled(False)
-        item.setMouseEnabled(False, False)
-        item.hideButtons()
-        item.setLabel("left", "probability (%)")
         item.setYRange(0, 100, padding=0.02)
         item.showGrid(y=True, alpha=0.25)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=pg.mkBrush("#3A7BD5"))
