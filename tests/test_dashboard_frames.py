@@ -134,6 +134,9 @@ def test_one_expensive_frame_does_not_swing_the_interval_by_more_than_double():
 def test_a_run_never_wakes_the_gui_per_snapshot_and_its_frames_draw_everything(qtbot, dash):
     d = dash
     d.doc.project.training["epochs"] = 3
+    # A snapshot at (almost) every batch: how many arrive must not hang on this machine's
+    # speed (at 20 a second, a fast 3-epoch run sent only 10), and it stresses the hand-over.
+    d.doc.project.training["snapshots"] = {"batch_hz": 1000}
     wakes, batches = [], []
     d.worker.mail.connect(lambda: wakes.append(1), Qt.ConnectionType.DirectConnection)
     d.worker.batch.connect(batches.append, Qt.ConnectionType.DirectConnection)
