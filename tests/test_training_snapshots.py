@@ -261,3 +261,9 @@ def test_set_probe_while_paused_sends_a_fresh_snapshot_from_the_training_thread(
         assert trainer.global_step == 0               # and still paused
     finally:
         trainer.stop(wait=True, timeout=60)
+
+
+def test_format_eta_for_the_progress_bars():
+    from layerlab.engine.training import format_eta
+    assert [format_eta(s) for s in (0, 59.6, 65, 3700, float("inf"), float("nan"))] == \
+        ["0:00", "1:00", "1:05", "1:01:40", "--:--", "--:--"]

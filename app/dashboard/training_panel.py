@@ -7,8 +7,6 @@ is active every field is locked except the learning rate, which the run takes li
 """
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
                                QProgressBar, QPushButton, QScrollArea, QSpinBox,
@@ -17,13 +15,14 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
 from layerlab.engine.data import DATASET_KINDS, describe
 from layerlab.engine.training import DEFAULT_LR, LOSSES, OPTIMIZERS, check_training
 from layerlab.engine.training.config import TrainingConfig
+from layerlab.engine.training.snapshots import format_eta
 
 from .message_bar import MessageBar
 from .settings_commands import replace_section, set_setting
 from .layout_helpers import caption
 from .threads import gui_only
 
-__all__ = ["TrainingPanel", "KIND_LABELS", "format_eta"]
+__all__ = ["TrainingPanel", "KIND_LABELS"]
 
 KIND_LABELS = {
     "digits": "Digits (8×8, bundled)",
@@ -37,15 +36,6 @@ LOSS_LABELS = {"auto": "auto (cross-entropy / MSE by task)", "cross_entropy": "c
                "mse": "mean squared error", "l1": "mean absolute error (L1)",
                "bce_with_logits": "binary cross-entropy (logits)"}
 _DEFAULTS = TrainingConfig()
-
-
-def format_eta(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "--:--"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def _combo(name: str) -> QComboBox:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -51,15 +50,6 @@ def _open(name: str):
     return project, path.resolve().parent, path.resolve().parent / f"{path.stem}-run"
 
 
-def _fmt_time(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "--:--"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.2f}%"
 
@@ -86,11 +76,12 @@ class Progress:
         if now - self.last < 0.1:
             return
         self.last = now
+        from ..training.snapshots import format_eta   # lazy, like the rest: --help stays fast
         frac = b.batch / max(b.batches, 1)
         bar = "#" * int(frac * 20) + "-" * (20 - int(frac * 20))
         acc = f" acc {_pct(b.running_acc)}" if b.running_acc is not None else ""
         self._line(f"epoch {b.epoch}/{self.epochs} [{bar}] {frac:4.0%} loss {b.running_loss:.4f}"
-                   f"{acc} {b.samples_per_s:,.0f} samples/s ETA {_fmt_time(b.eta_s)}")
+                   f"{acc} {b.samples_per_s:,.0f} samples/s ETA {format_eta(b.eta_s)}")
 
     def on_epoch(self, e) -> None:
         if e.train_acc is not None:

@@ -5,10 +5,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import math
+
 import numpy as np
 
 __all__ = ["RunInfo", "BatchSnapshot", "EpochSnapshot", "EvalSnapshot", "VisualSnapshot",
-           "StateSnapshot", "RunResult", "HISTORY_FIELDS"]
+           "StateSnapshot", "RunResult", "HISTORY_FIELDS", "format_eta"]
+
+def format_eta(seconds: float) -> str:
+    """A BatchSnapshot's ``eta_s`` as ``m:ss`` or ``h:mm:ss`` (``--:--`` when unknown)."""
+    if not math.isfinite(seconds):
+        return "--:--"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
 
 #: Keys of one history row (EpochSnapshot.row()), in CSV column order.
 HISTORY_FIELDS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_mae",
