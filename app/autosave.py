@@ -31,6 +31,12 @@ def default_autosave_dir() -> Path:
     return Path(user_data_dir("LayerLab", appauthor=False)) / "autosave"
 
 
+def _remove(*paths: Path) -> None:
+    """An autosave copy and its metadata, gone (already gone is fine)."""
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
 @dataclass(frozen=True)
 class Recovery:
     file: Path
@@ -42,11 +48,7 @@ class Recovery:
         return load_project(self.file)
 
     def discard(self) -> None:
-        for path in (self.file, self.meta):
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                pass
+        _remove(self.file, self.meta)
 
 
 def find_recoveries(directory: Path) -> list[Recovery]:
@@ -116,11 +118,7 @@ class Autosave(QObject):
 
     def discard(self) -> None:
         """The work is safe (saved, or deliberately thrown away): drop the copy."""
-        for path in (self.file, self.meta):
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                pass
+        _remove(self.file, self.meta)
 
     def close(self) -> None:
         """Clean exit: no copy left behind, lock released."""
