@@ -16,6 +16,7 @@ a timeout, so a process that stops answering ends the run with an error instead 
 from __future__ import annotations
 
 import datetime
+import gc
 import math
 import os
 import signal
@@ -29,6 +30,14 @@ from typing import Any, Callable
 import numpy as np
 import torch
 import torch.distributed as dist
+# Before any process group exists: this module's functions take ``group=group.WORLD`` as a
+# default argument, evaluated when it is imported — which DistributedDataParallel does on first
+# use. Imported after init_process_group, those defaults would hold the default group for
+# good, so destroying it could never join its threads (see shutdown_process_groups).
+try:
+    import torch.distributed.nn.functional  # noqa: F401
+except ImportError:  # a build without it: DDP cannot import it either
+    pass
 from torch.nn.parallel import DistributedDataParallel
 
 from .batches import BatchSource, num_batches
@@ -40,7 +49,8 @@ from .rng import capture_global
 from .snapshots import BatchSnapshot, EpochSnapshot, RunResult
 
 __all__ = ["DistEnv", "DistributedTraining", "pick_device", "choose_backend", "shard_indices",
-           "shard_range", "run_distributed", "DEFAULT_TIMEOUT_S"]
+           "shard_range", "run_distributed", "shutdown_process_groups", "communication_threads",
+           "DEFAULT_TIMEOUT_S"]
 
 #: Seconds a collective may wait for the other processes before the run fails.
 DEFAULT_TIMEOUT_S = 600
@@ -394,6 +404,11 @@ class DistributedTraining:
             samples_seen=self.samples, samples_per_s=rate, elapsed_s=elapsed,
             eta_s=max(eta, 0.0))
 
+    def close(self) -> None:
+        """Free the DDP wrapper: its reducer holds the process groups, which cannot be torn
+        down (their threads joined) while it lives. The trainer and its model stay."""
+        self.ddp = None
+
     # --- checkpoints ------------------------------------------------------------------------
     def save(self, directory: Path, project=None) -> Path:
         """Rank 0: the usual checkpoint of the (unwrapped) model at an epoch boundary."""
@@ -498,20 +513,71 @@ def run_distributed(args, env: DistEnv) -> int:
         print(f"error: {who} cannot join the other processes: {type(exc).__name__}: {exc}",
               file=err)
         return 1
-    code = 1
+    code, held = 1, _Held()
     try:
-        code = _run(args, env, timeout)
+        code = _run(args, env, timeout, held)
     except KeyboardInterrupt:
         code = 130
     finally:
-        try:
-            dist.destroy_process_group()
-        except Exception:  # noqa: BLE001 — already broken by a peer's failure
-            pass
+        shutdown_process_groups(held.training, held.subgroups)
     return code
 
 
-def _run(args, env: DistEnv, timeout: datetime.timedelta) -> int:
+@dataclass
+class _Held:
+    """What _run made that holds a process group, so the shutdown can free it in order."""
+    training: "DistributedTraining | None" = None
+    subgroups: list = field(default_factory=list)
+
+
+def shutdown_process_groups(training: DistributedTraining | None = None,
+                            subgroups=()) -> None:
+    """Tear the process groups down in order, so that no communication thread outlives them.
+
+    Each gloo group runs C++ threads that finish collectives in the background; a thread may
+    still hold the last reference to a tensor Python created (an all-reduced result) after
+    the caller was told the collective completed. If that thread is still alive when the
+    interpreter finalizes, freeing the tensor needs the GIL, the thread is unwound, and the
+    process aborts ("terminate called without an active exception"). A group's threads are
+    joined only when the group is destroyed, which cannot happen while DDP's reducer — or
+    any subgroup — still holds it. Hence: free DDP and collect it, destroy the subgroups,
+    then the default group, and collect again, so the groups' destructors (which join the
+    threads, releasing the GIL) run now and not at exit. No barrier here: a run that ended
+    normally has just agreed on its exit code in an all-reduce, which is one, and after a
+    failure a peer may be gone, so waiting for it would hang until the timeout.
+    """
+    if not dist.is_initialized():
+        return
+    if training is not None:
+        training.close()
+    gc.collect()
+    for group in subgroups:
+        try:
+            dist.destroy_process_group(group)
+        except Exception:  # noqa: BLE001 — broken by a peer's failure
+            pass
+    try:
+        dist.destroy_process_group()
+    except Exception:  # noqa: BLE001
+        pass
+    gc.collect()
+
+
+def communication_threads() -> list[str]:
+    """Names of this process's threads that belong to a process group's backend (Linux;
+    empty elsewhere): after :func:`shutdown_process_groups` there are none."""
+    names = []
+    for comm in Path("/proc/self/task").glob("*/comm"):
+        try:
+            name = comm.read_text().strip()
+        except OSError:
+            continue
+        if name.startswith(("pt_gloo", "gloo_", "pt_nccl", "pt_nccl_watchdg")):
+            names.append(name)
+    return names
+
+
+def _run(args, env: DistEnv, timeout: datetime.timedelta, held: _Held) -> int:
     err = sys.stderr
     main = env.is_main
     metrics_path = Path(args.metrics_json) if (args.metrics_json and main) else None
@@ -545,6 +611,7 @@ def _run(args, env: DistEnv, timeout: datetime.timedelta) -> int:
     group = None
     if setup.backend == "nccl":
         group = dist.new_group(backend="nccl", timeout=timeout)
+        held.subgroups.append(group)
     from ..commands.train import Progress, print_result, write_history
     from .follow import new_run_id, write_metrics
     progress = None
@@ -589,6 +656,7 @@ def _run(args, env: DistEnv, timeout: datetime.timedelta) -> int:
         training = DistributedTraining(trainer, env, group=group,
                                        on_batch=progress.on_batch if progress else None,
                                        on_epoch=live)
+        held.training = training
         if main:
             _header(trainer, env, setup, training, out)
             if metrics_path is not None:
