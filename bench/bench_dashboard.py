@@ -81,7 +81,7 @@ def bootstrap_ci(values: list[float], level: float = 0.95, draws: int = 10_000
 
 
 def headless(epochs: int) -> float:
-    from layerlab.app.dashboard.worker import limit_torch_threads
+    from layerlab.app.dashboard.training.worker import limit_torch_threads
     from layerlab.engine.templates import load_template
     from layerlab.engine.training import Trainer
     limit_torch_threads()

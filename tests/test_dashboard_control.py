@@ -2,7 +2,7 @@
 the learning rate changing live; settings as undoable project edits."""
 from __future__ import annotations
 
-from layerlab.app.dashboard.settings_commands import set_setting
+from layerlab.app.dashboard.state.settings_commands import set_setting
 
 from dashboard_helpers import WAIT_MS, dash, dialogs, wait_idle, wait_state  # noqa: F401
 

@@ -10,8 +10,8 @@ import numpy as np
 from PIL import Image
 from PySide6.QtWidgets import QDialog
 
-from layerlab.app.dashboard.dataset_dialog import DatasetDialog, csv_columns
-from layerlab.app.dashboard.follow_dialog import FollowDialog
+from layerlab.app.dashboard.dialogs.dataset_dialog import DatasetDialog, csv_columns
+from layerlab.app.dashboard.dialogs.follow_dialog import FollowDialog
 from layerlab.engine import save_project
 from layerlab.engine.training.follow import write_metrics
 

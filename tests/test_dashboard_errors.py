@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from layerlab.app.dashboard.settings_commands import replace_section, set_setting
+from layerlab.app.dashboard.state.settings_commands import replace_section, set_setting
 from layerlab.engine.templates import load_template
 
 from dashboard_helpers import WAIT_MS, dash, dialogs, wait_idle  # noqa: F401

@@ -8,8 +8,8 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
-from layerlab.app.dashboard.frame_budget import FrameBudget
-from layerlab.app.dashboard.mailbox import Mailbox
+from layerlab.app.dashboard.training.frame_budget import FrameBudget
+from layerlab.app.dashboard.training.mailbox import Mailbox
 
 from dashboard_helpers import WAIT_MS, dash, dialogs, wait_idle  # noqa: F401
 

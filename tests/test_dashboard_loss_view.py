@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from layerlab.app.dashboard.loss_view import MAX_POINTS, LossView, decimate
+from layerlab.app.dashboard.views.loss_view import MAX_POINTS, LossView, decimate
 
 
 def batches(n: int, per_epoch: int = 10, start: int = 0):

@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication
 
 from layerlab.app.dashboard import threads
-from layerlab.app.dashboard.filters_view import CHANNELS, MEAN, filter_tiles
+from layerlab.app.dashboard.views.filters_view import CHANNELS, MEAN, filter_tiles
 
 from dashboard_helpers import WAIT_MS, dash, dialogs, flush, wait_idle  # noqa: F401
 

@@ -16,19 +16,19 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog
 
-from .confusion_view import ConfusionView
-from .feature_maps_view import FeatureMapsView
-from .filters_view import FiltersView
-from .frame_budget import FrameBudget
-from .gradients_view import GradientsView
-from .loss_view import LossView
-from .predict_panel import PredictPanel
-from .project_hooks import ProjectHooks
-from .run_control import RunControl
-from .settings_commands import SettingsNotifier, replace_section
-from .training_panel import TrainingPanel
-from .worker import TrainingWorker, WorkerThread
-from .worker_slots import WorkerSlots
+from .state.settings_commands import SettingsNotifier, replace_section
+from .training.frame_budget import FrameBudget
+from .training.project_hooks import ProjectHooks
+from .training.run_control import RunControl
+from .training.worker import TrainingWorker, WorkerThread
+from .training.worker_slots import WorkerSlots
+from .views.confusion_view import ConfusionView
+from .views.feature_maps_view import FeatureMapsView
+from .views.filters_view import FiltersView
+from .views.gradients_view import GradientsView
+from .views.loss_view import LossView
+from .views.predict_panel import PredictPanel
+from .views.training_panel import TrainingPanel
 
 __all__ = ["Dashboard"]
 
@@ -221,7 +221,7 @@ class Dashboard(RunControl, WorkerSlots, ProjectHooks, QObject):
 
     # --- dialogs -----------------------------------------------------------------------------------------
     def open_dataset_dialog(self, kind: str) -> bool:
-        from .dataset_dialog import DatasetDialog
+        from .dialogs.dataset_dialog import DatasetDialog
         path = self.doc.path
         dialog = DatasetDialog(kind, dict(self.doc.project.dataset or {}),
                                path.parent if path else None, self.window)
@@ -232,7 +232,7 @@ class Dashboard(RunControl, WorkerSlots, ProjectHooks, QObject):
                                f"Use dataset {kind}")
 
     def open_follow(self) -> None:
-        from .follow_dialog import FollowDialog
+        from .dialogs.follow_dialog import FollowDialog
         path = self.doc.path
         if path is None:
             self.panel.message_bar.show_message(

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpin
 
 from layerlab.engine.data import DATASET_KINDS
 
-from .image_grid import ImageGrid, display_images
-from .threads import gui_only
+from ..views.image_grid import ImageGrid, display_images
+from ..threads import gui_only
 
 __all__ = ["DatasetDialog", "csv_columns", "summarize"]
 

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (QDialog, QFileDialog, QFormLayout, QHBoxLayout, Q
 
 from layerlab.engine.training.follow import MetricsFollower
 
-from .threads import gui_only
-from .weights_store import metrics_path, run_dir
+from ..threads import gui_only
+from ..state.weights_store import metrics_path, run_dir
 
 __all__ = ["FollowDialog"]
 

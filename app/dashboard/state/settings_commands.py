@@ -12,8 +12,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand
 
-from ..commands import DocumentCommand
-from ..document import Document
+from ...commands import DocumentCommand
+from ...document import Document
 
 __all__ = ["SettingsNotifier", "SetSection", "set_setting", "replace_section"]
 

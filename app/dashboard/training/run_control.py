@@ -11,9 +11,9 @@ import time
 
 from PySide6.QtCore import QTimer
 
-from .session import RunRequest, graph_key, settings_key
-from .threads import gui_only
-from .weights_store import checkpoint_dir
+from ..state.session import RunRequest, graph_key, settings_key
+from ..threads import gui_only
+from ..state.weights_store import checkpoint_dir
 
 __all__ = ["RunControl", "PROGRESS_MS"]
 

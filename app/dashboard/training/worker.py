@@ -25,7 +25,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, QThread, Qt, Signal
 
 from .mailbox import Mailbox
-from .session import LoadRequest, RunRequest, SessionInfo
+from ..state.session import LoadRequest, RunRequest, SessionInfo
 
 __all__ = ["TrainingWorker", "QtObserver", "limit_torch_threads"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer
 
-from .threads import gui_only
+from ..threads import gui_only
 
 __all__ = ["WorkerSlots", "TERMINAL"]
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPus
 from .deferred_draw import DeferredDraw
 from .image_grid import ImageGrid, display_images, lut
 from .layout_helpers import caption, expanding, still_plot
-from .threads import gui_only
+from ..threads import gui_only
 
 __all__ = ["ConfusionView", "MAX_TEXT_CLASSES", "MAX_GALLERY"]
 

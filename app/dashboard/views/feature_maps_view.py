@@ -16,7 +16,7 @@ from .deferred_draw import DeferredDraw
 from .image_grid import ImageGrid, display_images, minmax_unit
 from .layout_helpers import caption
 from .node_picker import NodePicker
-from .threads import gui_only
+from ..threads import gui_only
 
 __all__ = ["FeatureMapsView", "MAX_MAPS"]
 

@@ -19,7 +19,7 @@ from .deferred_draw import DeferredDraw
 from .image_grid import ImageGrid, symmetric_unit
 from .layout_helpers import caption
 from .node_picker import NodePicker
-from .threads import gui_only
+from ..threads import gui_only
 
 __all__ = ["FiltersView", "filter_tiles", "MODES", "MAX_TILES"]
 

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 
 from .deferred_draw import DeferredDraw
 from .layout_helpers import caption, expanding, still_plot
-from .threads import gui_only
+from ..threads import gui_only
 
 __all__ = ["GradientsView", "LogAxis"]
 

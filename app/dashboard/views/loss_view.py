@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSplitter, QVBoxLayout, QWidget
 
 from .layout_helpers import caption, expanding, still_plot
-from .threads import gui_only
+from ..threads import gui_only
 
 __all__ = ["LossView", "Series", "EMA_HALF_LIFE_EPOCHS", "decimate"]
 

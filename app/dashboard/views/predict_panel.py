@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QBoxLayout, QDoubleSpinBox, QFileDialog, QFormLay
 from .draw_canvas import DrawCanvas, image_to_input, qimage_to_gray
 from .image_grid import ImageGrid
 from .layout_helpers import caption, still_plot
-from .threads import gui_only
+from ..threads import gui_only
 
 __all__ = ["PredictPanel"]
 

@@ -18,9 +18,9 @@ from layerlab.engine.training.config import TrainingConfig
 from layerlab.engine.training.snapshots import format_eta
 
 from .message_bar import MessageBar
-from .settings_commands import replace_section, set_setting
+from ..state.settings_commands import replace_section, set_setting
 from .layout_helpers import caption
-from .threads import gui_only
+from ..threads import gui_only
 
 __all__ = ["TrainingPanel", "KIND_LABELS"]
 

@@ -1,0 +1,1 @@
+"""The dashboard's dialogs: choosing a dataset, following a background run."""
