@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from layerlab.app.dashboard.state.weights_store import checkpoint_dir, has_checkpoint
+from layerlab.engine.locations import checkpoint_dir, has_checkpoint
 from layerlab.engine import save_project
 from layerlab.engine.templates import load_template
 

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..project import ProjectLoadError
     from ..export.errors import ExportError, MissingDependencyError
-    from .summary import open_project
+    from ..locations import open_project
     output = Path(args.output)
     fmt = args.format or {".py": "pytorch", ".onnx": "onnx"}.get(output.suffix.lower())
     if fmt is None:
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         print("note: --verify checks ONNX files; the PyTorch file is checked by running it",
               file=sys.stderr)
     try:
-        project = open_project(args.file)
+        project = open_project(args.file).project
         if fmt == "pytorch":
             from ..export.pytorch_code import export_pytorch
             written = export_pytorch(project, output, args.weights)

@@ -5,7 +5,8 @@ import argparse
 import json
 import sys
 
-from ..project import ProjectLoadError, load_project
+from ..locations import open_project
+from ..project import ProjectLoadError
 from ..summary import summary_json, summary_text
 from ..inference import analyze
 
@@ -17,22 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="batch size for the activation-memory estimate (default 1)")
 
 
-def open_project(name: str):
-    """A path, or the name of a bundled template (``lenet5``)."""
-    from pathlib import Path
-    from ..templates import template_path
-    path = Path(name)
-    if not path.exists() and not name.endswith(".json"):
-        try:
-            path = template_path(name)
-        except KeyError:
-            pass
-    return load_project(path)
-
-
 def run(args: argparse.Namespace) -> int:
     try:
-        project = open_project(args.file)
+        project = open_project(args.file).project
     except ProjectLoadError as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -34,22 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write final metrics, history and speed as JSON")
 
 
-def _open(name: str):
-    """(project, base_dir, default run folder) for a path or a template key."""
-    from ..project import load_project
-    from ..templates import template_path
-    path = Path(name)
-    if not path.exists() and not name.endswith(".json"):
-        try:
-            tpath = template_path(name)
-        except KeyError:
-            pass
-        else:
-            return load_project(tpath), tpath.parent, Path.cwd() / f"{name}-run"
-    project = load_project(path)
-    return project, path.resolve().parent, path.resolve().parent / f"{path.stem}-run"
-
-
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.2f}%"
 
@@ -129,32 +113,29 @@ def write_history(out: Path, rows: list[dict]) -> None:
     (out / "history.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
 
 
-def _checkpoint_dir(path: Path) -> Path:
-    # A run folder holds its checkpoint in checkpoint/; accept either.
-    return path / "checkpoint" if (path / "checkpoint" / "trainer.json").is_file() else path
-
-
 def run(args: argparse.Namespace) -> int:
+    from ..locations import checkpoint_in, open_project
     from ..project import ProjectLoadError
     from ..training import TrainingError
 
     err = sys.stderr
     try:
-        project, base_dir, default_out = _open(args.file)
+        opened = open_project(args.file)
     except ProjectLoadError as exc:
         print(f"error: {exc}", file=err)
         return 2
     try:
         from ..training import Trainer, load_checkpoint, save_checkpoint
-        trainer = Trainer.from_project(project, base_dir, epochs=args.epochs,
+        project = opened.project
+        trainer = Trainer.from_project(project, opened.base_dir, epochs=args.epochs,
                                        device=args.device, seed=args.seed,
                                        batch_size=getattr(args, "batch_size", None))
         if args.resume:
-            trainer.resume_from(load_checkpoint(_checkpoint_dir(Path(args.resume))))
+            trainer.resume_from(load_checkpoint(checkpoint_in(args.resume)))
     except TrainingError as exc:
         print(f"error: {exc}", file=err)
         return 2
-    out = Path(args.out) if args.out else default_out
+    out = Path(args.out) if args.out else opened.run_dir
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

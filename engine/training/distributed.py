@@ -439,12 +439,13 @@ class _Setup:
 
 def _setup(args, env: DistEnv) -> _Setup:
     """Everything before training, identical in every process. Raises with a message."""
-    from ..commands.train import _checkpoint_dir, _open
+    from ..locations import checkpoint_in, open_project
     from .checkpoint import load_checkpoint
     from .config import parse_training
     from .trainer import Trainer
 
-    project, base_dir, default_out = _open(args.file)
+    opened = open_project(args.file)
+    project, base_dir, default_out = opened.project, opened.base_dir, opened.run_dir
     overrides = {"epochs": args.epochs, "seed": args.seed, "batch_size": args.batch_size}
     config = parse_training(project.training, **overrides, device=args.device)
     device, note = pick_device(config.device, env)
@@ -458,7 +459,7 @@ def _setup(args, env: DistEnv) -> _Setup:
     trainer = Trainer.from_project(project, base_dir, **overrides, device=device)
     notes = [note] if note else []
     if args.resume:
-        trainer.resume_from(load_checkpoint(_checkpoint_dir(Path(args.resume))))
+        trainer.resume_from(load_checkpoint(checkpoint_in(args.resume)))
         if trainer.batch:  # saved mid-epoch by a single-process run: restart that epoch
             trainer._shuffle_gen.set_state(trainer._epoch_rng)
             trainer._order, trainer.batch = None, 0

@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (QDialog, QFileDialog, QFormLayout, QHBoxLayout, Q
                                QLineEdit, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout,
                                QWidget)
 
+from layerlab.engine.locations import metrics_path, run_dir
 from layerlab.engine.training.follow import MetricsFollower
 
 from ..threads import gui_only
-from ..state.weights_store import metrics_path, run_dir
 
 __all__ = ["FollowDialog"]
 

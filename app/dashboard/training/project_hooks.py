@@ -1,12 +1,13 @@
 """The dashboard and the open project (a mixin of :class:`~.dashboard.Dashboard`): settings
 edits reaching a live run, a new or opened project, saved weights loaded with the project and
-saved with it (state/weights_store.py has the layout)."""
+saved with it (engine/locations.py has the layout)."""
 from __future__ import annotations
 
 from pathlib import Path
 
+from layerlab.engine.locations import checkpoint_dir, has_checkpoint
+
 from ..state.session import LoadRequest, graph_key, settings_key
-from ..state.weights_store import checkpoint_dir, has_checkpoint
 from .worker_slots import TERMINAL
 
 __all__ = ["ProjectHooks"]

@@ -11,9 +11,10 @@ import time
 
 from PySide6.QtCore import QTimer
 
+from layerlab.engine.locations import checkpoint_dir
+
 from ..state.session import RunRequest, graph_key, settings_key
 from ..threads import gui_only
-from ..state.weights_store import checkpoint_dir
 
 __all__ = ["RunControl", "PROGRESS_MS"]
 
