@@ -44,6 +44,8 @@ class NodeInfo:
 class Problem:
     node: str | None  # None: the graph as a whole
     message: str
+    #: Remedies a person can apply in one click (engine.edits.Fix), best first.
+    fixes: tuple = field(default=(), compare=False)
 
 
 @dataclass
