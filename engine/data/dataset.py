@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from .errors import DatasetError
+
+if TYPE_CHECKING:   # the tensors are torch's; importing it here would make every import slow
+    import torch
 
 
 @dataclass(eq=False)  # tensors make == ambiguous; identity is what callers need
@@ -33,6 +36,9 @@ class Dataset:
     normalization: dict = field(repr=False)
     skipped: int = 0
     source: str = ""
+    #: What the loader left out or changed, in sentences naming files and counts
+    #: ("2 unreadable files skipped: cats/a.png, dogs/b.jpg"; "3 bad rows skipped: …").
+    notes: list[str] = field(default_factory=list)
 
     @property
     def num_classes(self) -> int:
