@@ -21,9 +21,11 @@ from ..graph import Project
 from ..inference import Analysis, Problem, analyze
 from ..registry import format_shape
 from .errors import DatasetError
-from .kinds import DataShape, DatasetKind, find, resolve_spec, spec_from_values
+from ..params import ParamError
+from .kinds import DataShape, DatasetKind, find, flatten, get, resolve_spec, spec_from_values
 
-__all__ = ["dataset_spec", "default_spec", "peek", "dataset_problems", "new_input_params"]
+__all__ = ["dataset_spec", "default_spec", "fitted_spec", "peek", "dataset_problems",
+           "new_input_params"]
 
 #: Layers whose output has the width of their input: walking back through them finds the
 #: layer that sets the model's output width.
@@ -59,6 +61,24 @@ def dataset_spec(project: Project, analysis: Analysis | None = None) -> dict:
     if project.dataset:
         return dict(project.dataset)
     return default_spec(_input_shape(project, analysis))
+
+
+def fitted_spec(project: Project, kind_name: str, keep: dict | None = None) -> dict:
+    """A spec of kind ``kind_name`` with the valid settings of ``keep``, made to give the
+    project's Input shape when the kind can (picking "digits" for a 1×28×28 Input gives the
+    digits at 28×28). Raises DatasetError for an unknown kind."""
+    kind = get(kind_name)
+    values = kind.defaults()
+    for key, value in flatten(keep or {}).items():
+        param = kind.param(key)
+        if param is not None:
+            try:
+                values[key] = param.check(value)
+            except ParamError:
+                pass
+    shape = _input_shape(project)
+    changes = kind.fit(values, tuple(shape)) if shape else None
+    return spec_from_values(kind, {**values, **(changes or {})})
 
 
 def peek(spec: dict | None, base_dir: str | Path | None = None) -> DataShape:

@@ -117,6 +117,19 @@ COMMON_PARAMS: tuple[Param, ...] = (
     NumbersParam(AUGMENT + "fill", 0.0, "value shifted-in pixels get (model-input scale), one "
                  "number or one per channel"),
 )
+#: What a form calls a setting where its name reads badly; every other name is shown as is
+#: ("noise", "channels"), with "_" as spaces.
+LABELS = {"val_fraction": "Validation share", "train_samples": "Use only N training samples",
+          "skip_bad_rows": "Skip bad rows", "class_names": "Class names",
+          AUGMENT + "flip": "Augment: flip", AUGMENT + "shift": "Augment: shift",
+          AUGMENT + "fill": "Augment: fill"}
+
+
+def label_of(name: str) -> str:
+    text = LABELS.get(name, name.replace("_", " "))
+    return text[:1].upper() + text[1:]
+
+
 COMMON_ADVANCED = ("seed", "normalize", "limit", AUGMENT + "flip", AUGMENT + "shift",
                    AUGMENT + "fill")
 
