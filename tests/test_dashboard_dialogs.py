@@ -141,9 +141,12 @@ def test_the_fit_is_shown_live_and_a_dataset_fix_changes_the_form(qtbot, tmp_pat
     dialog.kind_box.setCurrentIndex(dialog.kind_box.findData("shapes"))  # 6 classes, 28×28
     dialog.kind_box.activated.emit(dialog.kind_box.currentIndex())
     assert [b.text() for b in dialog.fix_buttons()] == ["Set fc1.out_features to 6"]
+    loads = dialog._request
     dialog.fix_buttons()[0].click()                           # kept for when it is accepted
     assert [(e.node, e.params) for e in dialog.graph_edits()] == [("fc1", {"out_features": 6})]
-    assert "fc1.out_features = 6" in dialog.fit_box.findChildren(QLabel)[0].text()
+    pending = dialog.fit_box.findChildren(QLabel, "datasetPendingEdit")
+    assert [p.text() for p in pending] == ["• with this dataset: fc1 out_features → 6"]
+    assert dialog._request == loads              # a network fix does not reload the data
 
 
 def test_a_project_without_a_section_opens_on_the_default_that_fits(qtbot, tmp_path):
@@ -208,6 +211,11 @@ def test_the_panel_shows_the_default_and_picks_kinds_fitted_to_the_input(qtbot, 
     d = dash
     d.window.files.load_into(scratch_project(), None)        # no dataset section
     assert d.panel.kind.currentData() == "digits"
+    assert "upsampled to 28×28" in d.panel.dataset_text.text()
+    assert d.editor.set_param("input", "shape", [3, 32, 32])   # the default follows the Input
+    assert "32×32 color shapes" in d.panel.dataset_text.text()
+    assert d.panel.kind.currentData() == "shapes"
+    d.editor.undo()
     assert "upsampled to 28×28" in d.panel.dataset_text.text()
     d.panel.kind.setCurrentIndex(d.panel.kind.findData("shapes"))
     d.panel.kind.activated.emit(d.panel.kind.currentIndex())

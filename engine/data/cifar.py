@@ -6,6 +6,7 @@ builtins.eval, ...) is refused before it can be called.
 """
 from __future__ import annotations
 
+import functools
 import pickle
 import re
 from pathlib import Path
@@ -141,12 +142,19 @@ def _load(values: dict, common, base_dir):
                          source=f"CIFAR-10 batches in '{folder.name}' ({len(raw.x):,} images)")
 
 
+@functools.lru_cache(maxsize=16)
+def _cached_names(folder: str, stamp: tuple) -> tuple[str, ...]:
+    return tuple(_label_names(Path(folder)))
+
+
 def _peek(values: dict, base_dir) -> DataShape:
     folder = _folder(values, base_dir)
     if not is_regular(folder / "data_batch_1"):
         raise DatasetError(f"CIFAR-10 folder '{folder}': no data_batch_1 … data_batch_5 files "
                            f"found")
-    return DataShape((3, 32, 32), "classification", tuple(_label_names(folder)))
+    meta = folder / "batches.meta"
+    stamp = (meta.stat().st_mtime_ns, meta.stat().st_size) if meta.exists() else None
+    return DataShape((3, 32, 32), "classification", _cached_names(str(folder), stamp))
 
 
 def _describe(values: dict) -> str:

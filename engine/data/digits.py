@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,8 @@ def digits_file() -> Path | None:
 
 def read_digits_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(images float64 n×8×8 in 0..16, targets int) exactly as sklearn's load_digits gives."""
-    with gzip.open(path, mode="rt", encoding="utf-8") as f:
+    with gzip.open(path, mode="rt", encoding="utf-8") as f, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)     # "input contained no data": below
         data = np.loadtxt(f, delimiter=",")
     if data.ndim != 2 or data.shape[1] != 65:
         raise ValueError(f"expected rows of 65 columns (64 pixels and the digit), found an "

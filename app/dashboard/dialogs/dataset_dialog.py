@@ -457,8 +457,10 @@ class DatasetDialog(QDialog):
         _clear(self.fit_layout)
         problems = [p for p in self.problems() if not p.message.startswith("dataset: ")]
         for edit in self._graph_edits:
-            self.fit_layout.addWidget(QLabel(f"• with the dataset, the network changes: "
-                                             f"{_edit_text(edit)}"))
+            pending = QLabel(f"• with this dataset: {_edit_text(edit)}")
+            pending.setObjectName("datasetPendingEdit")
+            pending.setWordWrap(True)
+            self.fit_layout.addWidget(pending)
         if not problems:
             ok = QLabel(self._fit_text())
             ok.setObjectName("datasetFitOk")
@@ -470,16 +472,11 @@ class DatasetDialog(QDialog):
             text.setWordWrap(True)
             text.setObjectName("datasetProblem")
             self.fit_layout.addWidget(text)
-            row = QHBoxLayout()
-            for fix in problem.fixes:
+            for fix in problem.fixes:         # one per line: the column stays narrow
                 button = QPushButton(fix.label)
                 button.setObjectName("datasetFix")
                 button.clicked.connect(lambda _=False, f=fix: self.apply_fix(f))
-                row.addWidget(button)
-            row.addStretch(1)
-            holder = QWidget()
-            holder.setLayout(row)
-            self.fit_layout.addWidget(holder)
+                self.fit_layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
 
     def _fit_text(self) -> str:
         from layerlab.engine.data import DatasetError
@@ -498,15 +495,18 @@ class DatasetDialog(QDialog):
 
     def apply_fix(self, fix) -> None:
         """A dataset fix changes the form now; a network fix is kept for ``apply``."""
+        data_changed = False
         for edit in fix.edits:
             if isinstance(edit, SetSection) and edit.section == "dataset":
                 spec = dict(edit.values) if edit.replace else {**self.spec(), **edit.values}
                 kind = find(spec.get("kind", "digits")) or self.kind
                 self.kind_box.setCurrentIndex(self.kind_box.findData(kind.name))
-                self._build(kind, spec)
+                self._build(kind, spec)       # previews the new data
+                data_changed = True
             else:
                 self._graph_edits.append(edit)
-        self._changed(preview_now=True)
+        if not data_changed:                  # the data is as it was: no need to reload it
+            self.refresh_fit()
 
     # --- preview ----------------------------------------------------------------------------------
     def preview(self) -> None:
@@ -575,7 +575,13 @@ class DatasetDialog(QDialog):
 
 
 def _edit_text(edit) -> str:
-    from layerlab.engine.edits import SetParams
+    """A network edit in words: "input1 shape → 3×28×28", "adds Linear fc"."""
+    from layerlab.engine.edits import AddNode, Connect, SetParams
     if isinstance(edit, SetParams):
-        return ", ".join(f"{edit.node}.{k} = {v}" for k, v in edit.params.items())
-    return f"{edit.op} {getattr(edit, 'id', '')}".strip()
+        return ", ".join(f"{edit.node} {k} → " + ("×".join(map(str, v)) if isinstance(v, list)
+                                                   else str(v)) for k, v in edit.params.items())
+    if isinstance(edit, AddNode):
+        return f"adds {edit.type} {edit.id}"
+    if isinstance(edit, Connect):
+        return f"wires {edit.source} → {edit.target}"
+    return edit.op.replace("_", " ")

@@ -210,6 +210,12 @@ class TrainingPanel(QWidget):
                                   self.device)
         self.set_run_state("idle", can_resume=False)
         self.refresh()
+        # Without a dataset section the default dataset follows the Input: show it as it does.
+        editor.document.analysisChanged.connect(self._graph_changed)
+
+    def _graph_changed(self, _analysis) -> None:
+        if not self.project.dataset:
+            self.refresh()
 
     # --- the project ↔ the widgets --------------------------------------------------------------
     @property
