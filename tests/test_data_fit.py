@@ -226,3 +226,16 @@ def test_train_samples_show_in_the_description():
     line = describe({"kind": "digits", "size": 28, "train_samples": 100})
     assert "upsampled to 28×28" in line and "only 100 training samples" in line
     assert np.isfinite(len(line))
+
+
+def test_a_bad_table_is_read_once_per_change_not_per_check(tmp_path, monkeypatch):
+    from layerlab.engine.data import tabular
+    (tmp_path / "t.csv").write_text("a,y\n1,x\nbad,y\n3,x\n4,y\n")
+    spec = {"kind": "csv", "path": "t.csv", "target": "y", "task": "classification"}
+    calls = []
+    real = tabular.read_rows
+    monkeypatch.setattr(tabular, "read_rows", lambda *a: calls.append(a) or real(*a))
+    for _ in range(3):
+        with pytest.raises(Exception, match="not usable|only one value|rows"):
+            peek(spec, tmp_path)
+    assert len(calls) <= 1

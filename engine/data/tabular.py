@@ -290,6 +290,14 @@ def _load(values: dict, common, base_dir):
 
 
 @functools.lru_cache(maxsize=32)
+def _peek_cached(*key) -> DataShape | DatasetError:
+    """The peek, or the error it raised: a bad file is read once per change, not per edit."""
+    try:
+        return _peek_file(*key)
+    except DatasetError as exc:
+        return exc
+
+
 def _peek_file(path: str, stamp: tuple, targets: tuple, task: str, features: tuple | None,
                delimiter: str, skip: bool) -> DataShape:
     file = Path(path)
@@ -307,8 +315,11 @@ def _peek(values: dict, base_dir) -> DataShape:
     path = resolve_path(values["path"], base_dir, want_dir=False)
     st = os.stat(path)
     features = tuple(values["features"]) if values["features"] else None
-    return _peek_file(str(path), (st.st_mtime_ns, st.st_size), tuple(_targets(values)),
-                      values["task"], features, values["delimiter"], values["skip_bad_rows"])
+    found = _peek_cached(str(path), (st.st_mtime_ns, st.st_size), tuple(_targets(values)),
+                         values["task"], features, values["delimiter"], values["skip_bad_rows"])
+    if isinstance(found, DatasetError):
+        raise DatasetError(str(found), fix=found.fix, fix_label=found.fix_label)
+    return found
 
 
 def _describe(values: dict) -> str:
