@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from layerlab.engine import Edge, Node
 from layerlab.engine.edits import (AddNode, Connect, Disconnect, EditError, InsertBetween,
-                                   RemoveNode, Rename, SetParams, SetSection)
+                                   RemoveNode, Rename, SetParams, SetSection, right_of)
 
 from . import commands
 from .document import Document
@@ -27,7 +27,7 @@ def _part(doc: Document, edit, notifier) -> list[commands.DocumentCommand]:
         return [commands.SetParam(doc, edit.node, name, value) if value is not None
                 else _ResetParam(doc, edit.node, name) for name, value in edit.params.items()]
     if isinstance(edit, AddNode):
-        position = edit.position or _right_of(doc)
+        position = edit.position or right_of(doc.project)
         return [commands.AddNode(doc, Node(edit.id, edit.type, dict(edit.params),
                                            (float(position[0]), float(position[1]))))]
     if isinstance(edit, Connect):
@@ -73,14 +73,6 @@ class _ResetParam(commands.SetParam):
         super().__init__(doc, node_id, name, None)
         self.setText(f"Reset {node_id}.{name}")
         self.new = commands._MISSING
-
-
-def _right_of(doc: Document) -> tuple[float, float]:
-    nodes = list(doc.graph.nodes.values())
-    if not nodes:
-        return (0.0, 0.0)
-    right = max(nodes, key=lambda n: n.position[0])
-    return (right.position[0] + 220.0, right.position[1])
 
 
 def edits_command(doc: Document, edits, text: str, notifier=None) -> commands.Composite:

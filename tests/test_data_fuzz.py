@@ -122,7 +122,7 @@ def test_skipping_bad_rows_and_peeking_agree_with_loading(tmp_path_factory, text
     try:
         ds = load_dataset(spec)
     except DatasetError as exc:
-        assert str(exc) and "fuzz.csv" in str(exc) or "dataset." in str(exc)
+        assert "fuzz" in str(exc) or "dataset." in str(exc)     # names the file or field
         return
     assert ds.x_train.isfinite().all()
     data = peek(spec)                      # whatever loads, the peek describes the same way

@@ -246,6 +246,13 @@ class PairEditor(ParamEditor):
         self._sync_enabled()
 
 
+def _mark(line: QLineEdit, error: str | None) -> str | None:
+    """A red frame and the reason as tooltip on text that is not applied; None clears it."""
+    line.setStyleSheet("QLineEdit { border: 2px solid #D93025; }" if error else "")
+    line.setToolTip(error or "")
+    return error
+
+
 class ShapeEditor(ParamEditor):
     """Text like "1, 28, 28" (or "1×28×28"); invalid text turns red and is not applied."""
 
@@ -277,13 +284,9 @@ class ShapeEditor(ParamEditor):
                                  "e.g. 1, 28, 28 (an image) or 13 (features)")
             value = self.param.check(value)
         except ParamError as exc:
-            self.error = str(exc)
-            self.line.setStyleSheet("QLineEdit { border: 2px solid #D93025; }")
-            self.line.setToolTip(self.error)
+            self.error = _mark(self.line, str(exc))
             return
-        self.error = None
-        self.line.setStyleSheet("")
-        self.line.setToolTip("")
+        self.error = _mark(self.line, None)
         self.edited.emit(value)
 
     def _done(self) -> None:
@@ -325,13 +328,9 @@ class TextEditor(ParamEditor):
         try:
             value = self.value()
         except ParamError as exc:
-            self.error = str(exc)
-            self.line.setStyleSheet("QLineEdit { border: 2px solid #D93025; }")
-            self.line.setToolTip(self.error)
+            self.error = _mark(self.line, str(exc))
             return
-        self.error = None
-        self.line.setStyleSheet("")
-        self.line.setToolTip("")
+        self.error = _mark(self.line, None)
         self.edited.emit(value)
 
     def _browse(self) -> None:

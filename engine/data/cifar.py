@@ -16,7 +16,7 @@ import numpy as np
 from ..params import PathParam
 from .errors import DatasetError
 from .kinds import DataShape, DatasetKind, register
-from .paths import check_regular, is_regular, resolve_path
+from .paths import check_regular, is_regular, resolve_path, shown_path
 from .splits import RawSamples
 
 CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer",
@@ -158,7 +158,7 @@ def _peek(values: dict, base_dir) -> DataShape:
 
 
 def _describe(values: dict) -> str:
-    return f"cifar10: CIFAR-10 batches in '{values['path']}'"
+    return f"cifar10: CIFAR-10 batches in '{shown_path(values['path'])}'"
 
 
 register(DatasetKind(

@@ -20,6 +20,7 @@ from ..edits import AddNode, Connect, Fix, SetParams, SetSection
 from ..graph import Project
 from ..inference import Analysis, Problem, analyze
 from ..registry import format_shape
+from .dataset import describe_samples
 from .errors import DatasetError
 from ..params import ParamError
 from .kinds import DataShape, DatasetKind, find, flatten, get, resolve_spec, spec_from_values
@@ -105,14 +106,6 @@ def new_input_params(project: Project, base_dir: str | Path | None = None) -> di
 
 
 # --- problems -----------------------------------------------------------------------------------
-def _samples_text(shape: tuple[int, ...]) -> str:
-    if len(shape) == 1:
-        return f"rows of {shape[0]} feature{'s' if shape[0] != 1 else ''}"
-    if len(shape) == 3:
-        return f"{format_shape(shape)} images"
-    return f"samples of shape {format_shape(shape)}"
-
-
 def _targets_text(data: DataShape) -> str:
     if data.task == "classification":
         names = list(data.class_names)
@@ -228,7 +221,7 @@ def dataset_problems(project: Project, base_dir: str | Path | None = None,
         problems.append(Problem(
             input_id,
             f"{input_id}: {_kind_text(kind, bool(project.dataset))} gives "
-            f"{_samples_text(data.input_shape)} but the Input expects "
+            f"{describe_samples(data.input_shape)} but the Input expects "
             f"{format_shape(given)}",
             _input_fixes(project, input_id, kind, values, data, tuple(given))))
     problems += _output_problems(project, analysis, data)

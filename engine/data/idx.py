@@ -15,7 +15,7 @@ import numpy as np
 from ..params import PathParam, TextListParam
 from .errors import DatasetError
 from .kinds import DataShape, DatasetKind, register
-from .paths import check_regular, is_regular, resolve_path
+from .paths import check_regular, is_regular, resolve_path, shown_path
 from .splits import RawSamples
 
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -178,7 +178,7 @@ def _peek(values: dict, base_dir) -> DataShape:
 
 
 def _describe(values: dict) -> str:
-    return f"mnist_idx: IDX files in '{values['path']}'"
+    return f"mnist_idx: IDX files in '{shown_path(values['path'])}'"
 
 
 register(DatasetKind(

@@ -17,7 +17,7 @@ import numpy as np
 from ..params import ChoiceParam, PairParam, PathParam, pair
 from .errors import DatasetError
 from .kinds import DataShape, DatasetKind, register
-from .paths import is_regular, resolve_path
+from .paths import is_regular, resolve_path, shown_path
 from .splits import RawSamples
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -166,15 +166,11 @@ def _peek(values: dict, base_dir) -> DataShape:
                      tuple(class_names_in(root)))
 
 
-def _where(values: dict) -> str:
-    path = values["path"]
-    return path.split(":", 1)[1] if path.startswith("resources:") else path
-
-
 def _describe(values: dict) -> str:
     h, w = pair(values["size"])
     color = "color" if values["channels"] == 3 else "gray"
-    return f"image_folder: images in '{_where(values)}' resized to {h}×{w} {color}"
+    return (f"image_folder: images in '{shown_path(values['path'])}' resized to {h}×{w} "
+            f"{color}")
 
 
 def _fit(values: dict, shape: tuple[int, ...]) -> dict | None:

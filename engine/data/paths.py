@@ -43,6 +43,11 @@ def what_is(mode: int) -> str:
     return "not a regular file"
 
 
+def shown_path(text: str) -> str:
+    """A spec's path as a description shows it: a bundled file without its prefix."""
+    return text[len(RESOURCES_PREFIX):] if text.startswith(RESOURCES_PREFIX) else text
+
+
 def full_path(text: str, base_dir: str | Path | None) -> Path:
     """The path a spec's text means (nothing is checked)."""
     if text.startswith(RESOURCES_PREFIX):

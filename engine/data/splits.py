@@ -135,7 +135,10 @@ def build_dataset(raw: RawSamples, common: CommonOptions, *, name: str, task: st
     n = len(raw.x)
     if n == 0:
         raise DatasetError(f"dataset '{name}' is empty: no samples were found")
-    train_idx, val_idx = split_indices(n, common.val_fraction, common.seed, common.limit)
+    try:
+        train_idx, val_idx = split_indices(n, common.val_fraction, common.seed, common.limit)
+    except DatasetError as exc:
+        raise DatasetError(f"dataset '{name}': {exc}") from None
     notes = list(notes or [])
     if common.train_samples is not None and common.train_samples < len(train_idx):
         available = len(train_idx)

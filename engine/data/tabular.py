@@ -22,7 +22,7 @@ import numpy as np
 from ..params import BoolParam, ChoiceParam, ColumnParam, PathParam
 from .errors import DatasetError
 from .kinds import DataShape, DatasetKind, register
-from .paths import check_regular, resolve_path
+from .paths import check_regular, resolve_path, shown_path
 from .splits import RawSamples
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
@@ -323,9 +323,8 @@ def _peek(values: dict, base_dir) -> DataShape:
 
 
 def _describe(values: dict) -> str:
-    where = values["path"].split(":", 1)[1] if values["path"].startswith("resources:") \
-        else values["path"]
-    return f"csv: {Path(where).name} → {', '.join(_targets(values))} ({values['task']})"
+    return (f"csv: {Path(shown_path(values['path'])).name} → {', '.join(_targets(values))} "
+            f"({values['task']})")
 
 
 register(DatasetKind(
