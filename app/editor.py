@@ -110,7 +110,12 @@ class Editor(QObject):
             self._refuse(f"unknown layer type {type_name!r}")
             return None
         node_id = node_id or self.graph.unique_id(spec.id_prefix)
-        return Node(node_id, spec.type, {}, (float(position[0]), float(position[1])))
+        params = {}
+        if spec.type == "Input":   # a new Input takes the shape the dataset gives (issue 10)
+            from layerlab.engine.data.fit import new_input_params
+            path = self.document.path
+            params = new_input_params(self.document.project, path.parent if path else None)
+        return Node(node_id, spec.type, params, (float(position[0]), float(position[1])))
 
     def add_node(self, type_name: str, position: tuple[float, float],
                  node_id: str | None = None) -> str | None:

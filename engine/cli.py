@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("layerlab.engine.commands.import_onnx", "import an ONNX model as a project"),
     "train": ("layerlab.engine.commands.train", "train a project or template headless"),
     "layers": ("layerlab.engine.commands.layers", "list the layer types and their parameters"),
+    "datasets": ("layerlab.engine.commands.datasets", "list the dataset kinds and their settings"),
 }
 
 

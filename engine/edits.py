@@ -130,7 +130,7 @@ def _apply(project: Project, edit) -> None:
     graph = project.graph
     if isinstance(edit, AddNode):
         graph.add_node(Node(edit.id, edit.type, dict(edit.params),
-                            edit.position or _right_of(project)))
+                            edit.position or right_of(project)))
     elif isinstance(edit, RemoveNode):
         _need(project, edit.id)
         graph.remove_node(edit.id)
@@ -189,7 +189,8 @@ def _wire(project: Project, source: str, target: str) -> Edge:
     raise EditError(f"'{source}' does not feed '{target}'")
 
 
-def _right_of(project: Project) -> tuple[float, float]:
+def right_of(project: Project) -> tuple[float, float]:
+    """Where a new node without a position goes: right of the rightmost node."""
     nodes = list(project.graph.nodes.values())
     if not nodes:
         return (0.0, 0.0)

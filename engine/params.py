@@ -11,7 +11,8 @@ from typing import Any
 
 __all__ = [
     "Param", "IntParam", "FloatParam", "BoolParam", "ChoiceParam", "PairParam",
-    "PaddingParam", "ShapeParam", "pair", "ParamError",
+    "PaddingParam", "ShapeParam", "TextParam", "PathParam", "TextListParam", "NumbersParam",
+    "ColumnParam", "pair", "ParamError",
 ]
 
 
@@ -53,18 +54,24 @@ class Param:
 
 @dataclass(frozen=True)
 class IntParam(Param):
+    """A whole number. ``none_text`` set: null is allowed too and means that text ("all")."""
     minimum: int | None = None
     maximum: int | None = None
+    none_text: str | None = None
     kind: str = field(init=False, default="int")
 
     def check(self, value: Any) -> Any:
+        if value is None and self.none_text is not None:
+            return None
         if not _is_int(value):
-            raise ParamError(f"{self.name} must be a whole number (got {value!r})")
+            extra = f" or null ({self.none_text})" if self.none_text is not None else ""
+            raise ParamError(f"{self.name} must be a whole number{extra} (got {_short(value)})")
         _check_bounds(self.name, value, self.minimum, self.maximum)
         return value
 
     def describe(self) -> str:
-        return "integer" + _bounds_text(self.minimum, self.maximum)
+        text = "integer" + _bounds_text(self.minimum, self.maximum)
+        return text + (f", or null ({self.none_text})" if self.none_text is not None else "")
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,15 @@ class BoolParam(Param):
 @dataclass(frozen=True)
 class ChoiceParam(Param):
     choices: tuple = ()
+    #: What a picker shows for a choice whose str() reads badly (a tab delimiter), by index.
+    labels: tuple = ()
     kind: str = field(init=False, default="choice")
+
+    def label(self, choice: Any) -> str:
+        for i, c in enumerate(self.choices):
+            if c == choice and type(c) is type(choice) and i < len(self.labels):
+                return self.labels[i]
+        return str(choice)
 
     def check(self, value: Any) -> Any:
         # type() as well as ==, so that True never passes for 1 nor 1.0 for 1
@@ -182,6 +197,137 @@ class ShapeParam(Param):
 
     def describe(self) -> str:
         return "[C, H, W] or [features]"
+
+
+class _TextLike(Param):
+    """Values typed on one line of text: ``to_text`` / ``from_text`` convert for editors."""
+
+    def to_text(self, value: Any) -> str:
+        return "" if value is None else str(value)
+
+    def from_text(self, text: str) -> Any:
+        return self.check(text)
+
+
+@dataclass(frozen=True)
+class TextParam(_TextLike):
+    """One line of text, kept stripped; ``required``: it must not be empty."""
+    required: bool = False
+    kind: str = field(init=False, default="text")
+
+    def check(self, value: Any) -> Any:
+        if value is None and not self.required:
+            return None
+        if not isinstance(value, str):
+            raise ParamError(f"{self.name} must be a text (got {_short(value)})")
+        value = value.strip()
+        if self.required and not value:
+            raise ParamError(f"{self.name} is required")
+        return value
+
+    def describe(self) -> str:
+        return "text" + ("" if self.required else " (optional)")
+
+
+@dataclass(frozen=True)
+class PathParam(TextParam):
+    """A file (``folder`` False) or folder: absolute, relative to the project's folder, or
+    ``resources:…`` inside the bundled resources."""
+    folder: bool = False
+    kind: str = field(init=False, default="path")
+
+    def describe(self) -> str:
+        return ("path of a folder" if self.folder else "path of a file") + \
+            " (absolute, or relative to the project file)"
+
+
+def _texts(name: str, value: Any) -> list[str]:
+    if not isinstance(value, (list, tuple)) or not value or \
+            not all(isinstance(v, str) and v.strip() for v in value):
+        raise ParamError(f"{name} must be a list of non-empty texts (got {_short(value)})")
+    return [v.strip() for v in value]
+
+
+@dataclass(frozen=True)
+class TextListParam(_TextLike):
+    """A list of non-empty texts (class names), written "a, b, c"; null when ``optional``."""
+    optional: bool = True
+    kind: str = field(init=False, default="texts")
+
+    def check(self, value: Any) -> Any:
+        if value is None and self.optional:
+            return None
+        return _texts(self.name, value)
+
+    def to_text(self, value: Any) -> str:
+        return "" if value is None else ", ".join(value)
+
+    def from_text(self, text: str) -> Any:
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        return self.check(parts or None)
+
+    def describe(self) -> str:
+        return "list of texts" + (", or null" if self.optional else "")
+
+
+@dataclass(frozen=True)
+class NumbersParam(_TextLike):
+    """A number, or a list of numbers (one per channel)."""
+    kind: str = field(init=False, default="numbers")
+
+    def check(self, value: Any) -> Any:
+        if _is_number(value):
+            return float(value)
+        if (isinstance(value, (list, tuple)) and value
+                and all(_is_number(v) for v in value)):
+            return [float(v) for v in value]
+        raise ParamError(f"{self.name} must be a number or a list of numbers "
+                         f"(got {_short(value)})")
+
+    def to_text(self, value: Any) -> str:
+        values = value if isinstance(value, (list, tuple)) else [value]
+        return ", ".join(f"{float(v):g}" for v in values)
+
+    def from_text(self, text: str) -> Any:
+        try:
+            values = [float(p) for p in text.replace(";", ",").split(",") if p.strip()]
+        except ValueError:
+            raise ParamError(f"{self.name}: write numbers separated by commas") from None
+        return self.check(values[0] if len(values) == 1 else values)
+
+    def describe(self) -> str:
+        return "number, or a list of numbers"
+
+
+@dataclass(frozen=True)
+class ColumnParam(Param):
+    """Column name(s) of a table, chosen from the columns of the file ``source`` names.
+
+    ``multiple`` False: one name (or, with ``allow_list``, a list of names); ``multiple``
+    True: a list of names, or null for "every other column"."""
+    multiple: bool = False
+    allow_list: bool = False
+    source: str = "path"
+    kind: str = field(init=False, default="column")
+
+    def check(self, value: Any) -> Any:
+        if value is None and self.multiple:
+            return None
+        if isinstance(value, str) and value.strip() and not self.multiple:
+            return value.strip()
+        if isinstance(value, (list, tuple)) and (self.multiple or self.allow_list):
+            names = _texts(self.name, value)
+            if len(set(names)) != len(names):
+                raise ParamError(f"{self.name} names a column twice (got {_short(value)})")
+            return names
+        what = ("a list of column names, or null (every other column)" if self.multiple else
+                "a column name" + (" or a list of column names" if self.allow_list else ""))
+        raise ParamError(f"{self.name} must be {what} (got {_short(value)})")
+
+    def describe(self) -> str:
+        if self.multiple:
+            return "list of column names, or null (all other columns)"
+        return "column name" + (" or list of names" if self.allow_list else "")
 
 
 def _check_bounds(name: str, value: float, lo: float | None, hi: float | None,

@@ -102,3 +102,94 @@ def test_cifar_unpickler_only_raises_dataset_error(tmp_path_factory, data):
         load_pickle(path)
     except DatasetError:
         pass
+
+
+# --- readers changed for issue 13: bad rows, headers, image folders, peeks -----------------------
+@FUZZ
+@given(text=st.one_of(st.text(max_size=300), csv_like()),
+       task=st.sampled_from(["regression", "classification"]))
+def test_skipping_bad_rows_and_peeking_agree_with_loading(tmp_path_factory, text, task):
+    from layerlab.engine.data.fit import peek
+    from layerlab.engine.data.tabular import read_header
+    path = tmp_path_factory.mktemp("csv") / "fuzz.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    spec = {"kind": "csv", "path": str(path), "target": "y", "task": task,
+            "skip_bad_rows": True}
+    try:
+        read_header(path)
+    except DatasetError:
+        pass
+    try:
+        ds = load_dataset(spec)
+    except DatasetError as exc:
+        assert "fuzz" in str(exc) or "dataset." in str(exc)     # names the file or field
+        return
+    assert ds.x_train.isfinite().all()
+    data = peek(spec)                      # whatever loads, the peek describes the same way
+    assert data.input_shape == ds.input_shape and data.num_outputs == ds.num_outputs
+    assert list(data.class_names) == ds.class_names
+    if ds.notes:
+        assert "bad row" in ds.notes[0]
+
+
+NAMES = st.text(alphabet="abcXYZ019._- ", min_size=1, max_size=10).filter(
+    lambda n: n not in (".", "..") and not n.startswith("."))
+FILES = st.lists(st.tuples(st.sampled_from(["a", "b"]), NAMES,
+                           st.sampled_from([".png", ".jpg", ".gif", ".webp", ".bmp", ".txt", ""]),
+                           st.one_of(st.binary(max_size=80), st.just(b"PNG"))),
+                 max_size=6)
+
+
+@FUZZ
+@given(files=FILES, good=st.integers(0, 2))
+def test_image_folder_only_raises_dataset_error_and_names_what_it_skips(tmp_path_factory, files,
+                                                                         good):
+    from PIL import Image
+    root = tmp_path_factory.mktemp("img") / "data"
+    for cls in ("a", "b"):
+        (root / cls).mkdir(parents=True)
+        for i in range(good):
+            Image.new("L", (3, 3), 80 * i).save(root / cls / f"good{i}.png")
+    for cls, name, ext, data in files:
+        (root / cls / (name + ext)).write_bytes(data)
+    try:
+        ds = load_dataset({"kind": "image_folder", "path": str(root), "size": 3})
+    except DatasetError as exc:
+        assert "data" in str(exc) or "dataset." in str(exc)
+        return
+    assert ds.class_names == ["a", "b"]                  # never a class dropped
+    if ds.skipped:
+        assert ds.notes[0].startswith(f"{ds.skipped} unreadable file")
+    on_disk = sum(1 for f in root.rglob("*") if f.is_file())
+    ignored = sum(int(n.split()[0]) for n in ds.notes if "not PNG" in n)
+    assert len(ds.y_train) + len(ds.y_val) + ds.skipped + ignored == on_disk
+
+
+@FUZZ
+@given(data=st.one_of(st.binary(max_size=40), idx_like()), gz=st.booleans())
+def test_mnist_peek_only_raises_dataset_error(tmp_path_factory, data, gz):
+    from layerlab.engine.data.fit import peek
+    folder = tmp_path_factory.mktemp("idxpeek")
+    name = "train-images-idx3-ubyte" + (".gz" if gz else "")
+    (folder / name).write_bytes(gzip.compress(data) if gz else data)
+    try:
+        shape = peek({"kind": "mnist_idx", "path": str(folder)}).input_shape
+    except DatasetError as exc:
+        assert "train-images" in str(exc)
+    else:
+        assert len(shape) == 3 and shape[0] == 1
+
+
+@FUZZ
+@given(data=st.binary(max_size=120), gz=st.booleans())
+def test_a_damaged_digits_file_is_a_dataset_error(tmp_path_factory, monkeypatch, data, gz):
+    from layerlab.engine.data import digits as digits_mod
+    folder = tmp_path_factory.mktemp("digits")
+    (folder / "data").mkdir()
+    (folder / "data" / "digits.csv.gz").write_bytes(gzip.compress(data) if gz else data)
+    with monkeypatch.context() as m:
+        m.setattr(digits_mod, "resource_path", lambda rel: folder / rel)
+        try:
+            digits_mod.load_digits_raw()
+        except DatasetError as exc:
+            assert "digits file" in str(exc)

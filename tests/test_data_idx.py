@@ -77,8 +77,9 @@ def test_wrong_magic(tmp_path):
     write_set(tmp_path, "train", 10, False)
     f = tmp_path / "train-labels-idx1-ubyte"
     f.write_bytes(b"\x12\x34" + f.read_bytes()[2:])
-    with pytest.raises(DatasetError, match=r"train-labels-idx1-ubyte: not an IDX file .*0x12340801"):
+    with pytest.raises(DatasetError, match=r"train-labels-idx1-ubyte: not an IDX file") as info:
         load_dataset({"kind": "mnist_idx", "path": str(tmp_path)})
+    assert "1234" not in str(info.value)     # the file's own bytes are not echoed
 
 
 def test_labels_file_swapped_for_images(tmp_path):

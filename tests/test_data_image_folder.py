@@ -60,8 +60,8 @@ def test_transparent_png_composited_on_white(tmp_path):
 @pytest.mark.parametrize("setup, fragment", [
     ("empty", "has no class subfolders"),
     ("loose", "found 1 image(s) directly in it"),
-    ("no_images", "no PNG/JPEG/BMP images"),
-    ("all_corrupt", "none of the 2 image files could be read"),
+    ("no_images", "class folder cats has no readable PNG, JPEG"),
+    ("all_corrupt", "class folders a (1 unreadable), b (1 unreadable) have no readable"),
     ("one_class", "only one class"),
 ])
 def test_folder_problems(tmp_path, setup, fragment):

@@ -192,6 +192,15 @@ def test_accelerator_code_path_detects_nan_without_per_batch_reads(digits):
 
 
 def test_a_project_without_dataset_asks_for_one():
-    project = Project(mlp(shape=(3, 32, 32)))  # empty dataset section: digits is the default
+    # Empty dataset section: the default fits the Input when a built-in kind can (engine/data/
+    # fit.py); 2 channels no built-in gives, so the message asks for a dataset.
+    project = Project(mlp(shape=(2, 32, 32)))
     with pytest.raises(DataMismatchError, match="no dataset section.*image_folder"):
         Trainer.from_project(project, device="cpu")
+
+
+def test_a_project_without_dataset_trains_on_the_default_that_fits_its_input():
+    color = Trainer.from_project(Project(mlp(outputs=6, shape=(3, 16, 16))), device="cpu")
+    assert color.dataset.name == "shapes" and color.dataset.input_shape == (3, 16, 16)
+    gray = Trainer.from_project(Project(mlp(shape=(1, 28, 28))), device="cpu")
+    assert gray.dataset.name == "digits" and gray.dataset.input_shape == (1, 28, 28)

@@ -16,7 +16,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog
 
-from .state.settings_commands import SettingsNotifier, replace_section
+from .state.settings_commands import SettingsNotifier
 from .training.frame_budget import FrameBudget
 from .training.project_hooks import ProjectHooks
 from .training.run_control import RunControl
@@ -224,12 +224,13 @@ class Dashboard(RunControl, WorkerSlots, ProjectHooks, QObject):
         from .dialogs.dataset_dialog import DatasetDialog
         path = self.doc.path
         dialog = DatasetDialog(kind, dict(self.doc.project.dataset or {}),
-                               path.parent if path else None, self.window)
+                               path.parent if path else None, self.window,
+                               project=self.doc.project)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             self.panel.refresh()
             return False
-        return replace_section(self.editor, self.notifier, "dataset", dialog.spec(),
-                               f"Use dataset {kind}")
+        # The section and the network fixes chosen in the dialog: one undo step.
+        return dialog.apply(self.editor, self.notifier, f"Use dataset {dialog.kind.name}")
 
     def open_follow(self) -> None:
         from .dialogs.follow_dialog import FollowDialog

@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel,
-                               QLineEdit, QSpinBox, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout,
+                               QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton,
+                               QSpinBox, QWidget)
 
-from layerlab.engine.params import (BoolParam, ChoiceParam, FloatParam, IntParam,
-                                    PaddingParam, PairParam, Param, ParamError, ShapeParam)
+from layerlab.engine.params import (BoolParam, ChoiceParam, ColumnParam, FloatParam, IntParam,
+                                    NumbersParam, PaddingParam, PairParam, Param, ParamError,
+                                    PathParam, ShapeParam, TextListParam, TextParam)
 
 __all__ = ["ParamEditor", "editor_for"]
 
@@ -67,19 +69,30 @@ def _int_spin(lo: int | None, hi: int | None) -> QSpinBox:
 
 
 class IntEditor(ParamEditor):
+    """A spin box; with ``none_text`` ("all") one step below the minimum shows that text and
+    means null."""
+
     def __init__(self, param: IntParam, parent=None) -> None:
         super().__init__(param, parent)
-        self.spin = _int_spin(param.minimum, param.maximum)
+        self.none_value = None
+        lo = param.minimum
+        if param.none_text is not None:
+            self.none_value = (0 if lo is None else lo) - 1
+            lo = self.none_value
+        self.spin = _int_spin(lo, param.maximum)
+        if param.none_text is not None:
+            self.spin.setSpecialValueText(param.none_text)
         self.row.addWidget(self.spin)
         self.row.addStretch(1)
         self.spin.valueChanged.connect(self._emit)
         self.spin.editingFinished.connect(self.finished)
 
-    def value(self) -> int:
-        return self.spin.value()
+    def value(self) -> int | None:
+        value = self.spin.value()
+        return None if self.none_value is not None and value == self.none_value else value
 
     def _show(self, value: Any) -> None:
-        self.spin.setValue(int(value))
+        self.spin.setValue(self.none_value if value is None else int(value))
 
 
 class _FloatSpin(QDoubleSpinBox):
@@ -144,7 +157,7 @@ class ChoiceEditor(ParamEditor):
         super().__init__(param, parent)
         self.combo = QComboBox()
         for choice in param.choices:
-            self.combo.addItem(str(choice), choice)
+            self.combo.addItem(param.label(choice), choice)
         self.row.addWidget(self.combo, 1)
         self.combo.currentIndexChanged.connect(self._emit)
         self.combo.currentIndexChanged.connect(lambda _i: self.finished.emit())
@@ -233,6 +246,13 @@ class PairEditor(ParamEditor):
         self._sync_enabled()
 
 
+def _mark(line: QLineEdit, error: str | None) -> str | None:
+    """A red frame and the reason as tooltip on text that is not applied; None clears it."""
+    line.setStyleSheet("QLineEdit { border: 2px solid #D93025; }" if error else "")
+    line.setToolTip(error or "")
+    return error
+
+
 class ShapeEditor(ParamEditor):
     """Text like "1, 28, 28" (or "1×28×28"); invalid text turns red and is not applied."""
 
@@ -264,13 +284,9 @@ class ShapeEditor(ParamEditor):
                                  "e.g. 1, 28, 28 (an image) or 13 (features)")
             value = self.param.check(value)
         except ParamError as exc:
-            self.error = str(exc)
-            self.line.setStyleSheet("QLineEdit { border: 2px solid #D93025; }")
-            self.line.setToolTip(self.error)
+            self.error = _mark(self.line, str(exc))
             return
-        self.error = None
-        self.line.setStyleSheet("")
-        self.line.setToolTip("")
+        self.error = _mark(self.line, None)
         self.edited.emit(value)
 
     def _done(self) -> None:
@@ -285,11 +301,131 @@ class ShapeEditor(ParamEditor):
         self.line.setText(", ".join(str(v) for v in value) if value else "")
 
 
+class TextEditor(ParamEditor):
+    """One line of text (a name, a path, "a, b, c", "0.5" or "0.1, 0.2, 0.3"), converted by
+    the Param's ``from_text`` / ``to_text``; a path gets a Browse… button. Text that does not
+    convert turns red and is not applied."""
+
+    def __init__(self, param: TextParam, parent=None) -> None:
+        super().__init__(param, parent)
+        self.line = QLineEdit()
+        self.row.addWidget(self.line, 1)
+        self.error: str | None = None
+        #: Where Browse… starts (the dialog sets the project's folder).
+        self.start_dir = ""
+        if isinstance(param, PathParam):
+            self.line.setPlaceholderText("choose a folder" if param.folder else "choose a file")
+            self.browse = QPushButton("Browse…")
+            self.browse.clicked.connect(self._browse)
+            self.row.addWidget(self.browse)
+        self.line.textEdited.connect(self._typed)
+        self.line.editingFinished.connect(self.finished)
+
+    def value(self) -> Any:
+        return self.param.from_text(self.line.text())
+
+    def _typed(self, _text: str = "") -> None:
+        try:
+            value = self.value()
+        except ParamError as exc:
+            self.error = _mark(self.line, str(exc))
+            return
+        self.error = _mark(self.line, None)
+        self.edited.emit(value)
+
+    def _browse(self) -> None:
+        start = self.line.text() or self.start_dir
+        if self.param.folder:
+            path = QFileDialog.getExistingDirectory(self, "Choose a folder", start)
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, "Choose a file", start,
+                                                  "CSV files (*.csv *.txt);;All files (*)")
+        if path:
+            self.line.setText(path)
+            self._typed()
+            self.finished.emit()
+
+    def _show(self, value: Any) -> None:
+        self.error = None
+        self.line.setStyleSheet("")
+        self.line.setText(self.param.to_text(value))
+
+
+class ColumnEditor(ParamEditor):
+    """A table's column(s), picked from ``set_columns`` (the file's header): a combo box for
+    one column, a list of check boxes for several (all ticked means null: every other
+    column). Values not among the columns are kept and shown, never dropped."""
+
+    def __init__(self, param: ColumnParam, parent=None) -> None:
+        super().__init__(param, parent)
+        self.columns: list[str] = []
+        self.excluded: set[str] = set()
+        self._value: Any = param.default
+        if param.multiple:
+            self.list = QListWidget()
+            self.list.setMaximumHeight(110)
+            self.row.addWidget(self.list, 1)
+            self.list.itemChanged.connect(self._ticked)
+        else:
+            self.combo = QComboBox()
+            self.row.addWidget(self.combo, 1)
+            self.combo.activated.connect(self._picked)
+
+    def set_columns(self, columns: list[str], excluded: list[str] = ()) -> None:
+        self.columns, self.excluded = list(columns), set(excluded)
+        self.set_value(self._value)
+
+    def value(self) -> Any:
+        return self._value
+
+    def _picked(self, index: int) -> None:
+        self._value = self.combo.itemData(index)
+        self.edited.emit(self._value)
+        self.finished.emit()
+
+    def _ticked(self, _item) -> None:
+        items = [self.list.item(i) for i in range(self.list.count())]
+        usable = [i for i in items if i.flags() & Qt.ItemFlag.ItemIsEnabled]
+        ticked = [i.text() for i in usable if i.checkState() == Qt.CheckState.Checked]
+        self._value = None if len(ticked) == len(usable) else ticked
+        self.edited.emit(self._value)
+        self.finished.emit()
+
+    def _show(self, value: Any) -> None:
+        self._value = value
+        if self.param.multiple:
+            self.list.clear()
+            for name in self.columns:
+                item = QListWidgetItem(name)
+                if name in self.excluded:
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+                    item.setCheckState(Qt.CheckState.Unchecked)
+                    item.setToolTip("the column to predict")
+                else:
+                    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                    item.setCheckState(Qt.CheckState.Checked
+                                       if value is None or name in value
+                                       else Qt.CheckState.Unchecked)
+                self.list.addItem(item)
+            return
+        self.combo.clear()
+        for name in self.columns:
+            self.combo.addItem(name, name)
+        if value is None:
+            self.combo.setCurrentIndex(-1)
+        elif isinstance(value, str) and value in self.columns:
+            self.combo.setCurrentIndex(self.columns.index(value))
+        else:                                       # a list of columns, or one not in the file
+            self.combo.addItem(", ".join(value) if isinstance(value, list) else str(value), value)
+            self.combo.setCurrentIndex(self.combo.count() - 1)
+
+
 def editor_for(param: Param, parent: QWidget | None = None) -> ParamEditor:
     if isinstance(param, PairParam):      # PaddingParam too
         return PairEditor(param, parent)
     kinds = {IntParam: IntEditor, FloatParam: FloatEditor, BoolParam: BoolEditor,
-             ChoiceParam: ChoiceEditor, ShapeParam: ShapeEditor}
+             ChoiceParam: ChoiceEditor, ShapeParam: ShapeEditor, TextParam: TextEditor,
+             TextListParam: TextEditor, NumbersParam: TextEditor, ColumnParam: ColumnEditor}
     for cls, editor in kinds.items():
         if isinstance(param, cls):
             return editor(param, parent)

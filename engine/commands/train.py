@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{cfg.optimizer} lr {cfg.lr:g}, batch {cfg.batch_size}, {cfg.epochs} epochs, loss "
           f"{trainer.objective.loss}" + (f", resuming after epoch {trainer.epoch}"
                                          if trainer.epoch or trainer.batch else ""), file=err)
-    for note in trainer.notes:
+    for note in [*getattr(ds, "notes", []), *trainer.notes]:   # dataset: what was left out
         print(f"note: {note}", file=err)
     trainer.add_observer(Progress(err, cfg.epochs, cfg.checkpoint_every, save))
     live = None

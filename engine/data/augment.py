@@ -5,12 +5,16 @@ generator (reproducible across machines) works for GPU batches too.
 """
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from .spec import parse_augment
 
+if TYPE_CHECKING:   # imported when a batch is augmented, not with the package
+    import torch
+
 
 def _rand(n: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    import torch
     return torch.rand(n, generator=generator, device=generator.device).to(device)
 
 
@@ -22,6 +26,7 @@ def augment(x: torch.Tensor, spec: dict | None, generator: torch.Generator) -> t
     tabular batches, and any batch when nothing is enabled, come back as the same object.
     ``x`` itself is never modified.
     """
+    import torch
     opts = parse_augment(spec)
     if x.dim() != 4 or not opts.active or x.shape[0] == 0:
         return x

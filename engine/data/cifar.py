@@ -6,13 +6,17 @@ builtins.eval, ...) is refused before it can be called.
 """
 from __future__ import annotations
 
+import functools
 import pickle
 import re
 from pathlib import Path
 
 import numpy as np
 
+from ..params import PathParam
 from .errors import DatasetError
+from .kinds import DataShape, DatasetKind, register
+from .paths import check_regular, is_regular, resolve_path, shown_path
 from .splits import RawSamples
 
 CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer",
@@ -52,14 +56,16 @@ class SafeUnpickler(pickle.Unpickler):
 
 
 def load_pickle(path: Path):
+    check_regular(path)
     try:
         with open(path, "rb") as f:
             return SafeUnpickler(f, path.name).load()
     except DatasetError:
         raise
     except Exception as exc:  # arbitrary bytes can make unpickling raise nearly anything
+        # The exception's type only: its text can quote bytes of the file.
         raise DatasetError(f"{path.name}: not a readable CIFAR pickle "
-                           f"({type(exc).__name__}: {exc})") from None
+                           f"({type(exc).__name__})") from None
 
 
 def _get(batch, key: str):
@@ -95,7 +101,7 @@ def _load_batch(path: Path, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _label_names(folder: Path) -> list[str]:
     meta = folder / "batches.meta"
-    if not meta.is_file():
+    if not meta.exists():
         return list(CLASS_NAMES)
     names = _get(load_pickle(meta), "label_names")
     if not isinstance(names, list) or not names or \
@@ -112,10 +118,54 @@ def load_cifar_raw(folder: Path) -> tuple[RawSamples, list[str]]:
                      key=lambda p: int(p.name.rsplit("_", 1)[1]))
     if not batches:
         raise DatasetError(f"CIFAR-10 folder '{folder}': no data_batch_1 … data_batch_5 files found")
-    if (folder / "test_batch").is_file():
+    if (folder / "test_batch").exists():
         batches.append(folder / "test_batch")
     class_names = _label_names(folder)
     parts = [_load_batch(p, len(class_names)) for p in batches]
     x = np.concatenate([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
     return RawSamples(x=x, y=y, scale=1.0 / 255.0), class_names
+
+
+# --- the declaration ---------------------------------------------------------------------------
+def _folder(values: dict, base_dir) -> Path:
+    folder = resolve_path(values["path"], base_dir, want_dir=True)
+    return folder / "cifar-10-batches-py" if (folder / "cifar-10-batches-py").is_dir() else folder
+
+
+def _load(values: dict, common, base_dir):
+    from .splits import build_dataset
+    folder = _folder(values, base_dir)
+    raw, class_names = load_cifar_raw(folder)
+    return build_dataset(raw, common, name="cifar10", task="classification",
+                         class_names=class_names,
+                         source=f"CIFAR-10 batches in '{folder.name}' ({len(raw.x):,} images)")
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_names(folder: str, stamp: tuple) -> tuple[str, ...]:
+    return tuple(_label_names(Path(folder)))
+
+
+def _peek(values: dict, base_dir) -> DataShape:
+    folder = _folder(values, base_dir)
+    if not is_regular(folder / "data_batch_1"):
+        raise DatasetError(f"CIFAR-10 folder '{folder}': no data_batch_1 … data_batch_5 files "
+                           f"found")
+    meta = folder / "batches.meta"
+    stamp = (meta.stat().st_mtime_ns, meta.stat().st_size) if meta.exists() else None
+    return DataShape((3, 32, 32), "classification", _cached_names(str(folder), stamp))
+
+
+def _describe(values: dict) -> str:
+    return f"cifar10: CIFAR-10 batches in '{shown_path(values['path'])}'"
+
+
+register(DatasetKind(
+    name="cifar10",
+    label="CIFAR-10 folder…",
+    summary="CIFAR-10 python batches from a folder (32×32 color, 10 classes)",
+    params=(PathParam("path", "", "the folder cifar-10-batches-py (or the one holding it), "
+                      "with data_batch_1 … data_batch_5", required=True, folder=True),),
+    load=_load, peek=_peek, describe=_describe,
+))

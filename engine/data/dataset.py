@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from .errors import DatasetError
+
+if TYPE_CHECKING:   # the tensors are torch's; importing it here would make every import slow
+    import torch
 
 
 @dataclass(eq=False)  # tensors make == ambiguous; identity is what callers need
@@ -33,6 +36,9 @@ class Dataset:
     normalization: dict = field(repr=False)
     skipped: int = 0
     source: str = ""
+    #: What the loader left out or changed, in sentences naming files and counts
+    #: ("2 unreadable files skipped: cats/a.png, dogs/b.jpg"; "3 bad rows skipped: …").
+    notes: list[str] = field(default_factory=list)
 
     @property
     def num_classes(self) -> int:
@@ -90,7 +96,8 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "×".join(str(d) for d in shape)
 
 
-def _describe_samples(shape: tuple[int, ...]) -> str:
+def describe_samples(shape: tuple[int, ...]) -> str:
+    """(1, 8, 8) → "1×8×8 images"; (13,) → "rows of 13 features"."""
     if len(shape) == 1:
         return f"rows of {shape[0]} feature{'s' if shape[0] != 1 else ''}"
     if len(shape) == 3:
@@ -112,6 +119,6 @@ def check_fits(dataset: Dataset, input_shape: tuple[int, ...]) -> str | None:
     given = tuple(int(d) for d in given)
     if given == wanted:
         return None
-    return (f"the dataset gives {_describe_samples(wanted)} but the Input node expects "
+    return (f"the dataset gives {describe_samples(wanted)} but the Input node expects "
             f"{_shape_text(given) if given else 'an empty shape'} — set the Input shape to "
             f"{list(wanted)}")

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..params import PathParam, TextListParam
 from .errors import DatasetError
+from .kinds import DataShape, DatasetKind, register
+from .paths import check_regular, is_regular, resolve_path, shown_path
 from .splits import RawSamples
 
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -28,10 +31,10 @@ def parse_idx(data: bytes, name: str) -> np.ndarray:
     if len(data) < 4:
         raise DatasetError(f"{name}: {len(data)} bytes is too short for an IDX header "
                            f"(expected at least 4)")
-    magic = int.from_bytes(data[:4], "big")
     if data[0] != 0 or data[1] != 0 or data[2] not in IDX_TYPES:
-        raise DatasetError(f"{name}: not an IDX file — magic number 0x{magic:08X}; expected "
-                           f"0x{IMAGES_MAGIC:08X} (images) or 0x{LABELS_MAGIC:08X} (labels)")
+        # Not an IDX header at all: say so without echoing the file's first bytes.
+        raise DatasetError(f"{name}: not an IDX file — it does not start with an IDX header "
+                           f"(0x{IMAGES_MAGIC:08X} for images, 0x{LABELS_MAGIC:08X} for labels)")
     ndim = data[3]
     if not 1 <= ndim <= MAX_DIMS:
         raise DatasetError(f"{name}: the header declares {ndim} dimensions; expected 1 to {MAX_DIMS}")
@@ -56,6 +59,7 @@ def parse_idx(data: bytes, name: str) -> np.ndarray:
 
 def read_bytes(path: Path) -> bytes:
     """File contents, gunzipped when the file is gzip (whatever its extension)."""
+    check_regular(path)
     try:
         with open(path, "rb") as f:
             head = f.read(2)
@@ -84,7 +88,7 @@ def _find(folder: Path, prefix: str, kind: str) -> Path | None:
     base = {"images": "idx3-ubyte", "labels": "idx1-ubyte"}[kind]
     for stem in (f"{prefix}-{kind}-{base}", f"{prefix}-{kind}.{base}"):  # both spellings circulate
         for name in (stem, stem + ".gz"):
-            if (folder / name).is_file():
+            if is_regular(folder / name):
                 return folder / name
     return None
 
@@ -117,9 +121,10 @@ def load_mnist_raw(folder: Path, num_classes: int) -> tuple[RawSamples, int]:
             continue
         if images is None or labels is None:
             missing = f"{prefix}-{'images-idx3' if images is None else 'labels-idx1'}-ubyte"
-            present = sorted(p.name for p in folder.iterdir())[:8]
-            raise DatasetError(f"MNIST folder '{folder}': {missing} (or {missing}.gz) not found; "
-                               f"the folder holds: {', '.join(present) or 'nothing'}")
+            raise DatasetError(f"MNIST folder '{folder}': {missing} (or {missing}.gz) not found "
+                               f"— the folder needs train-images-idx3-ubyte and "
+                               f"train-labels-idx1-ubyte as they come from the MNIST site "
+                               f"(t10k-… files are added when present)")
         parts.append((images, _load_pair(images, labels, num_classes)))
     (first_path, (x0, _)) = parts[0]
     for path, (x, _) in parts[1:]:
@@ -129,3 +134,60 @@ def load_mnist_raw(folder: Path, num_classes: int) -> tuple[RawSamples, int]:
     x = np.concatenate([p[1][0] for p in parts])[:, None, :, :]
     y = np.concatenate([p[1][1] for p in parts])
     return RawSamples(x=x, y=y, scale=1.0 / 255.0), len(x)
+
+
+# --- the declaration ---------------------------------------------------------------------------
+def image_size(folder: Path) -> tuple[int, int]:
+    """Rows and columns from the train images' header (16 bytes; gzip streamed)."""
+    path = _find(folder, "train", "images")
+    if path is None:
+        raise DatasetError(f"MNIST folder '{folder}': train-images-idx3-ubyte (or .gz) not found")
+    check_regular(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2)
+            f.seek(0)
+            data = gzip.GzipFile(fileobj=f).read(16) if head == GZIP_MAGIC else f.read(16)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DatasetError(f"{path.name}: cannot be read ({type(exc).__name__})") from None
+    if len(data) < 16 or int.from_bytes(data[:4], "big") != IMAGES_MAGIC:
+        raise DatasetError(f"{path.name}: not an IDX image file (expected the header "
+                           f"0x{IMAGES_MAGIC:08X} followed by count, rows and columns)")
+    rows, cols = struct.unpack(">II", data[8:16])
+    return rows, cols
+
+
+def _class_names(values: dict) -> list[str]:
+    return values["class_names"] or [str(d) for d in range(10)]
+
+
+def _load(values: dict, common, base_dir):
+    from .splits import build_dataset
+    folder = resolve_path(values["path"], base_dir, want_dir=True)
+    class_names = _class_names(values)
+    raw, count = load_mnist_raw(folder, len(class_names))
+    return build_dataset(raw, common, name=folder.name, task="classification",
+                         class_names=class_names,
+                         source=f"IDX files in '{folder.name}' ({count:,} images)")
+
+
+def _peek(values: dict, base_dir) -> DataShape:
+    folder = resolve_path(values["path"], base_dir, want_dir=True)
+    rows, cols = image_size(folder)
+    return DataShape((1, rows, cols), "classification", tuple(_class_names(values)))
+
+
+def _describe(values: dict) -> str:
+    return f"mnist_idx: IDX files in '{shown_path(values['path'])}'"
+
+
+register(DatasetKind(
+    name="mnist_idx",
+    label="MNIST IDX folder…",
+    summary="MNIST or Fashion-MNIST IDX files from a folder (28×28 gray, 10 classes)",
+    params=(PathParam("path", "", "the folder with train-images-idx3-ubyte and "
+                      "train-labels-idx1-ubyte (.gz or not)", required=True, folder=True),
+            TextListParam("class_names", None, "names for the labels 0, 1, …, e.g. "
+                          "T-shirt, Trouser, … for Fashion-MNIST (digits when not set)")),
+    load=_load, peek=_peek, describe=_describe,
+))

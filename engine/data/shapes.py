@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..params import ChoiceParam, FloatParam, IntParam
 from .errors import DatasetError
+from .kinds import DataShape, DatasetKind, register
 from .splits import GENERATE_STREAM, RawSamples, rng_for
 
 CLASS_NAMES = ["circle", "square", "triangle", "horizontal bar", "vertical bar", "diagonal bar"]
@@ -82,3 +84,65 @@ def generate_shapes(count: int, size: int, channels: int, noise: float,
 def load_shapes_raw(count: int, size: int, channels: int, noise: float, seed: int) -> RawSamples:
     x, y = generate_shapes(count, size, channels, noise, seed)
     return RawSamples(x=x, y=y)
+
+
+# --- the declaration ---------------------------------------------------------------------------
+DEFAULT_COUNT = 3000
+MAX_SIZE = 256
+#: A generated set chosen for the user (a default dataset, a one-click fit) stays below this
+#: many values (200 MB of float32), so a 3×224×224 network gets a few hundred images that a
+#: laptop holds, not 1.8 GB.
+FIT_VALUES = 50_000_000
+
+
+def fitting_count(count: int, channels: int, size: int) -> int:
+    """``count`` lowered (to a multiple of the class count) so the set stays under FIT_VALUES."""
+    n_cls = len(CLASS_NAMES)
+    most = max(FIT_VALUES // (channels * size * size) // n_cls * n_cls, 10 * n_cls)
+    return min(count, most)
+
+
+def _load(values: dict, common, base_dir):
+    from .splits import build_dataset
+    count, size, channels, noise = (values["count"], values["size"], values["channels"],
+                                    values["noise"])
+    raw = load_shapes_raw(count, size, channels, noise, common.seed)
+    color = "color" if channels == 3 else "gray"
+    return build_dataset(raw, common, name="shapes", task="classification",
+                         class_names=CLASS_NAMES,
+                         source=f"generated shapes ({count:,} images, {size}×{size} {color}, "
+                                f"noise {noise:g}, seed {common.seed})")
+
+
+def _peek(values: dict, base_dir) -> DataShape:
+    return DataShape((values["channels"], values["size"], values["size"]), "classification",
+                     tuple(CLASS_NAMES), samples=values["count"])
+
+
+def _describe(values: dict) -> str:
+    color = "color" if values["channels"] == 3 else "gray"
+    return (f"shapes: {values['count']:,} generated {values['size']}×{values['size']} {color} "
+            f"shapes, noise {values['noise']:g}")
+
+
+def _fit(values: dict, shape: tuple[int, ...]) -> dict | None:
+    if len(shape) != 3 or shape[0] not in (1, 3) or shape[1] != shape[2] \
+            or not 8 <= shape[1] <= MAX_SIZE:
+        return None
+    channels, size = shape[0], shape[1]
+    return {"size": size, "channels": channels,
+            "count": fitting_count(values["count"], channels, size)}
+
+
+register(DatasetKind(
+    name="shapes",
+    label="Shapes (generated)",
+    summary="Generated shapes (circle, square, triangle, three bars): any size, gray or color",
+    params=(IntParam("size", 28, "image height and width", minimum=8, maximum=MAX_SIZE),
+            ChoiceParam("channels", 1, "1 for gray, 3 for color", choices=(1, 3)),
+            IntParam("count", DEFAULT_COUNT, "how many images to generate (balanced classes)",
+                     minimum=6, maximum=200_000),
+            FloatParam("noise", 0.1, "standard deviation of the pixel noise added",
+                       minimum=0.0, maximum=1.0)),
+    load=_load, peek=_peek, describe=_describe, fit=_fit,
+))

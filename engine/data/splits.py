@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from .dataset import Dataset
 from .errors import DatasetError
@@ -48,6 +47,38 @@ def split_indices(n: int, val_fraction: float, seed: int,
                            f"(one to train on, one to validate)")
     n_val = min(max(int(round(len(order) * val_fraction)), 1), len(order) - 1)
     return order[n_val:], order[:n_val]
+
+
+def subset(train_idx: np.ndarray, labels: np.ndarray | None, count: int | None) -> np.ndarray:
+    """The first ``count`` training samples of the (seeded) training order, taken class by
+    class in turn when ``labels`` are classes, so that a small subset still shows every class
+    (counts differ by at most one where the data allows). Deterministic: the order is the
+    seeded shuffle's."""
+    if count is None or count >= len(train_idx):
+        return train_idx
+    if labels is None:
+        return train_idx[:count]
+    by_class: dict[int, list[int]] = {}
+    for i in train_idx:
+        by_class.setdefault(int(labels[i]), []).append(int(i))
+    queues = [by_class[c] for c in sorted(by_class)]
+    chosen: list[int] = []
+    depth = 0
+    while len(chosen) < count:
+        for queue in queues:
+            if depth < len(queue) and len(chosen) < count:
+                chosen.append(queue[depth])
+        depth += 1
+    keep = set(chosen)
+    return np.array([i for i in train_idx if int(i) in keep], dtype=train_idx.dtype)
+
+
+def upsample(x: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
+    """(N, C, h, w) floats in 0..1 → (N, C, H, W), bilinear."""
+    import torch
+    import torch.nn.functional as F
+    out = F.interpolate(torch.from_numpy(x), size=size_hw, mode="bilinear", align_corners=False)
+    return out.clamp_(0.0, 1.0).numpy()
 
 
 def _safe_std(std: np.ndarray) -> np.ndarray:
@@ -91,18 +122,30 @@ def _normalize_table(x_train: np.ndarray, x_val: np.ndarray,
     return (x_train - mean) / std, (x_val - mean) / std, info
 
 
-def _to_tensor(a: np.ndarray, dtype) -> torch.Tensor:
+def _to_tensor(a: np.ndarray, dtype):
+    import torch
     return torch.from_numpy(np.ascontiguousarray(a, dtype=dtype))
 
 
 def build_dataset(raw: RawSamples, common: CommonOptions, *, name: str, task: str,
                   class_names: list[str] | None = None, feature_names: list[str] | None = None,
                   target_names: list[str] | None = None, skipped: int = 0,
-                  source: str = "") -> Dataset:
+                  source: str = "", notes: list[str] | None = None) -> Dataset:
+    import torch
     n = len(raw.x)
     if n == 0:
         raise DatasetError(f"dataset '{name}' is empty: no samples were found")
-    train_idx, val_idx = split_indices(n, common.val_fraction, common.seed, common.limit)
+    try:
+        train_idx, val_idx = split_indices(n, common.val_fraction, common.seed, common.limit)
+    except DatasetError as exc:
+        raise DatasetError(f"dataset '{name}': {exc}") from None
+    notes = list(notes or [])
+    if common.train_samples is not None and common.train_samples < len(train_idx):
+        available = len(train_idx)
+        train_idx = subset(train_idx, raw.y if task == "classification" else None,
+                           common.train_samples)
+        notes.append(f"training on {len(train_idx):,} of the {available:,} training samples "
+                     f"(dataset.train_samples)")
 
     images = raw.x.ndim == 4
     if images:
@@ -142,5 +185,5 @@ def build_dataset(raw: RawSamples, common: CommonOptions, *, name: str, task: st
         feature_names=list(feature_names or []),
         target_names=list(target_names or []) if task == "regression" else [],
         input_shape=tuple(int(d) for d in raw.x.shape[1:]),
-        normalization=normalization, skipped=skipped, source=source,
+        normalization=normalization, skipped=skipped, source=source, notes=notes,
     )

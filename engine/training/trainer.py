@@ -182,9 +182,11 @@ class Trainer:
         """Load the project's dataset and settings (``overrides`` replace training keys:
         epochs=3, device="cpu", seed=1) and build the trainer."""
         from ..data import DatasetError, load_dataset
+        from ..data.fit import dataset_spec
         config = parse_training(project.training, **overrides)
         try:
-            dataset = load_dataset(project.dataset, base_dir)
+            # No dataset section: the default that fits the Input (engine/data/fit.py).
+            dataset = load_dataset(dataset_spec(project), base_dir)
         except DatasetError as exc:
             raise DataMismatchError(f"the dataset cannot be loaded: {exc}") from None
         augment = (project.dataset or {}).get("augment")
@@ -193,11 +195,11 @@ class Trainer:
         except DataMismatchError as exc:
             if project.dataset:
                 raise
-            # No dataset section: the data layer's default (digits) was tried; say that the
-            # real fix is choosing a dataset, not reshaping the model for 8×8 digits.
+            # No dataset section and no built-in dataset fits the Input; say that the real
+            # fix is choosing a dataset, not reshaping the model for the default one.
             raise DataMismatchError(
-                f"the project has no dataset section, and the default dataset (digits) does "
-                f"not fit: {exc}. Choose a dataset that fits the model — for images of your "
+                f"the project has no dataset section, and no built-in dataset gives what its "
+                f"Input expects: {exc}. Choose a dataset that fits the model — for images of your "
                 f'own: "dataset": {{"kind": "image_folder", "path": "FOLDER", "size": H, '
                 f'"channels": C}}') from None
 

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
                                QProgressBar, QPushButton, QScrollArea, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from layerlab.engine.data import DATASET_KINDS, describe
+from layerlab.engine.data import DATASET_KINDS, all_kinds, describe
+from layerlab.engine.data.fit import dataset_spec, fitted_spec
 from layerlab.engine.training import DEFAULT_LR, LOSSES, OPTIMIZERS, check_training
 from layerlab.engine.training.config import TrainingConfig
 from layerlab.engine.training.snapshots import format_eta
@@ -24,14 +25,8 @@ from ..threads import gui_only
 
 __all__ = ["TrainingPanel", "KIND_LABELS"]
 
-KIND_LABELS = {
-    "digits": "Digits (8×8, bundled)",
-    "shapes": "Shapes (generated)",
-    "csv": "CSV table…",
-    "image_folder": "Image folder…",
-    "mnist_idx": "MNIST IDX folder…",
-    "cifar10": "CIFAR-10 folder…",
-}
+#: The pickers' labels, from the dataset kinds' declarations (engine/data/kinds.py).
+KIND_LABELS = {kind.name: kind.label for kind in all_kinds()}
 LOSS_LABELS = {"auto": "auto (cross-entropy / MSE by task)", "cross_entropy": "cross-entropy",
                "mse": "mean squared error", "l1": "mean absolute error (L1)",
                "bce_with_logits": "binary cross-entropy (logits)"}
@@ -215,6 +210,12 @@ class TrainingPanel(QWidget):
                                   self.device)
         self.set_run_state("idle", can_resume=False)
         self.refresh()
+        # Without a dataset section the default dataset follows the Input: show it as it does.
+        editor.document.analysisChanged.connect(self._graph_changed)
+
+    def _graph_changed(self, _analysis) -> None:
+        if not self.project.dataset:
+            self.refresh()
 
     # --- the project ↔ the widgets --------------------------------------------------------------
     @property
@@ -224,7 +225,7 @@ class TrainingPanel(QWidget):
     def refresh(self) -> None:
         """Show the project's settings (after load, undo, or any edit)."""
         training = dict(self.project.training or {})
-        dataset = dict(self.project.dataset or {})
+        dataset = dataset_spec(self.project)   # no section: the default that fits the Input
         widgets = (self.kind, self.loss, self.optimizer, self.device, self.lr, self.batch_size,
                    self.epochs, self.l1, self.l2, self.seed)
         for w in widgets:
@@ -277,13 +278,15 @@ class TrainingPanel(QWidget):
 
     def _kind_picked(self, _index: int) -> None:
         kind = self.kind.currentData()
-        current = dict(self.project.dataset or {})
+        current = dataset_spec(self.project)
         if kind == current.get("kind", "digits"):
             return
         if kind in ("digits", "shapes"):
             keep = {k: v for k, v in current.items() if k in ("val_fraction", "seed", "limit",
-                                                              "normalize")}
-            replace_section(self.editor, self.notifier, "dataset", {"kind": kind, **keep},
+                                                              "normalize", "train_samples")}
+            # Made to give the Input's shape when the kind can (digits at 28×28, …).
+            replace_section(self.editor, self.notifier, "dataset",
+                            fitted_spec(self.project, kind, keep),
                             f"Use the {KIND_LABELS[kind].split(' (')[0].lower()} dataset")
         else:
             self.refresh()                      # shows the current kind until the dialog says
