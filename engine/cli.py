@@ -17,6 +17,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("layerlab.engine.commands.import_onnx", "import an ONNX model as a project"),
     "train": ("layerlab.engine.commands.train", "train a project or template headless"),
     "layers": ("layerlab.engine.commands.layers", "list the layer types and their parameters"),
+    "explain": ("layerlab.engine.commands.explain", "explain one output value with its numbers"),
+    "saliency": ("layerlab.engine.commands.saliency", "where a trained network looked (Grad-CAM)"),
 }
 
 
