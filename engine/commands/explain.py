@@ -37,15 +37,17 @@ def run(args: argparse.Namespace) -> int:
         index = parse_index(args.index)
         trained = load_trained(args.project, args.weights)
         x, label = trained.sample(args.split, args.sample)
-        result = Explainer(trained.model, trained.graph, x).explain(args.node, index)
+        explainer = Explainer(trained.model, trained.graph, x,
+                              feature_names=trained.dataset.feature_names)
+        result = explainer.explain(args.node, index)
     except ExplainError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     split = "validation" if args.split == "val" else "training"
     if args.json:
         data = result.to_json()
-        data.update({"project": trained.opened.project.name, "weights": str(trained.weights),
-                     "split": args.split, "sample": args.sample, "label": label,
+        data.update({"project": trained.opened.project.name,
+                     "weights_file": str(trained.weights), "split": args.split, "sample": args.sample, "label": label,
                      "input": to_list(x),
                      "input_normalization": trained.dataset.normalization})
         print(json.dumps(data))

@@ -51,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
         data = result.to_json()
         data.update({"class_name": trained.class_name(result.target),
                      "predicted_name": trained.class_name(result.predicted),
-                     "project": trained.opened.project.name, "weights": str(trained.weights),
+                     "project": trained.opened.project.name,
+                     "weights_file": str(trained.weights),
                      "split": args.split, "sample": args.sample, "label": label,
                      "input": to_list(x), "input_normalization": trained.dataset.normalization,
                      "out": str(out) if out else None})
@@ -60,9 +61,16 @@ def run(args: argparse.Namespace) -> int:
     split = "validation" if args.split == "val" else "training"
     print(f"{trained.opened.project.name}: {split} sample {args.sample} ({label}), "
           f"weights {trained.weights}")
-    print(f"predicted {trained.class_name(result.predicted)}; explaining class "
-          f"{trained.class_name(result.target)} (its score {num(result.score)} in "
-          f"{result.score_node})")
+    if trained.dataset.task == "classification":
+        print(f"predicted {trained.class_name(result.predicted)}; explaining class "
+              f"{trained.class_name(result.target)} (its score {num(result.score)} in "
+              f"{result.score_node})")
+    else:
+        names = trained.dataset.target_names
+        name = names[result.target] if result.target < len(names) else f"output {result.target}"
+        real = trained.dataset.denormalize_target(result.outputs).ravel()[result.target]
+        print(f"explaining the prediction of {name}: {num(result.score)} in standardized "
+              f"units ({result.score_node}), {real:,.6g} in the column's units")
     heat = result.heatmap
     where = (f"Grad-CAM on {result.node}'s {heat.shape[0]}×{heat.shape[1]} maps"
              if result.method == "gradcam" else "gradient of the score with respect to the input")

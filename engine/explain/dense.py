@@ -27,9 +27,12 @@ class LinearExplanation(Explanation):
     sum: float
     bias: float | None
     pre_activation: float
+    input_names: tuple[str, ...] | None = None   # the dataset's feature names, when the
+                                                 # inputs are the network's own input
 
     def _json_fields(self) -> dict[str, Any]:
         return {"source": self.source, "source_shape": list(self.source_shape),
+                "input_names": list(self.input_names) if self.input_names else None,
                 **arrays_json(inputs=self.inputs, weights=self.weights,
                               products=self.products),
                 "top": self.top.tolist(), "sum": self.sum, "bias": self.bias,
@@ -59,6 +62,8 @@ class LinearExplanation(Explanation):
         return lines
 
     def _where(self, k: int) -> str:
+        if self.input_names and k < len(self.input_names):
+            return f" ({self.input_names[k]})"
         if len(self.source_shape) <= 1:
             return ""
         return " " + index_text(tuple(int(v) for v in np.unravel_index(k, self.source_shape)))
@@ -89,7 +94,9 @@ def explain_linear(view, index, explainer) -> LinearExplanation:
         value=float(view.output[index]), source=view.sources[0],
         source_shape=_flat_source_shape(view, explainer), inputs=x, weights=w,
         products=products, top=top, sum=total, bias=bias,
-        pre_activation=total + (bias or 0.0))
+        pre_activation=total + (bias or 0.0),
+        input_names=explainer.feature_names if view.sources[0] == explainer.model.input_id
+        else None)
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)

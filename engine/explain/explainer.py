@@ -90,11 +90,15 @@ def as_sample(x: Any, shape: Sequence[int]) -> torch.Tensor:
 
 class Explainer:
     """Explains any output element of any node for one sample of ``model`` (built from
-    ``graph`` by ``build_model``). The forward pass runs once, here."""
+    ``graph`` by ``build_model``). The forward pass runs once, here. ``feature_names``: a
+    table's column names, so a Linear on the input names its inputs."""
 
-    def __init__(self, model: GraphModule, graph: Graph, x: Any) -> None:
+    def __init__(self, model: GraphModule, graph: Graph, x: Any,
+                 feature_names: Sequence[str] | None = None) -> None:
         self.model = model
         self.graph = graph
+        #: Names of a vector input's features (a table's columns), shown beside their values.
+        self.feature_names = tuple(feature_names) if feature_names else None
         node = graph.node(model.input_id)
         self.input_shape = tuple(registry.get(node.type).resolve(node.params)["shape"])
         sample = as_sample(x, self.input_shape)

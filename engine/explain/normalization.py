@@ -55,8 +55,8 @@ def explain_batch_norm(view, index) -> Explanation:
     x = float(view.inputs[0][index])
     mean, var = float(m.running_mean[c]), float(m.running_var[c])
     normalized = (x - mean) / math.sqrt(var + m.eps)
-    gamma = float(m.weight[c]) if m.weight is not None else None
-    beta = float(m.bias[c]) if m.bias is not None else None
+    gamma = float(m.weight[c].detach()) if m.weight is not None else None
+    beta = float(m.bias[c].detach()) if m.bias is not None else None
     return BatchNormExplanation(
         node=view.id, type=view.type, index=index, shape=view.output.shape,
         value=float(view.output[index]), source=view.sources[0], channel=c, x=x, mean=mean,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ExplainError
-from .saliency import upsample
+from .attribution import upsample
 
 __all__ = ["colorize", "image_of", "overlay_image", "save_overlay"]
 
