@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings, strategies as st
 import torch.nn.functional as F
 
 from explain_helpers import chain, one_thread, sample  # noqa: F401
@@ -40,6 +41,7 @@ CONVS = {
 }
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 @pytest.mark.parametrize("params", CONVS.values(), ids=CONVS.keys())
 def test_conv_window_kernel_products_sum_and_bias_match_torch(params):
     graph, model = chain([4, 9, 8], ("Conv2d", params, "conv"))
@@ -360,3 +362,33 @@ def test_every_node_of_a_template_explains_or_says_why_not(template):
         pre = getattr(e, "pre_activation", None)
         if pre is not None:
             assert close(pre, e.value, np.abs(e.products).sum())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(-3, 40) | st.integers(-2**70, 2**70), min_size=0, max_size=5),
+       st.sampled_from(["conv", "pool", "flat", "fc"]))
+def test_any_index_is_explained_or_refused_with_a_message(index, node):
+    graph, model = INDEX_NET
+    try:
+        e = INDEX_EXPLAINER.explain(node, index)
+    except ExplainError as exc:
+        assert node in str(exc) and "0 ≤" in str(exc)
+    else:
+        assert e.index == tuple(index) and e.lines()
+
+
+def test_json_of_a_nan_value_is_strict():
+    import json
+
+    from layerlab.engine.explain.numbers import finite_json
+    graph, model = chain([1, 2, 2], ("LPPool2d", dict(norm_type=1.5, kernel_size=2), "pool"))
+    e = Explainer(model, graph, -np.ones((1, 2, 2))).explain("pool", (0, 0, 0))
+    assert np.isnan(e.value)                   # what PyTorch computes too
+    text = json.dumps(finite_json(e.to_json()), allow_nan=False)
+    assert json.loads(text)["value"] is None
+
+
+INDEX_NET = chain([2, 6, 6], ("Conv2d", dict(out_channels=3, padding=1), "conv"),
+                  ("MaxPool2d", {}, "pool"), ("Flatten", {}, "flat"),
+                  ("Linear", dict(out_features=4), "fc"))
+INDEX_EXPLAINER = Explainer(INDEX_NET[1], INDEX_NET[0], sample((2, 6, 6)))

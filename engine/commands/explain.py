@@ -32,7 +32,7 @@ def parse_index(text: str) -> tuple[int, ...]:
 
 def run(args: argparse.Namespace) -> int:
     from ..explain import Explainer, ExplainError, load_trained
-    from ..explain.numbers import to_list
+    from ..explain.numbers import finite_json, to_list
     try:
         index = parse_index(args.index)
         trained = load_trained(args.project, args.weights)
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
                      "weights_file": str(trained.weights), "split": args.split, "sample": args.sample, "label": label,
                      "input": to_list(x),
                      "input_normalization": trained.dataset.normalization})
-        print(json.dumps(data))
+        print(json.dumps(finite_json(data), allow_nan=False))
         return 0
     print(f"{trained.opened.project.name}: {split} sample {args.sample} ({label}), "
           f"weights {trained.weights}")

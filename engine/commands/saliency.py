@@ -36,7 +36,7 @@ def shade_rows(heat) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from ..explain import ExplainError, load_trained, saliency, save_overlay
-    from ..explain.numbers import num, to_list
+    from ..explain.numbers import finite_json, num, to_list
     try:
         trained = load_trained(args.project, args.weights)
         x, label = trained.sample(args.split, args.sample)
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
                      "split": args.split, "sample": args.sample, "label": label,
                      "input": to_list(x), "input_normalization": trained.dataset.normalization,
                      "out": str(out) if out else None})
-        print(json.dumps(data))
+        print(json.dumps(finite_json(data), allow_nan=False))
         return 0
     split = "validation" if args.split == "val" else "training"
     print(f"{trained.opened.project.name}: {split} sample {args.sample} ({label}), "

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-__all__ = ["num", "grid", "to_list"]
+__all__ = ["num", "grid", "to_list", "finite_json"]
 
 
 def num(x: float, digits: int = 4) -> str:
@@ -37,3 +37,15 @@ def to_list(a) -> object:
     if arr.ndim == 0:
         return flat[0]
     return np.array(flat, dtype=object).reshape(arr.shape).tolist()
+
+
+def finite_json(data):
+    """``data`` with every NaN or infinite float replaced by None, so it is strict JSON (a
+    p-norm of negative values, say, is NaN in PyTorch too)."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: finite_json(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [finite_json(v) for v in data]
+    return data
