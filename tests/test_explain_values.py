@@ -7,8 +7,8 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
 import torch.nn.functional as F
+from hypothesis import given, settings, strategies as st
 
 from explain_helpers import chain, one_thread, sample  # noqa: F401
 from layerlab.engine.builder import build_model
@@ -62,9 +62,10 @@ def test_conv_window_kernel_products_sum_and_bias_match_torch(params):
                        padding=padding if padding != "valid" else 0, stride=conv.stride)
     kh, kw = conv.kernel_size
     per_group = 4 // conv.groups
-    ref = F.conv2d(torch.as_tensor(x)[None].double(), conv.weight.double(),
-                   None if conv.bias is None else conv.bias.double(), conv.stride,
-                   conv.padding, conv.dilation, conv.groups)[0]
+    with torch.no_grad():
+        ref = F.conv2d(torch.as_tensor(x)[None].double(), conv.weight.double(),
+                       None if conv.bias is None else conv.bias.double(), conv.stride,
+                       conv.padding, conv.dilation, conv.groups)[0]
     for index in np.ndindex(*out.shape):
         e = explainer.explain("conv", index)
         o, i, j = index
@@ -76,7 +77,8 @@ def test_conv_window_kernel_products_sum_and_bias_match_torch(params):
                                                             (group + 1) * per_group))
         np.testing.assert_array_equal(e.kernel, conv.weight[o].double().detach().numpy())
         np.testing.assert_allclose(e.products, e.window * e.kernel)
-        assert e.bias == (None if conv.bias is None else pytest.approx(float(conv.bias[o].detach())))
+        bias = None if conv.bias is None else pytest.approx(float(conv.bias[o].detach()))
+        assert e.bias == bias
         assert close(e.sum + (e.bias or 0.0), e.value, np.abs(e.products).sum())
         assert e.pre_activation == e.sum + (e.bias or 0.0)
         assert close(e.value, float(ref[index]), np.abs(e.products).sum())
