@@ -9,24 +9,13 @@ ratio (explain / forward) is what counts on a shared machine.
 """
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
 import torch
 
+from bench_inference import timed   # the same median timer (run from bench/ or the root)
 from layerlab.engine import build_model
 from layerlab.engine.explain import Explainer
 from layerlab.engine.templates import load_template
-
-
-def timed(fn, repeats: int) -> float:
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
 
 
 def main() -> None:

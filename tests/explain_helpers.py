@@ -9,6 +9,7 @@ import torch
 
 from layerlab.engine.builder import build_model
 from layerlab.engine.compose import Composer
+from training_helpers import one_thread  # noqa: F401  (re-exported: tiny models, one thread)
 
 
 def chain(input_shape, *layers, seed: int = 0):
@@ -40,14 +41,6 @@ def randomize(model, seed: int = 0) -> None:
 
 def sample(shape, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

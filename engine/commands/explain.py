@@ -32,7 +32,7 @@ def parse_index(text: str) -> tuple[int, ...]:
 
 def run(args: argparse.Namespace) -> int:
     from ..explain import Explainer, ExplainError, load_trained
-    from ..explain.numbers import finite_json, to_list
+    from ..explain.numbers import finite_json
     try:
         index = parse_index(args.index)
         trained = load_trained(args.project, args.weights)
@@ -43,16 +43,11 @@ def run(args: argparse.Namespace) -> int:
     except ExplainError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    split = "validation" if args.split == "val" else "training"
     if args.json:
         data = result.to_json()
-        data.update({"project": trained.opened.project.name,
-                     "weights_file": str(trained.weights), "split": args.split, "sample": args.sample, "label": label,
-                     "input": to_list(x),
-                     "input_normalization": trained.dataset.normalization})
+        data.update(trained.about(args.split, args.sample, label, x))
         print(json.dumps(finite_json(data), allow_nan=False))
         return 0
-    print(f"{trained.opened.project.name}: {split} sample {args.sample} ({label}), "
-          f"weights {trained.weights}")
+    print(trained.heading(args.split, args.sample, label))
     print("\n".join(result.lines()))
     return 0

@@ -36,7 +36,7 @@ def shade_rows(heat) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from ..explain import ExplainError, load_trained, saliency, save_overlay
-    from ..explain.numbers import finite_json, num, to_list
+    from ..explain.numbers import finite_json, num
     try:
         trained = load_trained(args.project, args.weights)
         x, label = trained.sample(args.split, args.sample)
@@ -51,16 +51,11 @@ def run(args: argparse.Namespace) -> int:
         data = result.to_json()
         data.update({"class_name": trained.class_name(result.target),
                      "predicted_name": trained.class_name(result.predicted),
-                     "project": trained.opened.project.name,
-                     "weights_file": str(trained.weights),
-                     "split": args.split, "sample": args.sample, "label": label,
-                     "input": to_list(x), "input_normalization": trained.dataset.normalization,
+                     **trained.about(args.split, args.sample, label, x),
                      "out": str(out) if out else None})
         print(json.dumps(finite_json(data), allow_nan=False))
         return 0
-    split = "validation" if args.split == "val" else "training"
-    print(f"{trained.opened.project.name}: {split} sample {args.sample} ({label}), "
-          f"weights {trained.weights}")
+    print(trained.heading(args.split, args.sample, label))
     if trained.dataset.task == "classification":
         print(f"predicted {trained.class_name(result.predicted)}; explaining class "
               f"{trained.class_name(result.target)} (its score {num(result.score)} in "

@@ -23,6 +23,7 @@ from ..builder import GraphModule
 from ..graph import Graph
 from ..registry import format_shape
 from .errors import ExplainError
+from .nodes import input_shape
 
 __all__ = ["METHODS", "Saliency", "saliency", "saliency_batch", "grad_cam", "gradient_saliency",
            "last_conv", "score_node", "upsample"]
@@ -73,7 +74,7 @@ def saliency(model: GraphModule, graph: Graph, x: Any, method: str = "gradcam",
              node: str | None = None, target: int | None = None) -> Saliency:
     """One input (the model's input shape, or a batch of one)."""
     x = np.asarray(x, dtype=np.float32)
-    shape = _input_shape(model, graph)
+    shape = input_shape(graph, model.input_id)
     if x.shape == shape:
         x = x[None]
     return saliency_batch(model, graph, x, method, node,
@@ -98,7 +99,7 @@ def saliency_batch(model: GraphModule, graph: Graph, xs: Any, method: str = "gra
     if method not in METHODS:
         raise ExplainError(f"unknown saliency method '{method}': choose one of "
                            f"{', '.join(METHODS)}")
-    shape = _input_shape(model, graph)
+    shape = input_shape(graph, model.input_id)
     xs = torch.as_tensor(np.asarray(xs, dtype=np.float32))
     if xs.dim() != len(shape) + 1 or tuple(xs.shape[1:]) != shape:
         raise ExplainError(f"inputs for this network must be a batch of "
@@ -127,12 +128,6 @@ def upsample(heatmap: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 # --- the computation ----------------------------------------------------------------------
-def _input_shape(model: GraphModule, graph: Graph) -> tuple[int, ...]:
-    from .. import registry
-    node = graph.node(model.input_id)
-    return tuple(int(d) for d in registry.get(node.type).resolve(node.params)["shape"])
-
-
 def _check_maps(model: GraphModule, graph: Graph, node: str) -> None:
     if node not in model.layers:
         raise ExplainError(f"there is no node '{node}' in this network (its nodes: "

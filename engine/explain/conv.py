@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .base import Explanation, arrays_json
+from .nodes import cached_weights
 from .numbers import grid, num
 from .windows import conv_padding, gather, window_at
 
@@ -88,21 +89,12 @@ class ConvExplanation(Explanation):
         return lines
 
 
-def _weights(view) -> tuple[np.ndarray, np.ndarray | None]:
-    memo = view.memo
-    if "weight" not in memo:
-        m = view.module
-        memo["weight"] = m.weight.detach().cpu().double().numpy()
-        memo["bias"] = None if m.bias is None else m.bias.detach().cpu().double().numpy()
-    return memo["weight"], memo["bias"]
-
-
 def explain_conv(view, index) -> ConvExplanation:
     m = view.module
     o, i, j = index
     x = view.inputs[0]
     c_in, h, w = x.shape
-    weight, bias = _weights(view)
+    weight, bias = cached_weights(view)
     per_group = c_in // m.groups
     group = o // (m.out_channels // m.groups)
     channels = np.arange(group * per_group, (group + 1) * per_group)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .base import Explanation, arrays_json, index_text
+from .nodes import cached_weights
 from .numbers import num
 
 __all__ = ["LinearExplanation", "FlattenExplanation", "explain_linear", "explain_flatten"]
@@ -77,17 +78,13 @@ def _flat_source_shape(view, explainer) -> tuple[int, ...]:
 
 
 def explain_linear(view, index, explainer) -> LinearExplanation:
-    m = view.module
-    memo = view.memo
-    if "weight" not in memo:
-        memo["weight"] = m.weight.detach().cpu().double().numpy()
-        memo["bias"] = None if m.bias is None else m.bias.detach().cpu().double().numpy()
+    weight, biases = cached_weights(view)
     (o,) = index
     x = view.inputs[0].astype(np.float64)
-    w = memo["weight"][o]
+    w = weight[o]
     products = w * x
     total = float(products.sum())
-    bias = None if memo["bias"] is None else float(memo["bias"][o])
+    bias = None if biases is None else float(biases[o])
     top = np.argsort(-np.abs(products), kind="stable")[:max(TOP, 0)]
     return LinearExplanation(
         node=view.id, type=view.type, index=index, shape=view.output.shape,

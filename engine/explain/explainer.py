@@ -13,16 +13,13 @@ nothing), as it does when it is used after training.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
-from torch import nn
 
 from ..builder import GraphModule
 from ..graph import Graph
-from .. import registry
 from ..registry import format_shape
 from .base import Explanation, Unsupported
 from .conv import explain_conv
@@ -30,25 +27,13 @@ from .dense import explain_flatten, explain_linear
 from .elementwise import ELEMENTWISE, activation_step, explain_activation
 from .errors import ExplainError
 from .merge import explain_add, explain_concat, explain_input
+from .nodes import NodeView, input_shape
 from .normalization import explain_batch_norm, explain_dropout
 from .pooling import (explain_adaptive_avg_pool, explain_avg_pool, explain_lp_pool,
                       explain_max_pool)
 from .softmax import explain_softmax
 
 __all__ = ["Explainer", "NodeView", "EXPLAINED_TYPES", "as_sample"]
-
-
-@dataclass(eq=False)
-class NodeView:
-    """What an explanation of one node reads: its module, its inputs' and its own output for
-    the sample (numpy, without the batch axis), and a memo for per-node precomputations."""
-    id: str
-    type: str
-    module: nn.Module
-    sources: tuple[str, ...]
-    inputs: tuple[np.ndarray, ...]
-    output: np.ndarray
-    memo: dict[str, Any] = field(default_factory=dict)
 
 
 _Explain = Callable[[NodeView, tuple], Explanation]
@@ -99,8 +84,7 @@ class Explainer:
         self.graph = graph
         #: Names of a vector input's features (a table's columns), shown beside their values.
         self.feature_names = tuple(feature_names) if feature_names else None
-        node = graph.node(model.input_id)
-        self.input_shape = tuple(registry.get(node.type).resolve(node.params)["shape"])
+        self.input_shape = input_shape(graph, model.input_id)
         sample = as_sample(x, self.input_shape)
         device = next((p.device for p in model.parameters()), torch.device("cpu"))
         was_training = model.training

@@ -63,6 +63,18 @@ class Trained:
         names = ds.target_names or [f"target {i}" for i in range(len(real))]
         return ", ".join(f"{n} = {v:,.6g}" for n, v in zip(names, real.ravel()))
 
+    def about(self, split: str, index: int, label: str, x) -> dict[str, Any]:
+        """The keys both commands add to their JSON: what was explained, on which input."""
+        from .numbers import to_list
+        return {"project": self.opened.project.name, "weights_file": str(self.weights),
+                "split": split, "sample": index, "label": label, "input": to_list(x),
+                "input_normalization": self.dataset.normalization}
+
+    def heading(self, split: str, index: int, label: str) -> str:
+        name = "validation" if split == "val" else "training"
+        return (f"{self.opened.project.name}: {name} sample {index} ({label}), "
+                f"weights {self.weights}")
+
     def class_name(self, k: int) -> str:
         names = self.dataset.class_names
         return names[k] if self.dataset.task == "classification" and 0 <= k < len(names) \
@@ -104,9 +116,8 @@ def load_trained(project: str | os.PathLike, weights: str | os.PathLike | None =
         dataset = load_dataset(opened.project.dataset, opened.base_dir)
     except DatasetError as exc:
         raise ExplainError(f"the dataset cannot be loaded: {exc}") from None
-    from .. import registry
-    node = opened.project.graph.node(model.input_id)
-    mismatch = check_fits(dataset, tuple(registry.get(node.type).resolve(node.params)["shape"]))
+    from .nodes import input_shape
+    mismatch = check_fits(dataset, input_shape(opened.project.graph, model.input_id))
     if mismatch:
         raise ExplainError(mismatch)
     return Trained(str(project), opened, model, path, dataset)
