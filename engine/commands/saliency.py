@@ -29,9 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def shade_rows(heat) -> list[str]:
-    """A heatmap (0…1) as text, one character per cell, two wide so it looks square."""
-    return ["".join(SHADES[min(int(v * len(SHADES)), len(SHADES) - 1)] * 2 for v in row)
-            for row in heat]
+    """A heatmap (0…1) as text between bars, one character per cell, two wide so it looks
+    square."""
+    return ["|" + "".join(SHADES[min(int(v * len(SHADES)), len(SHADES) - 1)] * 2 for v in row)
+            + "|" for row in heat]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """A saliency heatmap laid over its input image, as a PNG (Pillow): the input on the left,
-the input with the heatmap blended over it on the right, both enlarged so that an 8×8 digit
-is big enough to see."""
+a gray copy of it with the heatmap blended over it on the right, both enlarged so that an
+8×8 digit is big enough to see."""
 from __future__ import annotations
 
 import math
@@ -46,7 +46,7 @@ def image_of(sample: np.ndarray) -> np.ndarray:
 
 
 def overlay_image(sample: np.ndarray, heatmap: np.ndarray, alpha: float = 0.75):
-    """A PIL image: the input | the input with ``heatmap`` (any size, 0…1) over it. Each
+    """A PIL image: the input | its gray copy with ``heatmap`` (any size, 0…1) over it. Each
     pixel's color is blended in by alpha · heat, so where it did not look the image stays
     as it is."""
     from PIL import Image
@@ -56,8 +56,10 @@ def overlay_image(sample: np.ndarray, heatmap: np.ndarray, alpha: float = 0.75):
     big = np.asarray(Image.fromarray(base).resize((w * scale, h * scale), Image.NEAREST),
                      dtype=np.float64)
     heat = upsample(np.asarray(heatmap, dtype=np.float32), (h * scale, w * scale))
+    # Over a gray copy of the image, so the heat's colors never blend into a colored shape.
+    gray = np.repeat(big @ np.array([[0.299], [0.587], [0.114]]), 3, axis=2)
     weight = (alpha * heat)[..., None]
-    blended = (1 - weight) * big + weight * colorize(heat)
+    blended = (1 - weight) * gray + weight * colorize(heat)
     canvas = np.full((h * scale, 2 * w * scale + GAP, 3), 255, dtype=np.uint8)
     canvas[:, :w * scale] = big.astype(np.uint8)
     canvas[:, w * scale + GAP:] = blended.round().clip(0, 255).astype(np.uint8)
