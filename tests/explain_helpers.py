@@ -43,10 +43,21 @@ def sample(shape, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
 
 
-@pytest.fixture(scope="module")
+_TRAINED: dict[str, tuple] = {}
+
+
+@pytest.fixture(scope="session")
 def trained_digits(tmp_path_factory):
     """A digits_cnn project file trained for 3 epochs on 400 digits, its run folder beside it
-    (what ``layerlab train`` leaves): (project path, the project)."""
+    (what ``layerlab train`` leaves): (project path, the project). Trained once per session,
+    however many test modules import the fixture."""
+    if "digits" not in _TRAINED:
+        _TRAINED["digits"] = _train_digits(tmp_path_factory)
+    path, project = _TRAINED["digits"]
+    return path, project.copy()
+
+
+def _train_digits(tmp_path_factory):
     from layerlab.engine import save_project
     from layerlab.engine.locations import open_project
     from layerlab.engine.templates import load_template

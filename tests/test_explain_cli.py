@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from explain_helpers import one_thread, trained_digits  # noqa: F401
 from layerlab.engine import save_project
@@ -154,3 +155,27 @@ def test_a_table_networks_first_linear_names_its_inputs(capsys, tmp_path, monkey
     data = run_json(capsys, "house_mlp", "--weights", weights, "--node", "fc1", "--index", 3)
     assert data["input_names"] == ["size_m2", "stories", "distance_to_school_km"]
     assert len(data["input"]) == 3 and data["inputs"] == data["input"]
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=300))
+def test_any_weights_file_that_is_not_weights_is_a_message(tmp_path, capsys, content):
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(content)
+    assert main(["explain", "digits_cnn", "--weights", str(weights), "--node", "conv1",
+                 "--index", "0,0,0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "w.safetensors" in err
+
+
+def test_a_dataset_that_does_not_fit_the_network_is_a_message(capsys, tmp_path, monkeypatch):
+    from layerlab.engine.export.weights import save_weights
+    from layerlab.engine.templates import load_template
+    monkeypatch.chdir(tmp_path)
+    torch.manual_seed(0)
+    weights = save_weights(build_model(load_template("worked_example").graph).state_dict(),
+                           tmp_path / "w.safetensors")
+    assert main(["explain", "worked_example", "--weights", str(weights), "--node", "conv1",
+                 "--index", "0,0,0"]) == 2
+    assert "dataset does not fit its network" in capsys.readouterr().err

@@ -108,7 +108,11 @@ def load_trained(project: str | os.PathLike, weights: str | os.PathLike | None =
             f"holds random starting numbers, which explain nothing yet. Train it first — "
             f"`layerlab train {project}` or Train in the app — or pass --weights FILE.")
     try:
-        apply_weights(model, load_weights(path))
+        state = load_weights(path)              # its messages name the file
+    except ExportError as exc:
+        raise ExplainError(str(exc)) from None
+    try:
+        apply_weights(model, state)
     except ExportError as exc:
         raise ExplainError(f"{path}: {exc}") from None
     model.eval()
@@ -119,5 +123,5 @@ def load_trained(project: str | os.PathLike, weights: str | os.PathLike | None =
     from .nodes import input_shape
     mismatch = check_fits(dataset, input_shape(opened.project.graph, model.input_id))
     if mismatch:
-        raise ExplainError(mismatch)
+        raise ExplainError(f"the project's dataset does not fit its network: {mismatch}")
     return Trained(str(project), opened, model, path, dataset)
