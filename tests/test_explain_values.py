@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st
 
 from explain_helpers import chain, one_thread, sample  # noqa: F401
-from layerlab.engine.builder import build_model
+from layerlab.engine.builder import build_model, make_layer
 from layerlab.engine.explain import ELEMENTWISE, Explainer, ExplainError
 from layerlab.engine.explain.base import Unsupported
 from layerlab.engine.registry import find
@@ -272,7 +272,7 @@ def test_the_numpy_functions_of_the_element_wise_activations_match_torch():
             name, kwargs = spec.torch_call({**spec.defaults(), "negative_slope": 0.2,
                                             "alpha": 0.7, "approximate": "tanh"}
                                            if spec.params else {}, [(1,)])
-            module = getattr(torch.nn, name)(**kwargs)
+            module = make_layer(name, kwargs)
         else:
             module = modules[type_]
         want = module(xt).numpy()
