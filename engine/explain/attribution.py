@@ -108,13 +108,14 @@ def saliency_batch(model: GraphModule, graph: Graph, xs: Any, method: str = "gra
         raise ExplainError(f"{len(targets)} classes given for {len(xs)} inputs")
     if method == "gradcam":
         node = node or last_conv(model, graph)
-        _check_maps(model, graph, node)
+        _check_node(model, node)
     else:
         node = None
     results: list[Saliency] = []
-    for start in range(0, len(xs), max(1, batch_size)):
-        chunk = xs[start:start + batch_size]
-        chunk_targets = None if targets is None else targets[start:start + batch_size]
+    step = max(1, batch_size)
+    for start in range(0, len(xs), step):
+        chunk = xs[start:start + step]
+        chunk_targets = None if targets is None else targets[start:start + step]
         results += _run(model, graph, chunk, method, node, chunk_targets)
     return results
 
@@ -128,7 +129,7 @@ def upsample(heatmap: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 # --- the computation ----------------------------------------------------------------------
-def _check_maps(model: GraphModule, graph: Graph, node: str) -> None:
+def _check_node(model: GraphModule, node: str) -> None:
     if node not in model.layers:
         raise ExplainError(f"there is no node '{node}' in this network (its nodes: "
                            f"{', '.join(model.order)})")
