@@ -39,6 +39,15 @@ def randomize(model, seed: int = 0) -> None:
                 tensor.copy_(torch.rand(tensor.shape, generator=gen) + 0.5)
 
 
+def random_weights(template: str, path) -> str:
+    """Seeded untrained weights of a template, saved as a weights file: for commands whose
+    checks do not depend on training."""
+    from layerlab.engine.export.weights import save_weights
+    from layerlab.engine.templates import load_template
+    torch.manual_seed(0)
+    return str(save_weights(build_model(load_template(template).graph).state_dict(), path))
+
+
 def sample(shape, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from explain_helpers import one_thread, trained_digits  # noqa: F401
+from explain_helpers import one_thread, random_weights, trained_digits  # noqa: F401
 from layerlab.engine import save_project
 from layerlab.engine.builder import build_model
 from layerlab.engine.cli import main
@@ -142,12 +142,8 @@ def test_weights_that_do_not_fit_the_graph_are_explained(trained_digits, capsys,
 
 
 def test_a_table_networks_first_linear_names_its_inputs(capsys, tmp_path, monkeypatch):
-    from layerlab.engine.export.weights import save_weights
-    from layerlab.engine.templates import load_template
     monkeypatch.chdir(tmp_path)
-    torch.manual_seed(0)
-    weights = save_weights(build_model(load_template("house_mlp").graph).state_dict(),
-                           tmp_path / "w.safetensors")
+    weights = random_weights("house_mlp", tmp_path / "w.safetensors")
     assert main(["explain", "house_mlp", "--weights", str(weights), "--node", "fc1",
                  "--index", "3"]) == 0
     text = capsys.readouterr().out
@@ -170,12 +166,8 @@ def test_any_weights_file_that_is_not_weights_is_a_message(tmp_path, capsys, con
 
 
 def test_a_dataset_that_does_not_fit_the_network_is_a_message(capsys, tmp_path, monkeypatch):
-    from layerlab.engine.export.weights import save_weights
-    from layerlab.engine.templates import load_template
     monkeypatch.chdir(tmp_path)
-    torch.manual_seed(0)
-    weights = save_weights(build_model(load_template("worked_example").graph).state_dict(),
-                           tmp_path / "w.safetensors")
+    weights = random_weights("worked_example", tmp_path / "w.safetensors")
     assert main(["explain", "worked_example", "--weights", str(weights), "--node", "conv1",
                  "--index", "0,0,0"]) == 2
     assert "dataset does not fit its network" in capsys.readouterr().err

@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from explain_helpers import one_thread, trained_digits  # noqa: F401
+from explain_helpers import one_thread, random_weights, trained_digits  # noqa: F401
 from layerlab.engine.builder import build_model
 from layerlab.engine.cli import main
 from layerlab.engine.export.weights import apply_weights, load_weights
@@ -74,12 +74,8 @@ def test_mistakes_are_messages(trained_digits, capsys, args, words):
 
 
 def test_a_table_network_gets_gradient_saliency_per_feature(capsys, tmp_path, monkeypatch):
-    from layerlab.engine.export.weights import save_weights
-    from layerlab.engine.templates import load_template
     monkeypatch.chdir(tmp_path)
-    torch.manual_seed(0)
-    weights = save_weights(build_model(load_template("house_mlp").graph).state_dict(),
-                           tmp_path / "w.safetensors")
+    weights = random_weights("house_mlp", tmp_path / "w.safetensors")
     assert main(["saliency", "house_mlp", "--weights", str(weights)]) == 2
     assert "no Conv2d" in capsys.readouterr().err
     data = run_json(capsys, "house_mlp", "--weights", weights, "--method", "gradient")
