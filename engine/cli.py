@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("layerlab.engine.commands.train", "train a project or template headless"),
     "layers": ("layerlab.engine.commands.layers", "list the layer types and their parameters"),
     "datasets": ("layerlab.engine.commands.datasets", "list the dataset kinds and their settings"),
+    "explain": ("layerlab.engine.commands.explain", "explain one output value with its numbers"),
+    "saliency": ("layerlab.engine.commands.saliency", "where a trained network looked (Grad-CAM)"),
 }
 
 
