@@ -13,7 +13,7 @@ from PySide6.QtGui import QGuiApplication, QUndoStack
 
 from layerlab.engine import Edge, Node, find_layer
 from layerlab.engine.graph import ID_PATTERN
-from layerlab.engine.layout import COLUMN_WIDTH, layered_positions
+from layerlab.engine.layout import COLUMN_WIDTH, VIEWPORT, layered_positions
 
 from . import clipboard, commands
 from .document import Document, ParamFilter
@@ -31,6 +31,8 @@ class Editor(QObject):
     message = Signal(str)
     #: The document differs from its file (drives the title's [*]).
     modifiedChanged = Signal(bool)
+    #: Arrange laid the graph out anew: the canvas shows all of it.
+    arranged = Signal()
 
     def __init__(self, document: Document | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -41,6 +43,9 @@ class Editor(QObject):
         self._session = 0
         self._forced_modified = False
         self._paste_count = 0
+        #: The canvas's visible size in pixels (the view keeps it current): Arrange wraps
+        #: a long network into as many rows as show it largest there.
+        self.viewport_size: tuple[float, float] = VIEWPORT
         self.undo_stack.cleanChanged.connect(lambda _clean: self._emit_modified())
         self.document.nodeRemoved.connect(self.selection.forget)
         self.document.nodeRenamed.connect(self.selection.rename)
@@ -205,7 +210,14 @@ class Editor(QObject):
     def auto_layout(self) -> bool:
         if not self.graph.nodes:
             return False
-        return self.push(commands.AutoLayout(self.document, layered_positions(self.graph)))
+        positions = layered_positions(self.graph, viewport=self.viewport_size)
+        if all(self.graph.nodes[n].position == p for n, p in positions.items()):
+            self.arranged.emit()
+            return False
+        if not self.push(commands.AutoLayout(self.document, positions)):
+            return False
+        self.arranged.emit()
+        return True
 
     # --- wires ------------------------------------------------------------------------------
     def wire_refusal(self, source: str, target: str) -> str | None:

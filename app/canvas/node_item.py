@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, 
 from PySide6.QtWidgets import QGraphicsItem
 
 from layerlab.engine import find_layer
+from layerlab.engine.layout import NODE_SIZE
 
 from ..icons import paint_group_glyph
 from ..theme import Theme, group_color
@@ -17,12 +18,18 @@ from .port_item import PortItem
 
 __all__ = ["NodeItem", "NODE_WIDTH", "NODE_HEIGHT"]
 
-NODE_WIDTH = 150.0
+#: The card's size, declared once in the engine so its auto-layout leaves exactly the room
+#: the canvas draws.
+NODE_WIDTH, NODE_HEIGHT = NODE_SIZE
 HEADER = 24.0
-NODE_HEIGHT = 104.0
 PAD = 9.0
 RADIUS = 7.0
-LOD_SIMPLE = 0.35   # below this zoom a card is drawn without text
+#: Below this zoom the card's small print (parameters, counts) would be unreadable: it is
+#: drawn in a simplified form instead, its name and output shape in large type.
+LOD_SIMPLE = 0.55
+#: What the simplified form aims for on screen, and the least it accepts before eliding.
+SIMPLE_TEXT_PX = 14.0
+MIN_TEXT_PX = 9.0
 
 
 class _Fonts:
@@ -49,7 +56,29 @@ class _Fonts:
         cls.ready = True
 
 
+def simple_font(text: str, row: QRectF, lod: float, bold: bool) -> QFont:
+    """The simplified form's font for ``text`` in ``row`` (scene units) at zoom ``lod``:
+    SIMPLE_TEXT_PX on screen, shrunk to fit the row, never below MIN_TEXT_PX (then the text
+    is elided)."""
+    font = QFont()
+    font.setBold(bold)
+    size = min(SIMPLE_TEXT_PX / max(lod, 0.01), row.height() * 0.8)
+    font.setPixelSize(max(1, round(size)))
+    width = QFontMetricsF(font).horizontalAdvance(text)
+    if width > row.width():
+        size = max(size * row.width() / width, MIN_TEXT_PX / max(lod, 0.01))
+        font.setPixelSize(max(1, round(min(size, row.height() * 0.8))))
+    return font
+
+
+def simple_text_px(text: str, lod: float, bold: bool = True) -> float:
+    """How tall (screen pixels) the simplified form draws ``text`` at zoom ``lod``."""
+    row = QRectF(0, 0, NODE_WIDTH - 2 * PAD, (NODE_HEIGHT * 0.82 - 2) * 0.5)
+    return simple_font(text, row, lod, bold).pixelSize() * lod
+
+
 class NodeItem(QGraphicsItem):
+    is_node_card = True   # what a wire routing around cards looks for
     def __init__(self, node_id: str, type_name: str, theme: Theme) -> None:
         super().__init__()
         self.node_id = node_id
@@ -126,8 +155,9 @@ class NodeItem(QGraphicsItem):
         t, label = self.theme, self.label
         rect = QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT)
         error = label is not None and label.status == "error"
-        if option.levelOfDetailFromTransform(p.worldTransform()) < LOD_SIMPLE:
-            self._paint_simple(p, rect, error)   # text would be unreadable: just the card
+        lod = option.levelOfDetailFromTransform(p.worldTransform())
+        if lod < LOD_SIMPLE:
+            self._paint_simple(p, rect, lod)   # small print would be unreadable
             return
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         # card
@@ -194,13 +224,32 @@ class NodeItem(QGraphicsItem):
         if error:
             self._paint_badge(p)
 
-    def _paint_simple(self, p: QPainter, rect: QRectF, error: bool) -> None:
-        t = self.theme
-        outline = t.error if error else t.selection if self.isSelected() else t.node_border
-        p.setPen(QPen(outline, 4.0 if error or self.isSelected() else 1.0))
+    def _paint_simple(self, p: QPainter, rect: QRectF, lod: float) -> None:
+        """Name and output shape in type large enough to read at this zoom (about
+        SIMPLE_TEXT_PX on screen, smaller only to fit the card), on the group colour."""
+        t, label = self.theme, self.label
+        error = label is not None and label.status == "error"
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        outline = t.error if error else t.selection if self.isSelected() else self.accent
+        width = (4.0 if error or self.isSelected() else 1.5) / max(lod, 0.05)
+        p.setPen(QPen(outline, min(width, 16.0)))
         p.setBrush(t.node_fill)
-        p.drawRect(rect)
-        p.fillRect(QRectF(0, 0, NODE_WIDTH, HEADER), self.accent)
+        p.drawRoundedRect(rect, RADIUS, RADIUS)
+        band = QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT * 0.18)
+        p.fillRect(band.adjusted(RADIUS / 2, 0, -RADIUS / 2, 0), self.accent)
+        if label is None:
+            return
+        for text, row, bold in ((label.node_id, QRectF(PAD, band.bottom() + 2, NODE_WIDTH - 2 * PAD,
+                                                       (NODE_HEIGHT - band.bottom()) * 0.5), True),
+                                (label.shape, QRectF(PAD, band.bottom() + (NODE_HEIGHT
+                                                     - band.bottom()) * 0.5, NODE_WIDTH - 2 * PAD,
+                                                     (NODE_HEIGHT - band.bottom()) * 0.45), False)):
+            font = simple_font(text, row, lod, bold)
+            p.setFont(font)
+            p.setPen(t.error if error and not bold else t.text)
+            shown = QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight,
+                                                   row.width())
+            p.drawText(row, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shown)
 
     def _paint_badge(self, p: QPainter) -> None:
         c = QPointF(NODE_WIDTH - 12, HEADER / 2)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
@@ -48,6 +48,10 @@ class GraphScene(QGraphicsScene):
         self._selection_depth = 0
         self._pulling = False
         self._ranks: dict | None = None
+        self._unrouted: set[EdgeItem] = set()
+        self._route_timer = QTimer(self)
+        self._route_timer.setSingleShot(True)
+        self._route_timer.timeout.connect(self.flush_routes)
         self.setSceneRect(-SCENE_EXTENT, -SCENE_EXTENT, 2 * SCENE_EXTENT, 2 * SCENE_EXTENT)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.setBackgroundBrush(self.theme.canvas)
@@ -75,6 +79,7 @@ class GraphScene(QGraphicsScene):
                 self.removeItem(item)
             self.node_items.clear()
             self.edge_items.clear()
+            self._unrouted.clear()
         for node_id in self.document.graph.nodes:
             self._add_node(node_id)
         for edge in self.document.graph.edges:
@@ -103,10 +108,23 @@ class GraphScene(QGraphicsScene):
         item.source_item.edges.add(item)
         item.target_item.edges.add(item)
         self.addItem(item)
+        self.queue_route(item)
+
+    def queue_route(self, item: EdgeItem) -> None:
+        """Let ``item`` look around for free room once the current change is over."""
+        self._unrouted.add(item)
+        self._route_timer.start(0)
+
+    def flush_routes(self) -> None:
+        items, self._unrouted = self._unrouted, set()
+        for item in items:
+            if item.scene() is self:
+                item.route_around()
 
     def _remove_edge(self, edge: Edge) -> None:
         item = self.edge_items.pop(edge, None)
         if item is not None:
+            self._unrouted.discard(item)
             item.source_item.edges.discard(item)
             item.target_item.edges.discard(item)
             self.removeItem(item)
