@@ -88,6 +88,8 @@ class NodeItem(QGraphicsItem):
         self.accent = group_color(self.group)
         self.label: NodeLabel | None = None
         self.label_key: tuple | None = None   # what the label was made from (scene's cache)
+        self.notes: list[str] = []            # problems from other sources (set_problems)
+        self.fixes: list = []                 # one-click fixes (engine.edits.Fix)
         self.edges: set = set()   # EdgeItems attached (kept by the scene)
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
@@ -111,17 +113,50 @@ class NodeItem(QGraphicsItem):
         self.label = label
         self.node_id = label.node_id
         self.setOpacity(0.45 if label.status == "unknown" else 1.0)
+        self._update_tooltip()
+        self.update()
+
+    def set_problems(self, messages: list[str], fixes: list) -> None:
+        """Problems about this layer from beyond its own shape rule (e.g. the dataset's
+        fit), and every one-click fix offered for it (the red ! opens them)."""
+        if (messages, fixes) == (self.notes, self.fixes):
+            return
+        self.notes, self.fixes = list(messages), list(fixes)
+        self._update_tooltip()
+        self.update()
+
+    @property
+    def has_problem(self) -> bool:
+        return bool(self.notes) or (self.label is not None and self.label.status == "error")
+
+    def badge_rect(self) -> QRectF:
+        """Where the red ! sits (item coordinates), with a finger-sized margin."""
+        c = QPointF(NODE_WIDTH - 12, HEADER / 2)
+        return QRectF(c.x() - 12, c.y() - 12, 24, 24)
+
+    def _update_tooltip(self) -> None:
+        label = self.label
+        if label is None:
+            return
         tip = f"<b>{html.escape(label.node_id)}</b> — {html.escape(label.type)}"
         spec = find_layer(label.type)
         if spec:
             tip += f"<br>{html.escape(spec.summary)}"
-        if label.status == "error" and label.error:
+        problems = ([label.error] if label.status == "error" and label.error else []) \
+            + [m for m in self.notes if m != label.error]
+        for text in problems:
             tip += (f"<br><br><span style='color:{self.theme.error.name()}'><b>Problem:</b> "
-                    f"{html.escape(label.error)}</span>")
+                    f"{html.escape(text)}</span>")
+        if self.fixes:
+            tip += ("<br><i>Click the red ! for "
+                    + ("the fix: " + html.escape(self.fixes[0].label) if len(self.fixes) == 1
+                       else f"{len(self.fixes)} fixes") + ".</i>")
+        if label.status == "unconnected":
+            tip += ("<br><br><i>Not connected yet: drag a wire from a layer's right-hand port "
+                    "to this layer's left-hand port.</i>")
         elif label.status == "unknown":
             tip += "<br><br><i>Shape unknown: fix the problem upstream first.</i>"
         self.setToolTip(tip)
-        self.update()
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -199,7 +234,11 @@ class NodeItem(QGraphicsItem):
                    Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, params)
         shape_row = QRectF(PAD, HEADER + 42, inner, 20)
         count_row = QRectF(PAD, HEADER + 60, inner, 17)
-        if error:
+        loose = label.status == "unconnected"
+        if loose:
+            p.drawText(count_row, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                       "wire an input into it")
+        elif error:
             p.setPen(t.error)
             reason = (label.error or "").split(": ", 1)[-1]
             p.drawText(count_row, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
@@ -208,20 +247,22 @@ class NodeItem(QGraphicsItem):
         else:
             p.drawText(count_row, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                        label.count)
-        p.setPen(t.error if error else t.text)
+        p.setPen(t.error if error else t.dim_text if loose else t.text)
         p.setFont(_Fonts.shape)
         p.drawText(shape_row, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                   f"→ {label.shape}")
-        # outline: error > selected > normal
+                   "not connected yet" if loose else f"→ {label.shape}")
+        # outline: error > selected > not connected yet (dashed, neutral) > normal
         p.setBrush(Qt.BrushStyle.NoBrush)
         if error:
             p.setPen(QPen(t.error, 2.5))
         elif self.isSelected():
             p.setPen(QPen(t.selection, 2.0))
+        elif loose:
+            p.setPen(QPen(t.dim_text, 1.4, Qt.PenStyle.DashLine))
         else:
             p.setPen(QPen(t.node_border, 1.0))
         p.drawRoundedRect(rect, RADIUS, RADIUS)
-        if error:
+        if self.has_problem:
             self._paint_badge(p)
 
     def _paint_simple(self, p: QPainter, rect: QRectF, lod: float) -> None:
@@ -258,3 +299,7 @@ class NodeItem(QGraphicsItem):
         p.drawEllipse(c, 8, 8)
         p.setFont(_Fonts.header)
         p.drawText(QRectF(c.x() - 8, c.y() - 8, 16, 16), Qt.AlignmentFlag.AlignCenter, "!")
+        if self.fixes:         # a ring says "click me"
+            p.setPen(QPen(self.theme.error, 1.2))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawEllipse(c, 11, 11)
