@@ -139,3 +139,15 @@ def test_diagram_export_writes_png_and_svg(window, tmp_path):
     with pytest.raises(ValueError, match="empty"):
         export_diagram(window.scene, tmp_path / "empty.png")
     assert QPointF  # keep the import used by helpers
+
+
+def test_file_menu_exports_the_diagram(window, dialogs, tmp_path):  # noqa: F811
+    open_template(window, "lenet5")
+    dialogs.save_path = str(tmp_path / "slides" / "lenet")          # no suffix: PNG
+    (tmp_path / "slides").mkdir()
+    window.act_export_diagram.trigger()
+    assert QImage(str(tmp_path / "slides" / "lenet.png")).width() > 1000
+    assert "lenet.png" in window.statusBar().currentMessage()
+    dialogs.save_path = str(tmp_path / "missing-folder" / "x.png")
+    window.act_export_diagram.trigger()
+    assert "not written" in dialogs.texts()

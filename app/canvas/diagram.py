@@ -95,3 +95,24 @@ def _write_svg(scene, rect: QRectF, path: Path) -> None:
         painter.end()
     if not path.exists() or path.stat().st_size == 0:
         raise OSError(f"could not write {path}")
+
+
+def export_diagram_dialog(window) -> Path | None:
+    """File ▸ Export Diagram…: ask where, write, say what happened (never a traceback)."""
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+    document = window.document
+    stem = document.path.stem if document.path else "diagram"
+    start = str((document.path.parent if document.path else Path.home()) / f"{stem}.png")
+    name, chosen = QFileDialog.getSaveFileName(window, "Export diagram", start, DIAGRAM_FILTER)
+    if not name:
+        return None
+    path = Path(name)
+    if path.suffix.lower() not in (".png", ".svg"):
+        path = path.with_suffix(".svg" if "svg" in (chosen or "").lower() else ".png")
+    try:
+        export_diagram(window.scene, path)
+    except (OSError, ValueError) as exc:
+        QMessageBox.warning(window, "Export diagram", f"The diagram was not written: {exc}")
+        return None
+    window.statusBar().showMessage(f"Diagram written to {path}", 8000)
+    return path
