@@ -16,6 +16,7 @@ from .port_item import PORT_RADIUS
 
 __all__ = ["EdgeItem", "wire_path"]
 
+_BY_BOUNDS = Qt.ItemSelectionMode.IntersectsItemBoundingRect
 _SQUARE = re.compile(r"(\d+)×(\d+)×\2\b")
 
 
@@ -90,6 +91,7 @@ class EdgeItem(QGraphicsItem):
         self._hover = False
         self._path = QPainterPath()
         self._label_rect = QRectF()
+        self._bounds = QRectF()
         self._room = float("inf")
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
@@ -162,6 +164,7 @@ class EdgeItem(QGraphicsItem):
         h = self._metrics.height() + 4
         self._label_rect = (self._free_label_rect(w, h) if look
                             else self._label_at(LABEL_SPOTS[0], w, h))
+        self._bounds = self._path.boundingRect().united(self._label_rect).adjusted(-6, -6, 6, 6)
 
     def _label_at(self, t: float, w: float, h: float) -> QRectF:
         at = self._path.pointAtPercent(t)
@@ -183,9 +186,11 @@ class EdgeItem(QGraphicsItem):
         scene = self.scene()
         if scene is None:
             return False
-        for item in scene.items(rect):
+        for item in scene.items(rect, _BY_BOUNDS):   # bounds, not shapes: no path stroking
             if getattr(item, "is_node_card", False):
-                return True
+                if item.sceneBoundingRect().adjusted(3, 3, -3, -3).intersects(rect):
+                    return True
+                continue
             if (isinstance(item, EdgeItem) and item is not self and item.shown
                     and item._label_rect.intersects(rect)):
                 return True
@@ -200,7 +205,7 @@ class EdgeItem(QGraphicsItem):
         lo, hi = sorted((a.y(), b.y()))
         span = QRectF(QPointF(b.x() - RETURN_OUT - 8, lo), QPointF(a.x() + RETURN_OUT + 8, hi))
         cards = sorted((r.top(), r.bottom()) for r in
-                       (i.sceneBoundingRect() for i in scene.items(span)
+                       (i.sceneBoundingRect() for i in scene.items(span, _BY_BOUNDS)
                         if getattr(i, "is_node_card", False)))
         best, best_gap, reach = None, 0.0, lo
         for top, bottom in cards + [(hi, hi)]:
@@ -209,8 +214,8 @@ class EdgeItem(QGraphicsItem):
             reach = max(reach, bottom)
         return best
 
-    def boundingRect(self) -> QRectF:  # noqa: N802
-        return self._path.boundingRect().united(self._label_rect).adjusted(-6, -6, 6, 6)
+    def boundingRect(self) -> QRectF:  # noqa: N802  (cached: the scene index asks often)
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()

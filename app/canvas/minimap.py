@@ -6,8 +6,8 @@ keeps nothing of its own to go stale.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
 __all__ = ["Minimap"]
@@ -26,6 +26,7 @@ class Minimap(QWidget):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("The whole network: click or drag to move the view there")
         self._graph = QRectF()
+        self._picture: QPixmap | None = None   # the network, drawn once per change
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(60)
@@ -36,9 +37,17 @@ class Minimap(QWidget):
         """Refresh soon (many changes in a burst refresh once)."""
         self._timer.start()
 
+    def graph_changed(self, *_args) -> None:
+        """The network changed: redraw its picture on the next refresh."""
+        self._picture = None
+        self.schedule()
+
     def refresh(self) -> None:
         view = self.view
-        self._graph = view.graph_rect() if view.graph_scene.node_items else QRectF()
+        graph = view.graph_rect() if view.graph_scene.node_items else QRectF()
+        if graph != self._graph:
+            self._picture = None
+        self._graph = graph
         fits = self._graph.isEmpty() or view.visible_scene_rect().contains(self._graph)
         self.setVisible(not fits)
         if not fits:
@@ -74,31 +83,50 @@ class Minimap(QWidget):
 
     # --- painting and mouse -------------------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802
+        """The cached picture of the network, and the view's outline over it: cheap, as the
+        minimap repaints with every frame of the canvas it sits on."""
         if self._graph.isEmpty():
             return
+        if self._picture is None or self._picture.size() != self.size():
+            self._picture = self._draw_network()
+        t = self.view.graph_scene.theme
+        p = QPainter(self)
+        p.drawPixmap(0, 0, self._picture)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(t.selection, 2))
+        p.drawRect(self._map_rect(self.view.visible_scene_rect()).intersected(
+            QRectF(self.rect()).adjusted(1, 1, -1, -1)))
+        p.end()
+
+    def _draw_network(self) -> QPixmap:
         scene = self.view.graph_scene
         t = scene.theme
-        p = QPainter(self)
+        picture = QPixmap(self.size())
+        picture.fill(Qt.GlobalColor.transparent)
+        p = QPainter(picture)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         back = QColor(t.node_fill)
         back.setAlpha(235)
         p.setPen(QPen(t.node_border, 1))
         p.setBrush(back)
         p.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
-        p.setPen(QPen(t.edge, 1))
-        for item in scene.edge_items.values():
-            a, b = item.source_item.center(), item.target_item.center()
-            p.drawLine(self.to_map(a), self.to_map(b))
+        s = self._scale()
+        offset = (QPointF(self.width(), self.height())
+                  - QPointF(self._graph.width(), self._graph.height()) * s) / 2
+        p.translate(offset)
+        p.scale(s, s)
+        p.translate(-self._graph.topLeft())
+        p.setPen(QPen(t.edge, 0))
+        p.drawLines([QLineF(i.source_item.center(), i.target_item.center())
+                     for i in scene.edge_items.values()])
         p.setPen(Qt.PenStyle.NoPen)
         for item in scene.node_items.values():
             error = item.label is not None and item.label.status == "error"
             p.setBrush(t.error if error else item.accent)
-            p.drawRect(self._map_rect(item.sceneBoundingRect()))
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.setPen(QPen(t.selection, 2))
-        p.drawRect(self._map_rect(self.view.visible_scene_rect()).intersected(
-            QRectF(self.rect()).adjusted(1, 1, -1, -1)))
+            p.drawRect(item.sceneBoundingRect())
         p.end()
+        return picture
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
         self._go(event.position())

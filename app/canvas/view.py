@@ -54,8 +54,9 @@ class CanvasView(QGraphicsView):
         scene.changed.connect(self._maybe_hint)
         self.minimap = Minimap(self)
         doc = scene.document
-        for signal in (self.zoomChanged, doc.analysisChanged, doc.nodeMoved, doc.projectReset):
-            signal.connect(self.minimap.schedule)
+        self.zoomChanged.connect(self.minimap.schedule)
+        for signal in (doc.analysisChanged, doc.nodeMoved, doc.projectReset):
+            signal.connect(self.minimap.graph_changed)
         self.centerOn(0, 0)
 
     def sizeHint(self) -> QSize:  # noqa: N802  (not the 200,000-px scene: leave room to docks)
