@@ -139,5 +139,6 @@ class Minimap(QWidget):
 
     def _go(self, at: QPointF) -> None:
         if not self._graph.isEmpty():
+            self.view.auto_fit = False
             self.view.centerOn(self.to_scene(at))
             self.update()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QGraphicsView, QLabel
 
@@ -43,6 +43,9 @@ class CanvasView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.space_held = False
         self.pan: Pan | None = None
+        #: The view shows what opening chose (show_graph) and the person has not zoomed
+        #: or panned since: a resize (the window settling, docks moving) redoes the choice.
+        self.auto_fit = False
         self.banner = QLabel(self)
         self.banner.setObjectName("lockBanner")
         self.banner.setWordWrap(True)
@@ -78,9 +81,11 @@ class CanvasView(QGraphicsView):
             self.zoomChanged.emit(self.zoom())
 
     def zoom_by(self, step: float) -> None:
+        self.auto_fit = False
         self.set_zoom(self.zoom() * step)
 
     def wheelEvent(self, event) -> None:  # noqa: N802
+        self.auto_fit = False
         delta = event.angleDelta().y() or event.pixelDelta().y()
         if delta:
             self.zoom_by(math.pow(1.0015, delta))
@@ -96,6 +101,7 @@ class CanvasView(QGraphicsView):
 
     def fit_to_view(self) -> None:
         """The whole graph, however small (View ▸ Fit; the minimap is the other overview)."""
+        self.auto_fit = False
         if not self.graph_scene.node_items:
             self.resetTransform()
             self.centerOn(0, 0)
@@ -114,6 +120,7 @@ class CanvasView(QGraphicsView):
         """What opening a project shows: the whole graph when it reads at that zoom, else
         its beginning at READABLE_ZOOM, with the minimap for the rest."""
         self.fit_to_view()
+        self.auto_fit = True
         if not self.graph_scene.node_items or self.zoom() >= READABLE_ZOOM:
             return
         rect = self.graph_rect()
@@ -128,6 +135,7 @@ class CanvasView(QGraphicsView):
         items = [self.graph_scene.node_items[n] for n in node_ids
                  if n in self.graph_scene.node_items]
         if items:
+            self.auto_fit = False
             rect = QRectF()
             for item in items:
                 rect = rect.united(item.sceneBoundingRect())
@@ -138,6 +146,7 @@ class CanvasView(QGraphicsView):
         if (event.button() == Qt.MouseButton.MiddleButton
                 or (event.button() == Qt.MouseButton.LeftButton and self.space_held)):
             self.pan = Pan(self, event.position().toPoint())
+            self.auto_fit = False
             event.accept()
             return
         super().mousePressEvent(event)
@@ -220,6 +229,12 @@ class CanvasView(QGraphicsView):
             self.graph_scene.editor.viewport_size = (float(size.width()), float(size.height()))
         self.minimap.place()
         self.minimap.schedule()
+        if self.auto_fit:
+            QTimer.singleShot(0, self._refit)
+
+    def _refit(self) -> None:
+        if self.auto_fit:
+            self.show_graph()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802
         super().scrollContentsBy(dx, dy)
