@@ -12,7 +12,7 @@ from layerlab.engine.templates import list_templates, load_template
 
 from app_helpers import click, dialogs, make_window, window  # noqa: F401
 from layerlab.app.canvas.node_item import (LOD_SIMPLE, MIN_TEXT_PX, NODE_HEIGHT, NODE_WIDTH,
-                                           simple_text_px)
+                                           simple_text_fits, simple_text_px)
 from layerlab.app.canvas.view import READABLE_ZOOM
 
 
@@ -67,8 +67,10 @@ def test_resnet18_opens_readable_at_its_input_with_a_minimap(qtbot, tmp_path, di
     zoom = w.view.zoom()
     assert zoom >= READABLE_ZOOM
     assert w.view.visible_scene_rect().contains(scene.node_items["input"].sceneBoundingRect())
-    for node_id in scene.node_items:                   # every name reads in the simple form
-        assert simple_text_px(node_id, zoom) >= MIN_TEXT_PX, node_id
+    for node_id, item in scene.node_items.items():     # every name and shape reads whole
+        for text, bold in ((node_id, True), (item.label.shape, False)):
+            assert simple_text_px(text, zoom, bold) >= MIN_TEXT_PX, text
+            assert simple_text_fits(text, zoom, bold), text
     assert w.view.minimap.isVisible()
     # clicking the minimap's far corner moves the view to the network's end
     fc = scene.node_items["fc"].sceneBoundingRect().center()

@@ -20,7 +20,7 @@ _BY_BOUNDS = Qt.ItemSelectionMode.IntersectsItemBoundingRect
 _SQUARE = re.compile(r"(\d+)×(\d+)×\2\b")
 
 
-LOD_LABELS = 0.35    # below this zoom wires are drawn plain, without their shape labels
+LOD_LABELS = 0.55    # below this zoom wires are drawn plain (the cards show the shapes)
 ARCH_MIN_DX = 300.0   # a same-row wire longer than this would pass behind other layers
 ARCH_LIFT = 130.0     # how far above its ports a skip connection runs (the layout's lane)
 RETURN_OUT = 24.0     # a wire back to the left first leaves its port by this much

@@ -3,6 +3,7 @@ parameter count. Pure view — it never touches the document; gestures move and 
 from __future__ import annotations
 
 import html
+import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
@@ -29,7 +30,8 @@ RADIUS = 7.0
 LOD_SIMPLE = 0.55
 #: What the simplified form aims for on screen, and the least it accepts before eliding.
 SIMPLE_TEXT_PX = 14.0
-MIN_TEXT_PX = 9.0
+MIN_TEXT_PX = 8.0
+SIMPLE_PAD = 5.0
 
 
 class _Fonts:
@@ -64,17 +66,40 @@ def simple_font(text: str, row: QRectF, lod: float, bold: bool) -> QFont:
     font.setBold(bold)
     size = min(SIMPLE_TEXT_PX / max(lod, 0.01), row.height() * 0.8)
     font.setPixelSize(max(1, round(size)))
-    width = QFontMetricsF(font).horizontalAdvance(text)
-    if width > row.width():
-        size = max(size * row.width() / width, MIN_TEXT_PX / max(lod, 0.01))
-        font.setPixelSize(max(1, round(min(size, row.height() * 0.8))))
+    least = math.ceil(MIN_TEXT_PX / max(lod, 0.01))
+    while QFontMetricsF(font).horizontalAdvance(text) > row.width() and \
+            font.pixelSize() > least:      # shrink to fit (text width is not linear in size)
+        font.setPixelSize(max(least, math.floor(font.pixelSize() * 0.94)))
     return font
+
+
+def _simple_row() -> QRectF:
+    return QRectF(0, 0, NODE_WIDTH - 2 * SIMPLE_PAD, (NODE_HEIGHT * 0.82) * 0.45)
 
 
 def simple_text_px(text: str, lod: float, bold: bool = True) -> float:
     """How tall (screen pixels) the simplified form draws ``text`` at zoom ``lod``."""
-    row = QRectF(0, 0, NODE_WIDTH - 2 * PAD, (NODE_HEIGHT * 0.82 - 2) * 0.5)
-    return simple_font(text, row, lod, bold).pixelSize() * lod
+    return simple_font(text, _simple_row(), lod, bold).pixelSize() * lod
+
+
+def _breakable(text: str) -> str:
+    """A long name may break after its underscores (a zero-width space there)."""
+    return text.replace("_", "_\u200b")
+
+
+def _wrapped_height(metrics: QFontMetricsF, text: str, width: float) -> float:
+    return metrics.boundingRect(QRectF(0, 0, width, 1e6), Qt.TextFlag.TextWordWrap,
+                                _breakable(text)).height()
+
+
+def simple_text_fits(text: str, lod: float, bold: bool = True) -> bool:
+    """Whether the simplified form shows ``text`` whole (on one line, or a name broken
+    after an underscore onto two), not elided, at zoom ``lod``."""
+    row = _simple_row()
+    metrics = QFontMetricsF(simple_font(text, row, lod, bold))
+    if metrics.horizontalAdvance(text) <= row.width():
+        return True
+    return bold and _wrapped_height(metrics, text, row.width()) <= row.height() / 0.45 * 0.5
 
 
 class NodeItem(QGraphicsItem):
@@ -280,17 +305,24 @@ class NodeItem(QGraphicsItem):
         p.fillRect(band.adjusted(RADIUS / 2, 0, -RADIUS / 2, 0), self.accent)
         if label is None:
             return
-        for text, row, bold in ((label.node_id, QRectF(PAD, band.bottom() + 2, NODE_WIDTH - 2 * PAD,
-                                                       (NODE_HEIGHT - band.bottom()) * 0.5), True),
-                                (label.shape, QRectF(PAD, band.bottom() + (NODE_HEIGHT
-                                                     - band.bottom()) * 0.5, NODE_WIDTH - 2 * PAD,
-                                                     (NODE_HEIGHT - band.bottom()) * 0.45), False)):
+        inner = NODE_WIDTH - 2 * SIMPLE_PAD
+        rest = NODE_HEIGHT - band.bottom()
+        for text, row, bold in ((label.node_id, QRectF(SIMPLE_PAD, band.bottom() + 2, inner,
+                                                       rest * 0.5), True),
+                                (label.shape, QRectF(SIMPLE_PAD, band.bottom() + rest * 0.5,
+                                                     inner, rest * 0.45), False)):
             font = simple_font(text, row, lod, bold)
             p.setFont(font)
             p.setPen(t.error if error and not bold else t.text)
-            shown = QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight,
-                                                   row.width())
-            p.drawText(row, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shown)
+            metrics = QFontMetricsF(font)
+            if metrics.horizontalAdvance(text) <= row.width():
+                p.drawText(row, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+            elif _wrapped_height(metrics, text, row.width()) <= row.height():
+                p.drawText(row, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+                           | Qt.TextFlag.TextWordWrap, _breakable(text))    # l2b0_ / down_bn
+            else:
+                p.drawText(row, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                           metrics.elidedText(text, Qt.TextElideMode.ElideRight, row.width()))
 
     def _paint_badge(self, p: QPainter) -> None:
         c = QPointF(NODE_WIDTH - 12, HEADER / 2)
