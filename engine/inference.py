@@ -286,16 +286,20 @@ def _fill(graph: Graph, fix: Fix, node_id: str, sources: list[str]) -> Fix:
 
 
 def _clears(graph: Graph, node_id: str, fix: Fix) -> bool:
-    """Whether ``fix`` applies and leaves ``node_id`` without an error and fewer errors."""
+    """Whether ``fix`` applies, clears ``node_id``'s error, and breaks nothing that worked:
+    no layer that was fine, and no layer the fix adds, ends in an error. (Layers downstream
+    were "unknown" and may show their own problem next: that is the next step, not a
+    failure of this fix.)"""
     try:
         fixed = apply_edits(Project(graph), fix.edits).graph
     except EditError:
         return False
-    before = analyze(graph, check_fixes=False)
-    after = analyze(fixed, check_fixes=False)
-    errors = lambda a: sum(i.status == "error" for i in a.nodes.values())  # noqa: E731
-    info = after.nodes.get(node_id)
-    return (info is None or info.status != "error") and errors(after) < errors(before)
+    before = analyze(graph, check_fixes=False).nodes
+    after = analyze(fixed, check_fixes=False).nodes
+    if node_id in after and after[node_id].status == "error":
+        return False
+    return not any(info.status == "error" and (n not in before or before[n].status == "ok")
+                   for n, info in after.items())
 
 
 def _reset_fixes(spec: registry.LayerSpec, node_id: str, raw: dict) -> list[Fix]:

@@ -292,3 +292,14 @@ def test_flatten_before_batchnorm1d_on_an_image():
     g = chain(("BatchNorm1d", "bn", {}))
     (fix,) = fixes_of(g)
     assert fix.label == "Insert a Flatten before bn" and analyze(applied(g, fix)).ok
+
+
+def test_a_fix_is_offered_even_when_the_next_mistake_shows_after_it():
+    """Fixing the kernel reveals that fc1 needs a Flatten: the fix still clears conv1."""
+    g = chain(("Conv2d", "conv1", {"out_channels": 8, "kernel_size": 9}),
+              ("Linear", "fc1", {}), shape=(1, 8, 8))
+    labels = [f.label for f in fixes_of(g, "conv1")]
+    assert labels == ["Set kernel_size to 8×8", "Set padding to 1"]
+    after = analyze(applied(g, fixes_of(g, "conv1")[0]))
+    (problem,) = after.problems
+    assert problem.node == "fc1" and problem.fixes[0].label == "Insert a Flatten before fc1"
