@@ -7,17 +7,18 @@ edit is allowed), so ``redo``/``undo`` only replay recorded data and cannot fail
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from PySide6.QtGui import QUndoCommand
 
 from layerlab.engine import Edge, Node
+from layerlab.engine import edits as E
 
 from .document import Document
 
 __all__ = ["DocumentCommand", "AddNode", "DeleteItems", "RemoveNodes", "AddEdge", "RemoveEdge",
            "InsertNodeOnEdge", "MoveNodes", "AutoLayout", "SetParam", "RenameNode", "Paste",
-           "Composite"]
+           "Composite", "SetProjectSection", "ApplyFix"]
 
 _MISSING = object()
 _SET_PARAM_ID = 4101
@@ -164,11 +165,12 @@ class SetParam(DocumentCommand):
 
     def __init__(self, doc: Document, node_id: str, name: str, value: Any,
                  session: int | None = None) -> None:
-        super().__init__(doc, f"Set {node_id}.{name} = {_short(value)}")
+        super().__init__(doc, f"Reset {node_id}.{name}" if value is _MISSING
+                         else f"Set {node_id}.{name} = {_short(value)}")
         self.node_id, self.name, self.session = node_id, name, session
         old = doc.node(node_id).params.get(name, _MISSING)
         self.old = old if old is _MISSING else copy.deepcopy(old)
-        self.new = copy.deepcopy(value)
+        self.new = value if value is _MISSING else copy.deepcopy(value)   # _MISSING: remove
 
     def id(self) -> int:  # noqa: A003  (Qt's name)
         return _SET_PARAM_ID
@@ -252,6 +254,118 @@ class Composite(DocumentCommand):
         with self.doc.edit():
             for part in reversed(self.parts):
                 part.undo()
+
+
+class SetProjectSection(DocumentCommand):
+    """Replace the project's "dataset" or "training" section (a fix may change them);
+    ``notify(section)`` tells the views that show it."""
+    structural = False
+
+    def __init__(self, doc: Document, section: str, new: dict, text: str,
+                 notify: Callable[[str], None] | None = None) -> None:
+        super().__init__(doc, text)
+        self.section, self.notify = section, notify
+        self.old = copy.deepcopy(getattr(doc.project, section) or {})
+        self.new = copy.deepcopy(new)
+
+    def _apply(self, value: dict) -> None:
+        setattr(self.doc.project, self.section, copy.deepcopy(value))
+        if self.notify is not None:
+            self.notify(self.section)
+
+    def redo(self) -> None:
+        self._apply(self.new)
+
+    def undo(self) -> None:
+        self._apply(self.old)
+
+
+#: Where an inserted layer goes: (edge, suggested position) → (position, commands that
+#: make room first). The editor's rule; a plain midpoint when none is given.
+Placer = Callable[[Edge, tuple[float, float]], tuple[tuple[float, float],
+                                                     list[DocumentCommand]]]
+
+
+class ApplyFix(DocumentCommand):
+    """A quick fix (engine.edits.Fix) as ONE undo step, made of the commands above.
+
+    Each edit becomes the command a person would have made by hand (AddNode,
+    InsertNodeOnEdge, SetParam…), built against the state the edits before it left — so
+    the commands are created on the first redo, in order, and replayed afterwards; undo
+    runs them backwards and restores the project exactly. The editor checks the fix with
+    engine.edits.apply_edits on a copy before pushing, so building cannot fail halfway.
+    """
+
+    def __init__(self, doc: Document, fix: E.Fix, place: Placer | None = None,
+                 notify: Callable[[str], None] | None = None) -> None:
+        super().__init__(doc, fix.label)
+        self.fix, self.place, self.notify = fix, place, notify
+        self.parts: list[DocumentCommand] | None = None
+        self.structural = any(not isinstance(e, (E.SetParams, E.SetSection))
+                              for e in fix.edits)
+
+    def redo(self) -> None:
+        with self.doc.edit():
+            if self.parts is not None:
+                for part in self.parts:
+                    part.redo()
+                return
+            self.parts = []
+            for edit in self.fix.edits:
+                for part in self._commands_for(edit):
+                    part.redo()
+                    self.parts.append(part)
+
+    def undo(self) -> None:
+        with self.doc.edit():
+            for part in reversed(self.parts or []):
+                part.undo()
+
+    def _commands_for(self, edit) -> list[DocumentCommand]:
+        doc, graph = self.doc, self.doc.graph
+        if isinstance(edit, E.AddNode):
+            position = edit.position or _right_of(graph)
+            return [AddNode(doc, Node(edit.id, edit.type, dict(edit.params), position))]
+        if isinstance(edit, E.RemoveNode):
+            return [DeleteItems(doc, [edit.id])]
+        if isinstance(edit, E.Connect):
+            port = graph.next_port(edit.target) if edit.port is None else int(edit.port)
+            return [AddEdge(doc, Edge(edit.source, edit.target, port))]
+        if isinstance(edit, E.Disconnect):
+            return [RemoveEdge(doc, _wire(graph, edit.source, edit.target))]
+        if isinstance(edit, E.InsertBetween):
+            wire = _wire(graph, edit.source, edit.target)
+            (ax, ay), (bx, by) = graph.nodes[edit.source].position, \
+                graph.nodes[edit.target].position
+            position, room = (((ax + bx) / 2, (ay + by) / 2), []) if self.place is None \
+                else self.place(wire, ((ax + bx) / 2, (ay + by) / 2))
+            node = Node(edit.id, edit.type, dict(edit.params), position)
+            return room + [InsertNodeOnEdge(doc, wire, node=node)]
+        if isinstance(edit, E.SetParams):
+            return [SetParam(doc, edit.node, name, _MISSING if value is None else value)
+                    for name, value in edit.params.items()]
+        if isinstance(edit, E.Rename):
+            return [RenameNode(doc, edit.old, edit.new)]
+        if isinstance(edit, E.SetSection):
+            values = {} if edit.replace else dict(getattr(doc.project, edit.section) or {})
+            for key, value in edit.values.items():
+                if value is None:
+                    values.pop(key, None)
+                else:
+                    values[key] = copy.deepcopy(value)
+            return [SetProjectSection(doc, edit.section, values, self.fix.label, self.notify)]
+        raise E.EditError(f"not an edit: {edit!r}")
+
+
+def _wire(graph, source: str, target: str) -> Edge:
+    return next(e for e in graph.edges if e.source == source and e.target == target)
+
+
+def _right_of(graph) -> tuple[float, float]:
+    if not graph.nodes:
+        return (0.0, 0.0)
+    x, y = max((n.position for n in graph.nodes.values()), key=lambda p: p[0])
+    return (x + 240.0, y)
 
 
 def _short(value: Any) -> str:

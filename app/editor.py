@@ -6,14 +6,16 @@ its QUndoStack, and reports refusals through ``message`` (the status bar) instea
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication, QUndoStack
 
-from layerlab.engine import Edge, Node, find_layer
+from layerlab.engine import Edge, Node, Project, find_layer
+from layerlab.engine.edits import EditError, Fix, apply_edits
+from layerlab.engine.inference import Problem
 from layerlab.engine.graph import ID_PATTERN
-from layerlab.engine.layout import COLUMN_WIDTH, layered_positions
+from layerlab.engine.layout import COLUMN_WIDTH, VIEWPORT, layered_positions
 
 from . import clipboard, commands
 from .document import Document, ParamFilter
@@ -31,6 +33,12 @@ class Editor(QObject):
     message = Signal(str)
     #: The document differs from its file (drives the title's [*]).
     modifiedChanged = Signal(bool)
+    #: Arrange laid the graph out anew: the canvas shows all of it.
+    arranged = Signal()
+    #: Every Problem to show (the analysis's, then each problem source's), after each change.
+    problemsChanged = Signal(list)
+    #: A fix changed the project's "dataset" or "training" section (views showing it reload).
+    sectionChanged = Signal(str)
 
     def __init__(self, document: Document | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -41,7 +49,15 @@ class Editor(QObject):
         self._session = 0
         self._forced_modified = False
         self._paste_count = 0
+        #: The canvas's visible size in pixels (the view keeps it current): Arrange wraps
+        #: a long network into as many rows as show it largest there.
+        self.viewport_size: tuple[float, float] = VIEWPORT
+        #: Functions project → [Problem] beyond the graph's own (e.g. the dataset's fit,
+        #: engine.data.fit.dataset_problems): their problems and fixes show like any other.
+        self.problem_sources: list[Callable[[Project], list[Problem]]] = []
+        self._problems: list[Problem] | None = None
         self.undo_stack.cleanChanged.connect(lambda _clean: self._emit_modified())
+        self.document.analysisChanged.connect(lambda _a: self.refresh_problems())
         self.document.nodeRemoved.connect(self.selection.forget)
         self.document.nodeRenamed.connect(self.selection.rename)
         self.document.projectReset.connect(self.selection.clear)
@@ -210,7 +226,14 @@ class Editor(QObject):
     def auto_layout(self) -> bool:
         if not self.graph.nodes:
             return False
-        return self.push(commands.AutoLayout(self.document, layered_positions(self.graph)))
+        positions = layered_positions(self.graph, viewport=self.viewport_size)
+        if all(self.graph.nodes[n].position == p for n, p in positions.items()):
+            self.arranged.emit()
+            return False
+        if not self.push(commands.AutoLayout(self.document, positions)):
+            return False
+        self.arranged.emit()
+        return True
 
     # --- wires ------------------------------------------------------------------------------
     def wire_refusal(self, source: str, target: str) -> str | None:
@@ -299,6 +322,44 @@ class Editor(QObject):
         ids = [n.id for n in nodes]
         self.selection.select(ids)
         return ids
+
+    # --- problems and their fixes -----------------------------------------------------------
+    def add_problem_source(self, source: Callable[[Project], list[Problem]]) -> None:
+        self.problem_sources.append(source)
+        self.refresh_problems()
+
+    def problems(self) -> list[Problem]:
+        if self._problems is None:
+            found = list(self.document.analysis.problems)
+            for source in self.problem_sources:
+                try:
+                    found += [p for p in source(self.document.project) if p not in found]
+                except Exception:   # a source's bug must not hide the graph's problems
+                    log.exception("problem source failed")
+            self._problems = found
+        return list(self._problems)
+
+    def refresh_problems(self) -> None:
+        """Recompute and announce the problems (call when a source's inputs changed)."""
+        self._problems = None
+        self.problemsChanged.emit(self.problems())
+
+    def fixes_for(self, node_id: str) -> list[Fix]:
+        return [f for p in self.problems() if p.node == node_id for f in p.fixes]
+
+    def apply_fix(self, fix: Fix) -> bool:
+        """One undo step that applies ``fix``; refused (with the reason) when it no longer
+        fits the project, e.g. after an edit made it stale."""
+        try:
+            apply_edits(self.document.project, fix.edits)
+        except EditError as exc:
+            return self._refuse(f"{fix.label}: cannot be applied — {exc}")
+        command = commands.ApplyFix(self.document, fix, self._room_on,
+                                    self.sectionChanged.emit)
+        if not self.push(command):
+            return False
+        self.message.emit(f"Fixed: {fix.label}")
+        return True
 
     # --- history ----------------------------------------------------------------------------
     def undo(self) -> bool:

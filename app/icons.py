@@ -103,7 +103,7 @@ def group_icon(group: str, size: int = 32) -> QIcon:
 
 
 def action_icon(kind: str, color: QColor, size: int = 20) -> QIcon:
-    """Monochrome toolbar glyphs: new, open, save, undo, redo, fit, arrange."""
+    """Monochrome glyphs: new, open, save, undo, redo, fit, arrange (toolbar), fix."""
     icon = QIcon()
     for scale in (1, 2):
         px = QPixmap(size * scale, size * scale)
@@ -155,6 +155,11 @@ def action_icon(kind: str, color: QColor, size: int = 20) -> QIcon:
             p.drawLine(pt(0.28, 0.5), pt(0.4, 0.76))
             p.drawLine(pt(0.6, 0.24), pt(0.72, 0.5))
             p.drawLine(pt(0.6, 0.76), pt(0.72, 0.5))
+        elif kind == "fix":           # a wrench: an open jaw on a handle
+            p.drawLine(pt(0.2, 0.8), pt(0.56, 0.44))
+            path = QPainterPath(pt(0.5, 0.36))
+            path.arcTo(QRectF(pt(0.46, 0.1), pt(0.9, 0.54)), 200, 250)
+            p.drawPath(path)
         p.end()
         px.setDevicePixelRatio(scale)
         icon.addPixmap(px)

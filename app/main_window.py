@@ -127,7 +127,9 @@ class MainWindow(QMainWindow):
         ed, doc = self.editor, self.document
         ed.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.scene.hintChanged.connect(
-            lambda text: self.statusBar().showMessage(text, 4000) if text else None)
+            lambda text: self.statusBar().showMessage(text, 4000) if text else (
+                self.statusBar().currentMessage() == self.scene.last_hint
+                and self.statusBar().clearMessage()))
         ed.modifiedChanged.connect(self.setWindowModified)
         doc.pathChanged.connect(lambda _p: self._update_title())
         doc.projectReset.connect(self._update_title)

@@ -9,6 +9,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import QMenu, QMessageBox, QToolBar
 
+from .canvas.diagram import export_diagram_dialog
 from .icons import action_icon
 
 __all__ = ["build_menus", "build_toolbar", "refresh_action_icons", "rebuild_recent_menu",
@@ -47,6 +48,9 @@ def build_menus(w) -> None:
     f.addSeparator()
     w.act_save = _action(w, f, "&Save", files.save, keys.Save)
     w.act_save_as = _action(w, f, "Save &As…", files.save_as, keys.SaveAs)
+    w.act_export_diagram = _action(w, f, "Export &Diagram (PNG, SVG)…",
+                                   lambda: export_diagram_dialog(w),
+                                   tip="The whole network as a picture, for slides")
     f.addSeparator()
     _action(w, f, "&Quit", w.close, keys.Quit)
 

@@ -50,6 +50,52 @@ def densenet_like(blocks: int = 3, layers: int = 24, growth: int = 12):
     return g.project("DenseNet-like")
 
 
+def residual_chain(nodes: int = 1000):
+    """A long residual network (stem + blocks of 7 layers with a skip each) of about
+    ``nodes`` layers: the layout's worst realistic case (long, branchy, many skip lanes)."""
+    g = Composer()
+    x = g.input([16, 32, 32])
+    while len(g.graph.nodes) + 7 <= nodes:
+        y = g.layer("Conv2d", x, out_channels=16, kernel_size=3, padding=1)
+        y = g.layer("BatchNorm2d", y)
+        y = g.layer("ReLU", y)
+        y = g.layer("Conv2d", y, out_channels=16, kernel_size=3, padding=1)
+        y = g.layer("BatchNorm2d", y)
+        x = g.layer("ReLU", g.layer("Add", [y, x]))
+    return g.project(f"Residual chain ({len(g.graph.nodes)} layers)")
+
+
+def layout_and_fit(app, window) -> None:
+    """Arrange (the engine layout) and opening's fit, for ResNet-18 and a 1,000-layer graph;
+    reference: engine.analyze of the same graph, in the same run."""
+    from layerlab.engine.layout import layered_positions
+    from layerlab.engine.templates import load_template
+    print("layout + fit (reference: engine.analyze of the same graph)")
+    for project in (load_template("resnet18"), residual_chain(1000)):
+        graph = project.graph
+        t_ref = timed(lambda: analyze(graph), 5)
+        t_layout = timed(lambda: layered_positions(graph), 5)
+        print(f"  {project.name}: {len(graph.nodes)} nodes")
+        report("engine.analyze (reference)", t_ref)
+        report("engine.layout.layered_positions", t_layout)
+        print(f"  {'ratio layout / analyze':<52} {statistics.median(t_layout) / statistics.median(t_ref):7.2f}")
+        t0 = time.perf_counter()
+        window.files.load_into(project, None)
+        window.scene.flush_routes()
+        app.processEvents()
+        print(f"  {'load into the window (scene + routing + panels)':<52} "
+              f"{(time.perf_counter() - t0) * 1000:7.0f} ms")
+        view = window.view
+        report("Arrange (layout + undo step + scene moves + fit)",
+               timed(lambda: (window.editor.undo() if window.editor.undo_stack.count() else None,
+                              window.editor.auto_layout(), window.scene.flush_routes(),
+                              view.viewport().repaint()), 3))
+        report("open's fit (show_graph) + repaint",
+               timed(lambda: (view.show_graph(), view.viewport().repaint()), 5))
+        report("  reference: a repaint alone", timed(lambda: view.viewport().repaint(), 5))
+        window.editor.mark_saved()
+
+
 def timed(fn, repeat: int) -> list[float]:
     out = []
     for _ in range(repeat):
@@ -132,6 +178,7 @@ def main() -> int:
         report(f"zoom frame, {label}",
                timed(lambda: (view.zoom_by(factors.pop()), view.viewport().repaint()), 60))
     window.editor.mark_saved()
+    layout_and_fit(app, window)
     window.close()
     return 0
 

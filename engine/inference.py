@@ -2,21 +2,31 @@
 
 ``analyze(graph)`` never raises. Each node gets an output shape, its trainable parameter count
 and multiply-accumulates — or an error naming the node and a cause a learner can act on, or
-"unknown" when something upstream failed (so one mistake is reported once, where it is).
+"unknown" when something upstream failed (so one mistake is reported once, where it is), or
+"unconnected" when nothing feeds it yet: a layer just dropped on the canvas is work in
+progress, not a mistake, so it is not a Problem — but the graph is not ready to build
+(``Analysis.ok`` is False and ``messages()`` says which layers are loose).
+
+Where a message names a remedy ("insert a Flatten before it"), its Problem carries it as
+one-click fixes (engine.edits.Fix), each checked here to really clear the error.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 from . import registry
-from .graph import Graph
+from .edits import AddNode, Connect, Disconnect, EditError, Fix, SetParams, apply_edits
+from .graph import Graph, Project
 from .params import ParamError
 from .registry import Shape, ShapeError, format_shape
 
 __all__ = ["NodeInfo", "Problem", "Analysis", "analyze", "topological_order"]
 
-Status = Literal["ok", "error", "unknown"]
+Status = Literal["ok", "error", "unknown", "unconnected"]
+
+#: What a layer that nothing feeds yet says (neutral: it is being built, not wrong).
+UNCONNECTED = "not connected yet — wire a layer's output into it"
 
 
 @dataclass
@@ -55,10 +65,12 @@ class Analysis:
     problems: list[Problem]
     input_node: str | None
     output_node: str | None
+    #: Layers that nothing feeds yet (status "unconnected"): not problems, but not buildable.
+    unconnected: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.unconnected
 
     @property
     def total_params(self) -> int:
@@ -77,7 +89,10 @@ class Analysis:
         return sum(i.output_elements for i in self.nodes.values() if i.output_shape)
 
     def messages(self) -> list[str]:
-        return [p.message for p in self.problems]
+        """Why the graph cannot be built: its problems, then each loose layer."""
+        return [p.message for p in self.problems] + [
+            f"{n} has no input yet — wire a layer's output into it, or delete it"
+            for n in self.unconnected]
 
 
 def topological_order(graph: Graph) -> tuple[list[str], list[list[str]]]:
@@ -125,23 +140,27 @@ def _find_cycles(remaining: list[str], successors: dict[str, list[str]]) -> list
     return cycles
 
 
-def analyze(graph: Graph) -> Analysis:
+def analyze(graph: Graph, check_fixes: bool = True) -> Analysis:
+    """``check_fixes`` False skips trying each fix on a copy (what the check itself uses)."""
     try:
-        return _analyze(graph)
+        return _analyze(graph, check_fixes)
     except Exception as exc:  # a bug here must never take the editor down
         problem = Problem(None, f"internal error while checking the graph: {exc!r}")
         infos = {n.id: NodeInfo(n.id, n.type) for n in graph.nodes.values()}
         return Analysis(infos, list(graph.nodes), [problem], None, None)
 
 
-def _analyze(graph: Graph) -> Analysis:
+def _analyze(graph: Graph, check_fixes: bool) -> Analysis:
     infos = {n.id: NodeInfo(n.id, n.type) for n in graph.nodes.values()}
     problems: list[Problem] = []
+    unconnected: list[str] = []
 
-    def fail(node_id: str, message: str) -> None:
+    def fail(node_id: str, message: str, fixes=()) -> None:
         info = infos[node_id]
         info.status, info.error, info.output_shape = "error", message, None
-        problems.append(Problem(node_id, message))
+        if check_fixes:
+            fixes = tuple(f for f in fixes if _clears(graph, node_id, f))
+        problems.append(Problem(node_id, message, tuple(fixes)))
 
     order, cycles = topological_order(graph)
     # Adjacency once, in port order: graph.incoming() scans every edge, which made large
@@ -157,13 +176,16 @@ def _analyze(graph: Graph) -> Analysis:
         for node_id in cycle:
             infos[node_id].status = "error"
             infos[node_id].error = f"the graph has a cycle through {text}"
-        problems.append(Problem(cycle[0], f"the graph has a cycle through {text}"))
+        closing = Fix(f"Remove the wire {cycle[-1]} → {cycle[0]}",
+                      (Disconnect(cycle[-1], cycle[0]),))
+        problems.append(Problem(cycle[0], f"the graph has a cycle through {text}", (closing,)))
 
     inputs = [n.id for n in graph.nodes.values() if n.type == "Input"]
     if not graph.nodes:
         problems.append(Problem(None, "the graph is empty — drag an Input node onto the canvas"))
     elif not inputs:
-        problems.append(Problem(None, "no Input node — every graph starts with one"))
+        problems.append(Problem(None, "no Input node — every graph starts with one",
+                                _add_input_fixes(graph, incoming)))
     elif len(inputs) > 1:
         problems.append(Problem(None, f"the graph has {len(inputs)} Input nodes "
                                       f"({', '.join(inputs)}): a model takes exactly one"))
@@ -178,12 +200,17 @@ def _analyze(graph: Graph) -> Analysis:
         try:
             params = spec.resolve(node.params)
         except ParamError as exc:
-            fail(node_id, f"{node_id}: {exc}")
+            fail(node_id, f"{node_id}: {exc}", _reset_fixes(spec, node_id, node.params))
             continue
         info.resolved = params
         sources = incoming[node_id]
+        if not sources and spec.min_inputs > 0:
+            info.status, info.error = "unconnected", UNCONNECTED
+            unconnected.append(node_id)
+            continue
         if not spec.accepts_inputs(len(sources)):
-            fail(node_id, _arity_message(node_id, spec, sources))
+            fail(node_id, _arity_message(node_id, spec, sources),
+                 _arity_fixes(graph, node_id, spec, sources))
             continue
         upstream = [infos[s] for s in sources]
         if any(u.status != "ok" for u in upstream):
@@ -196,11 +223,14 @@ def _analyze(graph: Graph) -> Analysis:
         except ShapeError as exc:
             reason = str(exc)
             fail(node_id, reason.replace("{node}", node_id) if "{node}" in reason
-                 else f"{node_id}: {reason}")
+                 else f"{node_id}: {reason}",
+                 [_fill(graph, f, node_id, sources) for f in exc.fixes])
             continue
         info.status, info.output_shape, info.params, info.macs = "ok", out, n_params, macs
 
-    ends = [n for n in graph.nodes if n not in has_outgoing]
+    # A loose layer (and whatever hangs off it) is work in progress: not another "end".
+    loose = _downstream(unconnected, graph) if inputs else set()
+    ends = [n for n in graph.nodes if n not in has_outgoing and n not in loose]
     output_node = ends[0] if len(ends) == 1 else None
     if len(ends) > 1 and len(graph.nodes) > 1:
         names = ", ".join(ends)
@@ -210,7 +240,128 @@ def _analyze(graph: Graph) -> Analysis:
     placed = set(order)
     ordered = order + [n for n in graph.nodes if n not in placed]
     input_node = inputs[0] if len(inputs) == 1 else None
-    return Analysis(infos, ordered, problems, input_node, output_node)
+    return Analysis(infos, ordered, problems, input_node, output_node, unconnected)
+
+
+def _downstream(roots: list[str], graph: Graph) -> set[str]:
+    """``roots`` and every node reachable only through them (not from an Input)."""
+    successors: dict[str, list[str]] = {}
+    for e in graph.edges:
+        successors.setdefault(e.source, []).append(e.target)
+    fed = set()
+    stack = [n for n, node in graph.nodes.items() if node.type == "Input"]
+    while stack:
+        n = stack.pop()
+        if n not in fed:
+            fed.add(n)
+            stack.extend(successors.get(n, ()))
+    found, stack = set(), list(roots)
+    while stack:
+        n = stack.pop()
+        if n not in found and n not in fed:
+            found.add(n)
+            stack.extend(successors.get(n, ()))
+    return found
+
+
+# --- fixes -----------------------------------------------------------------------------------
+
+def _fill(graph: Graph, fix: Fix, node_id: str, sources: list[str]) -> Fix:
+    """A shape rule's fix with its placeholders filled in (see registry.ShapeError)."""
+    values = {"{node}": node_id, "{input}": sources[0] if sources else node_id}
+    values.update({f"{{input{i}}}": s for i, s in enumerate(sources, start=1)})
+    new_type = next((getattr(e, "type", None) for e in fix.edits
+                     if getattr(e, "id", None) == "{new}"), None)
+    if new_type is not None:
+        spec = registry.find(new_type)
+        values["{new}"] = graph.unique_id(spec.id_prefix if spec else "node")
+
+    def fill(text: str) -> str:
+        for key, value in values.items():
+            text = text.replace(key, value)
+        return text
+    edits = tuple(replace(e, **{f.name: fill(getattr(e, f.name)) for f in fields(e)
+                                if isinstance(getattr(e, f.name), str)}) for e in fix.edits)
+    return Fix(fill(fix.label), edits)
+
+
+def _clears(graph: Graph, node_id: str, fix: Fix) -> bool:
+    """Whether ``fix`` applies, clears ``node_id``'s error, and breaks nothing that worked:
+    no layer that was fine, and no layer the fix adds, ends in an error. (Layers downstream
+    were "unknown" and may show their own problem next: that is the next step, not a
+    failure of this fix.)"""
+    try:
+        fixed = apply_edits(Project(graph), fix.edits).graph
+    except EditError:
+        return False
+    before = analyze(graph, check_fixes=False).nodes
+    after = analyze(fixed, check_fixes=False).nodes
+    if node_id in after and after[node_id].status == "error":
+        return False
+    return not any(info.status == "error" and (n not in before or before[n].status == "ok")
+                   for n, info in after.items())
+
+
+def _reset_fixes(spec: registry.LayerSpec, node_id: str, raw: dict) -> list[Fix]:
+    """One fix putting back every parameter the layer does not accept: its default, or
+    away when the layer has no such parameter."""
+    bad = []
+    for name, value in raw.items():
+        param = spec.param(name)
+        try:
+            if param is not None:
+                param.check(value)
+                continue
+        except ParamError:
+            pass
+        bad.append((name, param))
+    if not bad:
+        return []
+    if len(bad) == 1:
+        name, param = bad[0]
+        label = (f"Remove the unknown parameter {name}" if param is None
+                 else f"Reset {name} to its default ({_text(param.default)})")
+    else:
+        label = f"Reset {', '.join(n for n, _ in bad)} to their defaults"
+    return [Fix(label, (SetParams(node_id, {name: None for name, _ in bad}),))]
+
+
+def _text(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return "×".join(str(v) for v in value)
+    return "none" if value is None else str(value)
+
+
+def _arity_fixes(graph: Graph, node_id: str, spec: registry.LayerSpec,
+                 sources: list[str]) -> list[Fix]:
+    if spec.max_inputs == 0:
+        return [Fix(f"Remove the wires into {node_id}",
+                    tuple(Disconnect(s, node_id) for s in sources))]
+    if spec.max_inputs is None or len(sources) <= spec.max_inputs:
+        return []
+    x, y = graph.nodes[node_id].position
+    fixes = []
+    for merge in ("Add", "Concat"):
+        new = graph.unique_id(registry.get(merge).id_prefix)
+        edits = ([Disconnect(s, node_id) for s in sources]
+                 + [AddNode(new, merge, {}, (x, y))]
+                 + [Connect(s, new, i) for i, s in enumerate(sources)]
+                 + [Connect(new, node_id, 0)])
+        fixes.append(Fix(f"Merge {', '.join(sources)} with {'an' if merge == 'Add' else 'a'} "
+                         f"{merge} before {node_id}", tuple(edits)))
+    return fixes
+
+
+def _add_input_fixes(graph: Graph, incoming: dict[str, list[str]]) -> tuple[Fix, ...]:
+    """With no Input: add one feeding the single layer that has no input, if there is one."""
+    roots = [n for n, node in graph.nodes.items() if not incoming[n]
+             and (spec := registry.find(node.type)) is not None and spec.takes_inputs]
+    if len(roots) != 1:
+        return ()
+    x, y = graph.nodes[roots[0]].position
+    new = graph.unique_id("input")
+    return (Fix(f"Add an Input feeding {roots[0]}",
+                (AddNode(new, "Input", {}, (x - 240.0, y)), Connect(new, roots[0], 0))),)
 
 
 def _arity_message(node_id: str, spec: registry.LayerSpec, sources: list[str]) -> str:

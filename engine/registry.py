@@ -23,7 +23,17 @@ GROUPS = ("Input", "Convolution", "Pooling", "Activation", "Normalization & regu
 
 
 class ShapeError(Exception):
-    """A shape rule's reason, in plain words, without the node name (inference adds it)."""
+    """A shape rule's reason, in plain words, without the node name (inference adds it).
+
+    ``fixes`` are the remedies the message names, as engine.edits.Fix objects. A rule knows
+    shapes, not node names, so their strings may say ``{node}`` (this node), ``{input}`` /
+    ``{input1}``, ``{input2}``… (the node feeding its first, second… input) and ``{new}`` (a
+    fresh id for the layer a fix adds); inference fills them in and keeps only the fixes that
+    really clear the error."""
+
+    def __init__(self, message: str, fixes=()) -> None:
+        super().__init__(message)
+        self.fixes = tuple(fixes)
 
 
 def format_shape(shape: Shape | None) -> str:

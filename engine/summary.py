@@ -70,8 +70,9 @@ def summary_text(graph: Graph, name: str = "", batch_size: int = 1,
     out.append(f"Total parameters: {analysis.total_params:,}")
     out.append(f"Total MACs (per sample): {analysis.total_macs:,}")
     out.append(f"Activation memory (batch of {batch_size}, float32): {human_bytes(act)}")
-    if analysis.problems:
+    if not analysis.ok:       # problems, then layers not connected yet
+        reasons = analysis.messages()
         out.append(rule)
-        out.append(f"{len(analysis.problems)} problem(s):")
-        out += [f"  - {p.message}" for p in analysis.problems]
+        out.append(f"{len(reasons)} problem(s):")
+        out += [f"  - {m}" for m in reasons]
     return "\n".join(out)

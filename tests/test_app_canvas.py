@@ -4,6 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, Qt
 
 from layerlab.engine import Edge
+from layerlab.engine.layout import COLUMN_WIDTH
 from layerlab.engine.templates import load_template
 
 from app_helpers import (click, dialogs, drag_mouse, in_port, out_port, palette_drop,  # noqa: F401
@@ -259,12 +260,13 @@ def test_inserting_into_a_tight_gap_makes_room_in_one_step(window):
     middle = edge_item._path.pointAtPercent(0.5)
     window.view.centerOn(middle)
     assert palette_drop(window.view, "BatchNorm2d", middle)
-    assert graph.nodes["bn1"].position == (440.0, 0.0)       # the freed column
-    assert graph.nodes["tanh1"].position == (660.0, 0.0)     # everything after moved right
-    assert graph.nodes["fc3"].position == (2860.0, 0.0)
-    assert graph.nodes["conv1"].position == before["conv1"]
+    (cx, cy), (tx, ty) = before["conv1"], before["tanh1"]
+    assert graph.nodes["bn1"].position == (cx + COLUMN_WIDTH, cy)   # the freed column
+    for node_id, (x, y) in before.items():      # everything from tanh1's column on: right
+        moved = (x + COLUMN_WIDTH, y) if x >= tx else (x, y)
+        assert graph.nodes[node_id].position == moved, node_id
     assert window.scene.node_items["bn1"].label.shape == "6×28×28"
     assert ed.undo_stack.count() == 1
     ed.undo()
     assert {n: node.position for n, node in graph.nodes.items()} == before
-    assert window.scene.node_items["tanh1"].pos() == QPointF(440, 0)
+    assert window.scene.node_items["tanh1"].pos() == QPointF(tx, ty)

@@ -174,3 +174,70 @@ def test_backspace_in_a_field_does_not_delete_the_layer(window, qtbot):
     qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_End)
     qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Backspace)
     assert "conv1" in window.document.graph.nodes
+
+
+def test_a_rename_collision_says_why_the_old_name_is_back(window):
+    inspector = open_lenet(window)
+    messages = []
+    window.editor.message.connect(messages.append)
+    inspector.id_edit.setText("conv2")                     # taken, committed without typing
+    inspector.id_edit.editingFinished.emit()
+    assert inspector.id_edit.text() == "conv1"
+    assert inspector.name_error.isVisible()
+    assert "already a layer called 'conv2'" in inspector.name_error.text()
+    assert "stays 'conv1'" in inspector.name_error.text()
+    assert messages and "conv2" in messages[-1]
+
+
+def _clipped_labels(inspector) -> list[str]:
+    """Labels that do not show all their text at the inspector's current width."""
+    room = inspector.viewport().width()
+    clipped = []
+    for label in inspector.widget().findChildren(QLabel):
+        if not label.isVisible() or not label.text():
+            continue
+        right = label.mapTo(inspector.widget(), label.rect().topRight()).x()
+        needs = (label.heightForWidth(label.width()) if label.wordWrap()
+                 else label.sizeHint().height())
+        if (right > room or needs > label.height()
+                or (not label.wordWrap() and label.sizeHint().width() > label.width())):
+            clipped.append(label.text()[:60])
+    return clipped
+
+
+def test_the_arithmetic_and_hints_read_whole_in_a_narrow_dock(qtbot):
+    from layerlab.app.editor import Editor
+    from layerlab.app.panels.inspector import InspectorPanel
+    editor = Editor()
+    editor.document.set_project(load_template("lenet5"))
+    inspector = InspectorPanel(editor)
+    qtbot.addWidget(inspector)
+    inspector.resize(220, 900)
+    inspector.show()
+    qtbot.waitExposed(inspector)
+    for node in ("conv1", "pool1", "fc1", "flatten"):
+        editor.selection.select([node])
+        qtbot.wait(10)                                     # let the layouts settle
+        assert inspector.widget().width() <= inspector.viewport().width(), node
+        assert _clipped_labels(inspector) == [], node
+        arithmetic = inspector.arithmetic
+        assert arithmetic.wordWrap() and "= " in arithmetic.text()
+
+
+def test_selecting_a_layer_brings_the_inspector_forward(window):
+    window.files.load_into(load_template("lenet5"), None)
+    inspector_dock = window.panels["inspector"]
+    other = next(d for k, d in window.panels.items()
+                 if k not in ("inspector", "palette") and d.isVisible())
+    window.tabifyDockWidget(inspector_dock, other)
+    other.raise_()
+    from PySide6.QtWidgets import QApplication
+    QApplication.processEvents()
+    assert window.inspector.visibleRegion().isEmpty()      # hidden behind another tab
+    window.selection.select(["conv1"])
+    QApplication.processEvents()
+    assert not window.inspector.visibleRegion().isEmpty()
+    inspector_dock.close()                                  # closed by the person: stays closed
+    window.selection.select(["conv2"])
+    QApplication.processEvents()
+    assert not inspector_dock.isVisible()

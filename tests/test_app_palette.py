@@ -4,6 +4,7 @@ from __future__ import annotations
 from layerlab.app.dragdrop import LAYER_MIME, layer_type_from_mime
 from layerlab.app.panels.palette import SUMMARY_ROLE, PalettePanel
 from layerlab.engine import all_specs
+from layerlab.engine.layout import COLUMN_WIDTH
 from layerlab.engine.registry import GROUPS
 
 from app_helpers import dialogs, window  # noqa: F401
@@ -52,5 +53,41 @@ def test_enter_in_search_adds_the_first_match_after_the_selection(window):
     window.palette_panel.search.returnPressed.emit()
     assert "conv1" in ed.graph.nodes
     assert ed.graph.incoming("conv1")[0].source == "input1"   # wired after the selection
-    assert ed.graph.nodes["conv1"].position == (220.0, 0.0)
+    assert ed.graph.nodes["conv1"].position == (COLUMN_WIDTH, 0.0)
     assert ed.undo_stack.count() == 2                         # add + wire was one step
+
+
+RANKING = [  # query → what Enter adds, and the order the matches rank in
+    ("linear", "Linear", None),
+    ("Linear", "Linear", None),
+    ("conv", "Conv2d", None),
+    ("flat", "Flatten", None),
+    ("relu", "ReLU", ["ReLU", "ReLU6", "LeakyReLU"]),
+    ("pool", "MaxPool2d", ["MaxPool2d", "AvgPool2d", "LPPool2d", "AdaptiveAvgPool2d"]),
+    ("max pool", "MaxPool2d", None),
+    ("norm", "BatchNorm1d", ["BatchNorm1d", "BatchNorm2d"]),
+    ("fully connected", "Linear", None),          # only the help says it: still found
+    ("probabilities", "Softmax", None),
+]
+
+
+def test_search_ranks_names_before_descriptions(qtbot):
+    panel = PalettePanel()
+    qtbot.addWidget(panel)
+    for query, best, order in RANKING:
+        panel.search.setText(query)
+        ranked = panel.ranked(query)
+        assert ranked[0] == best, query
+        assert panel.tree.currentItem() is panel.items[best]     # highlighted: what Enter adds
+        if order:
+            assert ranked[:len(order)] == order, query
+    panel.search.setText("linear")
+    assert panel.ranked("linear") == ["Linear", "Flatten"]   # "…for Linear layers": after
+
+
+def test_enter_adds_the_best_name_match_not_the_first_in_the_registry(window):
+    ed = window.editor
+    ed.add_node("Input", (0, 0))
+    window.palette_panel.search.setText("linear")        # "…for Linear layers" is Flatten's help
+    window.palette_panel.search.returnPressed.emit()
+    assert [n.type for n in ed.graph.nodes.values()] == ["Input", "Linear"]

@@ -20,9 +20,9 @@ class NodeLabel:
     type: str
     group: str
     params: str          # key parameters, e.g. "out 6 · k 5×5 · stride 1 · pad 0"
-    shape: str           # output shape, "?" or "error"
+    shape: str           # output shape, "?", "error" or "not connected"
     count: str           # "156 params"
-    status: str          # ok / error / unknown
+    status: str          # ok / error / unknown / unconnected
     error: str | None
     multi_input: bool
     takes_input: bool
@@ -65,7 +65,7 @@ def node_label(node: Node, info: NodeInfo | None) -> NodeLabel:
     if status == "ok":
         shape = format_shape(info.output_shape)
     else:
-        shape = "error" if status == "error" else "?"
+        shape = {"error": "error", "unconnected": "not connected"}.get(status, "?")
     return NodeLabel(
         node_id=node.id, type=node.type, group=spec.group if spec else "",
         params=" · ".join(parts) or _gist(spec.summary if spec else ""),

@@ -9,9 +9,9 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QTransform
-from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent, QMenu
 
 from layerlab.engine import Analysis, Edge
 
@@ -48,6 +48,11 @@ class GraphScene(QGraphicsScene):
         self._selection_depth = 0
         self._pulling = False
         self._ranks: dict | None = None
+        self.last_hint = ""
+        self._unrouted: set[EdgeItem] = set()
+        self._route_timer = QTimer(self)
+        self._route_timer.setSingleShot(True)
+        self._route_timer.timeout.connect(self.flush_routes)
         self.setSceneRect(-SCENE_EXTENT, -SCENE_EXTENT, 2 * SCENE_EXTENT, 2 * SCENE_EXTENT)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.setBackgroundBrush(self.theme.canvas)
@@ -65,6 +70,7 @@ class GraphScene(QGraphicsScene):
             signal.connect(self._wiring_changed)
         self.selectionChanged.connect(self._push_selection)
         editor.selection.changed.connect(self._pull_selection)
+        editor.problemsChanged.connect(self.apply_problems)
         self.rebuild()
 
     # --- mirroring the document ------------------------------------------------------------------
@@ -75,11 +81,13 @@ class GraphScene(QGraphicsScene):
                 self.removeItem(item)
             self.node_items.clear()
             self.edge_items.clear()
+            self._unrouted.clear()
         for node_id in self.document.graph.nodes:
             self._add_node(node_id)
         for edge in self.document.graph.edges:
             self._add_edge(edge)
         self.apply_analysis(self.document.analysis)
+        self.apply_problems(self.editor.problems())
 
     def _add_node(self, node_id: str) -> None:
         node = self.document.node(node_id)
@@ -103,10 +111,23 @@ class GraphScene(QGraphicsScene):
         item.source_item.edges.add(item)
         item.target_item.edges.add(item)
         self.addItem(item)
+        self.queue_route(item)
+
+    def queue_route(self, item: EdgeItem) -> None:
+        """Let ``item`` look around for free room once the current change is over."""
+        self._unrouted.add(item)
+        self._route_timer.start(0)
+
+    def flush_routes(self) -> None:
+        items, self._unrouted = self._unrouted, set()
+        for item in items:
+            if item.scene() is self:
+                item.route_around()
 
     def _remove_edge(self, edge: Edge) -> None:
         item = self.edge_items.pop(edge, None)
         if item is not None:
+            self._unrouted.discard(item)
             item.source_item.edges.discard(item)
             item.target_item.edges.discard(item)
             self.removeItem(item)
@@ -157,6 +178,29 @@ class GraphScene(QGraphicsScene):
             item.set_label(text if rank is None else f"{rank}: {text}",
                            bool(info and info.status == "ok"))
 
+    def apply_problems(self, problems: list) -> None:
+        """Give each card the problems about it that its own label does not say, and every
+        fix offered for it."""
+        by_node: dict[str, tuple[list, list]] = {}
+        for problem in problems:
+            if problem.node in self.node_items:
+                notes, fixes = by_node.setdefault(problem.node, ([], []))
+                notes.append(problem.message)
+                fixes.extend(problem.fixes)
+        for node_id, item in self.node_items.items():
+            notes, fixes = by_node.get(node_id, ([], []))
+            own = item.label.error if item.label is not None else None
+            item.set_problems([m for m in notes if m != own], fixes)
+
+    def fix_menu(self, node_id: str) -> QMenu:
+        """The fixes offered for a layer, as a menu (the red ! on its card opens it)."""
+        menu = QMenu()
+        item = self.node_items.get(node_id)
+        for fix in (item.fixes if item is not None else []):
+            action = menu.addAction(f"Fix: {fix.label}")
+            action.triggered.connect(lambda _c=False, f=fix: self.editor.apply_fix(f))
+        return menu
+
     def _wiring_changed(self, *_args) -> None:
         self._ranks = None   # input order of multi-input layers: recomputed on next analysis
 
@@ -167,6 +211,10 @@ class GraphScene(QGraphicsScene):
             item.set_theme(theme)
 
     def show_hint(self, text: str) -> None:
+        """Guidance during a gesture; "" when it is over (the status bar then drops the
+        last hint, if it still shows it, instead of keeping it after the fact)."""
+        if text:
+            self.last_hint = text
         self.hintChanged.emit(text)
 
     # --- selection <-> the shared Selection ------------------------------------------------------
@@ -214,6 +262,12 @@ class GraphScene(QGraphicsScene):
             return
         left = event.button() == Qt.MouseButton.LeftButton
         item = self.itemAt(event.scenePos(), self._transform(event)) if left else None
+        if (isinstance(item, NodeItem) and item.fixes
+                and item.badge_rect().contains(item.mapFromScene(event.scenePos()))):
+            event.accept()
+            self.editor.selection.select([item.node_id])
+            self.fix_menu(item.node_id).exec(event.screenPos())
+            return
         if left and isinstance(item, PortItem):
             event.accept()
             if self.document.is_locked:
@@ -241,8 +295,8 @@ class GraphScene(QGraphicsScene):
             super().mouseReleaseEvent(event)
         if gesture is not None and event.button() == Qt.MouseButton.LeftButton:
             self.gesture = None
+            self.show_hint("")          # the hint ends here; what the release says stays
             gesture.release(event)
-            self.show_hint("")
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         if event.key() == Qt.Key.Key_Escape and self.gesture is not None:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QGraphicsView, QLabel
 
 from .gestures.pan import Pan
+from .minimap import Minimap
 from .scene import GraphScene
 
 __all__ = ["CanvasView"]
 
-MIN_SCALE, MAX_SCALE = 0.08, 4.0
-READABLE_ZOOM = 1.0
+MIN_SCALE, MAX_SCALE = 0.03, 4.0
+#: Opening a project never zooms out further than this: the cards' simplified form still
+#: reads (node_item.simple_text_px; tests/test_app_layout.py checks the templates).
+READABLE_ZOOM = 0.45
 GRID = 40.0
 
 
@@ -40,6 +43,9 @@ class CanvasView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.space_held = False
         self.pan: Pan | None = None
+        #: The view shows what opening chose (show_graph) and the person has not zoomed
+        #: or panned since: a resize (the window settling, docks moving) redoes the choice.
+        self.auto_fit = False
         self.banner = QLabel(self)
         self.banner.setObjectName("lockBanner")
         self.banner.setWordWrap(True)
@@ -47,7 +53,13 @@ class CanvasView(QGraphicsView):
         self.banner.hide()
         self.apply_theme()
         scene.editor.selection.revealRequested.connect(self.reveal)
+        scene.editor.arranged.connect(self.show_graph)
         scene.changed.connect(self._maybe_hint)
+        self.minimap = Minimap(self)
+        doc = scene.document
+        self.zoomChanged.connect(self.minimap.schedule)
+        for signal in (doc.analysisChanged, doc.nodeMoved, doc.projectReset):
+            signal.connect(self.minimap.graph_changed)
         self.centerOn(0, 0)
 
     def sizeHint(self) -> QSize:  # noqa: N802  (not the 200,000-px scene: leave room to docks)
@@ -69,51 +81,61 @@ class CanvasView(QGraphicsView):
             self.zoomChanged.emit(self.zoom())
 
     def zoom_by(self, step: float) -> None:
+        self.auto_fit = False
         self.set_zoom(self.zoom() * step)
 
     def wheelEvent(self, event) -> None:  # noqa: N802
+        self.auto_fit = False
         delta = event.angleDelta().y() or event.pixelDelta().y()
         if delta:
             self.zoom_by(math.pow(1.0015, delta))
         event.accept()
 
+    def graph_rect(self) -> QRectF:
+        """Every card and wire (with its label and arches), in scene coordinates."""
+        scene = self.graph_scene
+        rect = QRectF()
+        for item in list(scene.node_items.values()) + list(scene.edge_items.values()):
+            rect = rect.united(item.sceneBoundingRect())
+        return rect
+
     def fit_to_view(self) -> None:
-        items = self.graph_scene.node_items.values()
-        if not items:
+        """The whole graph, however small (View ▸ Fit; the minimap is the other overview)."""
+        self.auto_fit = False
+        if not self.graph_scene.node_items:
             self.resetTransform()
             self.centerOn(0, 0)
+            self.zoomChanged.emit(self.zoom())
             return
-        rect = QRectF()
-        for item in items:
-            rect = rect.united(item.sceneBoundingRect())
-        rect.adjust(-60, -60, 60, 60)
+        rect = self.graph_rect().adjusted(-40, -40, 40, 40)
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > 1.25:     # a tiny graph should not be blown up
             self.set_zoom(1.25)
-            self.centerOn(rect.center())
         elif self.zoom() < MIN_SCALE:
             self.set_zoom(MIN_SCALE)
-            self.centerOn(rect.center())
+        self.centerOn(rect.center())
         self.zoomChanged.emit(self.zoom())
 
     def show_graph(self) -> None:
-        """Fit the graph, but never below a readable zoom: a long network then starts at
-        its input, readable, and the rest is a pan away (Fit to View shows all of it)."""
+        """What opening a project shows: the whole graph when it reads at that zoom, else
+        its beginning at READABLE_ZOOM, with the minimap for the rest."""
         self.fit_to_view()
-        items = list(self.graph_scene.node_items.values())
-        if not items or self.zoom() >= READABLE_ZOOM:
+        self.auto_fit = True
+        if not self.graph_scene.node_items or self.zoom() >= READABLE_ZOOM:
             return
-        rect = QRectF()
-        for item in items:
-            rect = rect.united(item.sceneBoundingRect())
+        rect = self.graph_rect()
         self.set_zoom(READABLE_ZOOM)
-        half_width = self.viewport().width() / self.zoom() / 2
-        self.centerOn(rect.left() - 40 + half_width, rect.center().y())
+        half = QPointF(self.viewport().width(), self.viewport().height()) / self.zoom() / 2
+        self.centerOn(rect.topLeft() + half - QPointF(30, 30) / self.zoom())
+
+    def visible_scene_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()
 
     def reveal(self, node_ids: list[str]) -> None:
         items = [self.graph_scene.node_items[n] for n in node_ids
                  if n in self.graph_scene.node_items]
         if items:
+            self.auto_fit = False
             rect = QRectF()
             for item in items:
                 rect = rect.united(item.sceneBoundingRect())
@@ -124,6 +146,7 @@ class CanvasView(QGraphicsView):
         if (event.button() == Qt.MouseButton.MiddleButton
                 or (event.button() == Qt.MouseButton.LeftButton and self.space_held)):
             self.pan = Pan(self, event.position().toPoint())
+            self.auto_fit = False
             event.accept()
             return
         super().mousePressEvent(event)
@@ -201,6 +224,21 @@ class CanvasView(QGraphicsView):
         super().resizeEvent(event)
         if self.banner.isVisible():
             self._place_banner()
+        size = self.viewport().size()
+        if size.width() > 100 and size.height() > 100:
+            self.graph_scene.editor.viewport_size = (float(size.width()), float(size.height()))
+        self.minimap.place()
+        self.minimap.schedule()
+        if self.auto_fit:
+            QTimer.singleShot(0, self._refit)
+
+    def _refit(self) -> None:
+        if self.auto_fit:
+            self.show_graph()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802
+        super().scrollContentsBy(dx, dy)
+        self.minimap.schedule()
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
         t = self.graph_scene.theme

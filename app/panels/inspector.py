@@ -6,8 +6,8 @@ import html
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import (QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QScrollArea, QVBoxLayout, QWidget)
 
 from layerlab.engine import find_layer, format_shape
 
@@ -44,6 +44,8 @@ class InspectorPanel(QScrollArea):
         self.setObjectName("inspector")
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        # Never wider than the dock: every row wraps instead (the arithmetic reads whole).
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.editor = editor
         self.doc = editor.document
         self.node_id: str | None = None
@@ -52,6 +54,7 @@ class InspectorPanel(QScrollArea):
         self._body: QWidget | None = None
         sel = editor.selection
         sel.currentChanged.connect(lambda _n: self.rebuild())
+        sel.currentChanged.connect(self._bring_forward)
         sel.changed.connect(lambda _n: self.rebuild() if self.node_id is None else None)
         self.doc.nodeChanged.connect(self._node_changed)
         self.doc.nodeRenamed.connect(self._renamed)
@@ -107,6 +110,7 @@ class InspectorPanel(QScrollArea):
         font = title.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         title.setFont(font)
+        title.setWordWrap(True)
         header.addWidget(icon)
         header.addWidget(title, 1)
         self.layout_.addLayout(header)
@@ -117,6 +121,7 @@ class InspectorPanel(QScrollArea):
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)   # field under its name
         self.id_edit = QLineEdit(node_id)
         self.id_edit.setObjectName("nodeIdEdit")
         self.id_edit.setToolTip("The layer's name: letters, digits and _, unique in the graph. "
@@ -172,6 +177,17 @@ class InspectorPanel(QScrollArea):
             what_layout = QVBoxLayout(what)
             what_layout.addWidget(_wrap_label(spec.explanation))
             self.layout_.addWidget(what)
+
+    def _bring_forward(self, node_id: str | None) -> None:
+        """A layer was selected: show its inspector, if it is tabbed behind another panel
+        (the Training tab on first launch) — not if the person closed it."""
+        dock = self.parentWidget()
+        while dock is not None and not isinstance(dock, QDockWidget):
+            dock = dock.parentWidget()
+        if node_id is None or dock is None or not dock.toggleViewAction().isChecked():
+            return
+        if self.visibleRegion().isEmpty():
+            dock.raise_()
 
     # --- updates ------------------------------------------------------------------------------
     def refresh_analysis(self) -> None:
@@ -251,8 +267,13 @@ class InspectorPanel(QScrollArea):
         new = self.id_edit.text().strip()
         if new == self.node_id:
             return
-        if self.editor.rename_problem(self.node_id, new) is None:
+        problem = self.editor.rename_problem(self.node_id, new)
+        if problem is None:
             self.editor.rename(self.node_id, new)
-        else:
-            self.id_edit.setText(self.node_id)
-        self.name_error.hide()
+            self.name_error.hide()
+            return
+        # say why the old name is back (it used to revert silently)
+        self.id_edit.setText(self.node_id)
+        self.name_error.setText(f"Not renamed — {problem}. The name stays '{self.node_id}'.")
+        self.name_error.show()
+        self.editor.message.emit(f"{self.node_id} not renamed: {problem}")

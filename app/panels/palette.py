@@ -87,7 +87,7 @@ class PalettePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("palette")
-        self.search = QLineEdit(placeholderText="Search layers…  (Enter adds the first)")
+        self.search = QLineEdit(placeholderText="Search layers…  (Enter adds the best match)")
         self.search.setObjectName("paletteSearch")
         self.search.setClearButtonEnabled(True)
         self.tree = _PaletteTree()
@@ -145,6 +145,8 @@ class PalettePanel(QWidget):
                 top.setExpanded(True)
 
     def filter(self, text: str) -> None:
+        """Show the layers matching every word (in the name, the help or the group), and
+        highlight the best one: what Enter adds."""
         words = text.lower().split()
         for group, top in self.group_items.items():
             shown = 0
@@ -157,15 +159,35 @@ class PalettePanel(QWidget):
             top.setHidden(shown == 0)
             if words:
                 top.setExpanded(True)
+        ranked = self.ranked(text)
+        if ranked:
+            self.tree.setCurrentItem(self.items[ranked[0]])
+        else:
+            self.tree.clearSelection()
 
     def visible_types(self) -> list[str]:
         return [t for t, item in self.items.items()
                 if not item.isHidden() and not item.parent().isHidden()]
 
-    def _activate_first(self) -> None:
+    def ranked(self, text: str) -> list[str]:
+        """The visible layer types, best match first: the type name equal to the query,
+        then starting with it, then containing it (spaces ignored: "max pool" finds
+        MaxPool2d), then matches in the help text only; registry order breaks ties."""
+        query = "".join(text.lower().split())
+        if not query:
+            return []
+
+        def rank(type_name: str) -> int:
+            name = type_name.lower()
+            return (0 if name == query else 1 if name.startswith(query)
+                    else 2 if query in name else 3)
         visible = self.visible_types()
-        if visible:
-            self.layerActivated.emit(visible[0])
+        return sorted(visible, key=lambda t: (rank(t), visible.index(t)))
+
+    def _activate_first(self) -> None:
+        ranked = self.ranked(self.search.text())
+        if ranked:
+            self.layerActivated.emit(ranked[0])
 
     def _activated(self, item: QTreeWidgetItem, _column: int) -> None:
         type_name = item.data(0, TYPE_ROLE)

@@ -11,9 +11,9 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton,
-                               QSpinBox, QWidget)
+from PySide6.QtWidgets import (QBoxLayout, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
+                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                               QPushButton, QSpinBox, QWidget)
 
 from layerlab.engine.params import (BoolParam, ChoiceParam, ColumnParam, FloatParam, IntParam,
                                     NumbersParam, PaddingParam, PairParam, Param, ParamError,
@@ -196,9 +196,16 @@ class PairEditor(ParamEditor):
         self.w = _int_spin(param.minimum, param.maximum)
         self.separate = QCheckBox("h/w")
         self.separate.setToolTip("different height and width: [h, w]")
+        line = self.row
+        if self.mode is not None or self.auto is not None:
+            # the choice on its own line above the numbers: the inspector stays narrow
+            self.row.setDirection(QBoxLayout.Direction.TopToBottom)
+            line = QHBoxLayout()
+            line.setSpacing(6)
+            self.row.addLayout(line)
         for widget in (self.h, self.times, self.w, self.separate):
-            self.row.addWidget(widget)
-        self.row.addStretch(1)
+            line.addWidget(widget)
+        line.addStretch(1)
         self.h.valueChanged.connect(self._emit)
         self.w.valueChanged.connect(self._emit)
         self.separate.toggled.connect(self._changed)

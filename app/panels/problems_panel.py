@@ -1,16 +1,23 @@
-"""Every problem the analysis found, in words; clicking one selects and shows its layer."""
+"""Every problem, in words, each followed by its one-click fixes.
+
+A problem row selects and shows its layer; a "Fix: …" row under it applies that fix as one
+undoable step (Ctrl+Z puts everything back). Problems come from Editor.problems(): the
+graph's analysis and any other source (the dataset's fit), so whatever produced a Problem
+with fixes, its fixes are offered here.
+"""
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QFont, QPalette
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QVBoxLayout, QWidget
 
-from layerlab.engine import Analysis
-
 from ..editor import Editor
+from ..icons import action_icon
 
 __all__ = ["ProblemsPanel"]
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
+FIX_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class ProblemsPanel(QWidget):
@@ -21,6 +28,7 @@ class ProblemsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("problems")
         self.editor = editor
+        self.fixes: list = []
         self.list = QListWidget()
         self.list.setObjectName("problemList")
         self.list.setWordWrap(True)
@@ -28,31 +36,57 @@ class ProblemsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.list)
-        editor.document.analysisChanged.connect(self.refresh)
+        editor.problemsChanged.connect(self.show_problems)
         self.list.itemClicked.connect(self._clicked)
         self.list.itemActivated.connect(self._clicked)
-        self.refresh(editor.document.analysis)
+        self.show_problems(editor.problems())
 
     def sizeHint(self) -> QSize:  # noqa: N802  (the dock's first width/height)
         return QSize(800, 230)
 
-    def refresh(self, analysis: Analysis) -> None:
+    def refresh(self, _analysis=None) -> None:
+        """Kept for callers that pass an Analysis: shows the editor's current problems."""
+        self.show_problems(self.editor.problems())
+
+    def show_problems(self, problems: list) -> None:
         self.list.clear()
+        self.fixes = []
         warn = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         ok = self.style().standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton)
-        for problem in analysis.problems:
+        link = self.palette().color(QPalette.ColorRole.Link)
+        wrench = action_icon("fix", link)
+        for problem in problems:
             item = QListWidgetItem(warn, problem.message)
             item.setData(NODE_ROLE, problem.node)
             if problem.node:
                 item.setToolTip(f"Click to select {problem.node}")
             self.list.addItem(item)
-        if not analysis.problems:
+            for fix in problem.fixes:
+                row = QListWidgetItem(wrench, f"Fix: {fix.label}")
+                row.setData(NODE_ROLE, problem.node)
+                row.setData(FIX_ROLE, len(self.fixes))
+                row.setForeground(QBrush(link))
+                font = QFont(row.font())
+                font.setUnderline(True)
+                row.setFont(font)
+                row.setToolTip("Click (or press Enter) to apply this fix — one undoable step")
+                self.fixes.append(fix)
+                self.list.addItem(row)
+        if not problems:
             item = QListWidgetItem(ok, "No problems: every shape fits.")
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.list.addItem(item)
-        self.countChanged.emit(len(analysis.problems))
+        self.countChanged.emit(len(problems))
+
+    def fix_rows(self) -> list[QListWidgetItem]:
+        return [self.list.item(i) for i in range(self.list.count())
+                if self.list.item(i).data(FIX_ROLE) is not None]
 
     def _clicked(self, item: QListWidgetItem) -> None:
+        index = item.data(FIX_ROLE)
+        if index is not None:
+            self.editor.apply_fix(self.fixes[index])
+            return
         node = item.data(NODE_ROLE)
         if node and node in self.editor.graph.nodes:
             self.editor.selection.select([node], reveal=True)

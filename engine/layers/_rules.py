@@ -1,7 +1,37 @@
 """Small helpers the shape rules share: input checks and PyTorch's output-size formulas."""
 from __future__ import annotations
 
+from ..edits import Fix, InsertBetween, SetParams
 from ..registry import Shape, ShapeError, format_shape
+
+
+# --- remedies (engine.edits.Fix with placeholders; see registry.ShapeError) ------------------
+
+def set_params_fix(label: str, **params) -> Fix:
+    """Change this node's parameters."""
+    return Fix(label, (SetParams("{node}", params),))
+
+
+def insert_before_fix(type_name: str, params: dict | None = None, source: str = "{input}",
+                      label: str | None = None) -> Fix:
+    """Splice a new layer into the wire from ``source`` into this node."""
+    article = "an" if type_name[0] in "AEIOU" else "a"
+    return Fix(label or f"Insert {article} {type_name} before {{node}}",
+               (InsertBetween(source, "{node}", "{new}", type_name, dict(params or {})),))
+
+
+def pair_value(a: int, b: int) -> int | list[int]:
+    """A pair parameter's value as a person would write it: 3, or [3, 5]."""
+    return a if a == b else [a, b]
+
+
+def pair_text(a: int, b: int) -> str:
+    """A window's size ("3×5"); a border as one number when both sides agree ("1")."""
+    return f"{a}×{b}"
+
+
+def pad_text(a: int, b: int) -> str:
+    return str(a) if a == b else f"{a}×{b}"
 
 
 def single_image(inputs: list[Shape], layer: str) -> tuple[int, int, int]:
@@ -17,7 +47,8 @@ def single_image(inputs: list[Shape], layer: str) -> tuple[int, int, int]:
 def single_vector(inputs: list[Shape], layer: str) -> int:
     shape = inputs[0]
     if len(shape) != 1:
-        raise ShapeError(f"{{node}} receives {format_shape(shape)} — insert a Flatten before it")
+        raise ShapeError(f"{{node}} receives {format_shape(shape)} — insert a Flatten before it",
+                         fixes=[insert_before_fix("Flatten")])
     return shape[0]
 
 
@@ -50,15 +81,22 @@ def out_formula(size: int, kernel: int, stride: int, pad: int, dilation: int, re
 
 def check_pool_padding(kernel: tuple[int, int], pad: tuple[int, int]) -> None:
     if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
+        most = (min(pad[0], kernel[0] // 2), min(pad[1], kernel[1] // 2))
         raise ShapeError(f"padding {pad[0]}×{pad[1]} is more than half the "
                          f"{kernel[0]}×{kernel[1]} window — PyTorch allows at most "
-                         f"{kernel[0] // 2}×{kernel[1] // 2}")
+                         f"{kernel[0] // 2}×{kernel[1] // 2}",
+                         fixes=[set_params_fix(f"Set padding to {pad_text(*most)}",
+                                               padding=pair_value(*most))])
 
 
 def check_positive(out_h: int, out_w: int, c: int, h: int, w: int, what: str) -> None:
+    """A pooling window larger than its input (``what`` names the window)."""
     if out_h < 1 or out_w < 1:
         raise ShapeError(f"its {what} is larger than its {h}×{w} input "
-                         f"(the output would be {c}×{out_h}×{out_w})")
+                         f"(the output would be {c}×{out_h}×{out_w}) — use a window of at "
+                         f"most {h}×{w}",
+                         fixes=[set_params_fix(f"Set kernel_size to {pair_text(h, w)}",
+                                               kernel_size=pair_value(h, w))])
 
 
 def fmt(n: int) -> str:

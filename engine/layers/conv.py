@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from ..params import BoolParam, IntParam, PaddingParam, PairParam, pair
 from ..registry import LayerSpec, ShapeError, register
-from ._rules import conv_out, fmt, out_formula, single_image
+from ._rules import (conv_out, fmt, out_formula, pad_text, pair_text, pair_value,
+                     set_params_fix, single_image)
 
 
 def _padding(p: dict, kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int] | str:
@@ -23,23 +24,35 @@ def _infer(p: dict, inputs):
     groups, out_c = p["groups"], p["out_channels"]
     if c % groups:
         raise ShapeError(f"its {c} input channels cannot be split into {groups} groups — "
-                         f"groups must divide the input channels")
+                         f"groups must divide the input channels",
+                         fixes=[set_params_fix("Set groups to 1", groups=1)])
     if out_c % groups:
         raise ShapeError(f"its {out_c} filters cannot be split into {groups} groups — "
-                         f"groups must divide out_channels")
+                         f"groups must divide out_channels",
+                         fixes=[set_params_fix("Set groups to 1", groups=1)])
     padding = _padding(p, (kh, kw), (dh, dw))
     if padding == "same":
         if (sh, sw) != (1, 1):
+            same = (dh * (kh - 1) // 2, dw * (kw - 1) // 2)
             raise ShapeError('padding "same" needs stride 1 (a PyTorch rule) — give the '
-                             'padding as a number instead')
+                             'padding as a number instead',
+                             fixes=[set_params_fix(f"Set padding to {pad_text(*same)}",
+                                                   padding=pair_value(*same)),
+                                    set_params_fix("Set stride to 1", stride=1)])
         return out_c, h, w
     ph, pw = padding
     span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
     if span_h > h + 2 * ph or span_w > w + 2 * pw:
+        fit = (min(kh, h + 2 * ph), min(kw, w + 2 * pw))
+        pad = (max(ph, -(-(span_h - h) // 2)), max(pw, -(-(span_w - w) // 2)))
+        fixes = [set_params_fix(f"Set kernel_size to {pair_text(*fit)}",
+                                kernel_size=pair_value(*fit), dilation=None),
+                 set_params_fix(f"Set padding to {pad_text(*pad)}", padding=pair_value(*pad))]
         if (ph, pw) == (0, 0) and (dh, dw) == (1, 1):
-            raise ShapeError(f"its {kh}×{kw} kernel is larger than its {h}×{w} input")
+            raise ShapeError(f"its {kh}×{kw} kernel is larger than its {h}×{w} input — use a "
+                             f"kernel of at most {h}×{w}, or pad the input", fixes=fixes)
         raise ShapeError(f"its {kh}×{kw} kernel (spanning {span_h}×{span_w} with dilation) is "
-                         f"larger than its padded {h + 2 * ph}×{w + 2 * pw} input")
+                         f"larger than its padded {h + 2 * ph}×{w + 2 * pw} input", fixes=fixes)
     return (out_c, conv_out(h, kh, sh, ph, dh), conv_out(w, kw, sw, pw, dw))
 
 

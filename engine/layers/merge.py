@@ -2,15 +2,33 @@
 from __future__ import annotations
 
 from ..registry import LayerSpec, ShapeError, format_shape, register
+from ._rules import insert_before_fix
 
 
 def _add_infer(p: dict, inputs):
     first = inputs[0]
-    for other in inputs[1:]:
+    for i, other in enumerate(inputs[1:], start=2):
         if other != first:
             raise ShapeError(f"inputs {format_shape(first)} and {format_shape(other)} differ — "
-                             f"Add needs equal shapes (a 1×1 Conv2d can match the channels)")
+                             f"Add needs equal shapes (a 1×1 Conv2d can match the channels)",
+                             fixes=_matching_conv(first, other, i))
     return first
+
+
+def _matching_conv(first, other, i: int) -> list:
+    """A 1×1 Conv2d on input ``i`` that gives it ``first``'s shape (a ResNet downsample),
+    when a whole stride gets there."""
+    if len(first) != 3 or len(other) != 3 or first[1] < 1 or first[2] < 1:
+        return []
+    stride = other[1] // first[1]
+    if stride < 1 or any(-(-o // stride) != f for o, f in zip(other[1:], first[1:])):
+        return []
+    params = {"out_channels": first[0], "kernel_size": 1,
+              **({"stride": stride} if stride > 1 else {})}
+    return [insert_before_fix("Conv2d", params, source=f"{{input{i}}}",
+                              label=f"Insert a 1×1 Conv2d ({first[0]} filters"
+                                    + (f", stride {stride}" if stride > 1 else "")
+                                    + f") on input {i}")]
 
 
 def _concat_infer(p: dict, inputs):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..params import BoolParam, FloatParam
 from ..registry import LayerSpec, ShapeError, register
-from ._rules import fmt, single_image
+from ._rules import fmt, insert_before_fix, single_image
 from ..registry import format_shape
 
 
@@ -11,7 +11,8 @@ def _bn1d_infer(p: dict, inputs):
     shape = inputs[0]
     if len(shape) != 1:
         raise ShapeError(f"{{node}} receives the image {format_shape(shape)}; BatchNorm1d "
-                         f"normalizes features — use BatchNorm2d here, or Flatten first")
+                         f"normalizes features — use BatchNorm2d here, or Flatten first",
+                         fixes=[insert_before_fix("Flatten")])
     return shape
 
 
