@@ -1,17 +1,17 @@
 """The app side of dataset fits: a new Input takes the dataset's shape (app/editor.py), and a
-Fix of plain-data edits becomes ONE undoable command (app/edit_commands.py)."""
+Fix of plain-data edits becomes ONE undoable command (Editor.apply_fix)."""
 from __future__ import annotations
 
 import pytest
 
-from layerlab.app.dashboard.state.settings_commands import SettingsNotifier
 from layerlab.app.document import Document
-from layerlab.app.edit_commands import edits_command
 from layerlab.app.editor import Editor
 from layerlab.engine import Graph, Project
 from layerlab.engine.data.fit import dataset_problems
-from layerlab.engine.edits import EditError, SetParams, SetSection
+from layerlab.engine.edits import Fix, SetParams, SetSection
 from layerlab.engine.templates import load_template
+
+from app_helpers import dialogs, window  # noqa: F401
 
 
 def editor_for(project: Project) -> Editor:
@@ -41,8 +41,7 @@ def test_a_fix_with_new_nodes_wires_and_params_is_one_undo_step(qtbot):
     fix = problem.fixes[0]
     assert fix.label == "Add Flatten and a Linear layer with 10 outputs at the end"
     before = editor.document.project.copy()
-    notifier = SettingsNotifier()
-    assert editor.push(edits_command(editor.document, fix.edits, fix.label, notifier))
+    assert editor.apply_fix(fix)
     assert editor.undo_stack.count() == 1
     assert dataset_problems(editor.document.project) == []
     editor.undo()
@@ -55,19 +54,35 @@ def test_a_fix_with_new_nodes_wires_and_params_is_one_undo_step(qtbot):
 
 def test_section_and_params_in_one_command_and_a_bad_edit_changes_nothing(qtbot):
     editor = editor_for(load_template("digits_cnn"))
-    notifier = SettingsNotifier()
     seen = []
-    notifier.changed.connect(seen.append)
+    editor.sectionChanged.connect(seen.append)
     edits = [SetSection("dataset", {"kind": "shapes", "size": 8}, replace=True),
              SetParams("fc2", {"out_features": 6, "bias": None})]
-    assert editor.push(edits_command(editor.document, edits, "Use shapes", notifier))
+    assert editor.apply_fix(Fix("Use shapes", tuple(edits)))
     assert editor.document.project.dataset == {"kind": "shapes", "size": 8}
     assert editor.graph.nodes["fc2"].params == {"out_features": 6}
     assert "dataset" in seen
     editor.undo()
     assert editor.document.project.dataset == {"kind": "digits"}
     assert editor.graph.nodes["fc2"].params["out_features"] == 10
-    with pytest.raises(EditError, match="edit 2: there is no node called 'nope'"):
-        edits_command(editor.document, [SetParams("fc2", {"out_features": 3}),
-                                        SetParams("nope", {"x": 1})], "bad", notifier)
-    assert editor.graph.nodes["fc2"].params["out_features"] == 10    # rolled back
+    refusals = []
+    editor.message.connect(refusals.append)
+    assert not editor.apply_fix(Fix("bad", (SetParams("fc2", {"out_features": 3}),
+                                            SetParams("nope", {"x": 1}))))
+    assert "edit 2 (set_params nope): there is no node called 'nope'" in refusals[-1]
+    assert editor.graph.nodes["fc2"].params["out_features"] == 10    # nothing changed
+
+
+def test_dataset_mismatches_show_in_the_window_with_their_fix(window, qtbot):
+    """The dashboard registers dataset_problems as a problem source: a mismatch with the
+    dataset is listed with the graph's problems, and its fix clears it in one undo step."""
+    editor = window.editor
+    window.files.load_into(load_template("digits_cnn"), None)
+    assert not [p for p in editor.problems() if p.fixes]
+    fc2_out = editor.graph.nodes["fc2"].params["out_features"]
+    assert editor.set_param("fc2", "out_features", fc2_out + 3)
+    problems = [p for p in editor.problems() if p.node == "fc2" and p.fixes]
+    assert problems, editor.problems()
+    assert editor.apply_fix(problems[0].fixes[0])
+    assert editor.graph.nodes["fc2"].params["out_features"] == fc2_out
+    assert not [p for p in editor.problems() if p.node == "fc2"]

@@ -49,6 +49,8 @@ class Dashboard(RunControl, WorkerSlots, ProjectHooks, QObject):
         self.doc = window.document
         self.selection = window.selection
         self.notifier = SettingsNotifier(self)
+        # A one-click fix may change a section too (Editor.apply_fix announces it there).
+        self.editor.sectionChanged.connect(self.notifier.changed)
         self.state = "idle"            # idle | preparing | running | paused | stopping
         self.session = None            # SessionInfo of the worker's trainer
         self.run_info = None
@@ -148,6 +150,11 @@ class Dashboard(RunControl, WorkerSlots, ProjectHooks, QObject):
             toolbar.addAction(self.act_stop)
 
     def _connect(self) -> None:
+        # Where the graph does not fit its dataset: problems with fixes, like the graph's own.
+        self.editor.add_problem_source(self._dataset_problems)
+        self.notifier.changed.connect(lambda section: section == "dataset"
+                                      and self.editor.refresh_problems())
+        self.doc.pathChanged.connect(lambda _path: self.editor.refresh_problems())
         p = self.panel
         p.trainClicked.connect(self.train)
         p.resumeClicked.connect(self.resume)
@@ -209,6 +216,11 @@ class Dashboard(RunControl, WorkerSlots, ProjectHooks, QObject):
         w.resizeDocks([self.docks["loss"], self.docks["filters"], self.docks["features"]],
                       [360, 250, 320], Qt.Orientation.Horizontal)
         w.resizeDocks([self.docks["loss"]], [330], Qt.Orientation.Vertical)
+
+    def _dataset_problems(self, project) -> list:
+        from layerlab.engine.data.fit import dataset_problems
+        path = self.doc.path
+        return dataset_problems(project, path.parent if path else None, self.doc.analysis)
 
     # --- selection -----------------------------------------------------------------------------------
     def _on_canvas_selection(self, node_id) -> None:

@@ -406,17 +406,12 @@ class DatasetDialog(QDialog):
 
     def apply(self, editor, notifier, text: str | None = None) -> bool:
         """Apply the chosen dataset (and the network fixes) as ONE undoable command."""
-        from ...edit_commands import edits_command
+        from layerlab.engine.edits import Fix
         from ..state.settings_commands import replace_section
         text = text or f"Use the {self.kind.name} dataset"
         if not self._graph_edits:
             return replace_section(editor, notifier, "dataset", self.spec(), text)
-        try:
-            command = edits_command(editor.document, self.edits(), text, notifier)
-        except EditError as exc:
-            editor.message.emit(f"{text} failed: {exc}")
-            return False
-        return editor.push(command)
+        return editor.apply_fix(Fix(text, tuple(self.edits())))
 
     def _stored_path(self, text: str) -> str:
         """Relative to the project's folder when inside it (the project can move with it)."""
