@@ -17,6 +17,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("layerlab.engine.commands.import_onnx", "import an ONNX model as a project"),
     "train": ("layerlab.engine.commands.train", "train a project or template headless"),
     "layers": ("layerlab.engine.commands.layers", "list the layer types and their parameters"),
+    "lessons": ("layerlab.engine.commands.lessons", "list the lessons (and what they may check)"),
+    "lesson": ("layerlab.engine.commands.lesson", "follow a lesson headless: show, start, solve, "
+                                                  "check, quiz"),
+    "pack": ("layerlab.engine.commands.pack", "make, check, extract and verify workshop packs"),
 }
 
 
