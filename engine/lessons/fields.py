@@ -15,7 +15,7 @@ from ..params import Param, ParamError
 from ..project import LoadProblem
 
 __all__ = ["REQUIRED", "TextParam", "NodeIdParam", "ListParam", "ValueParam", "ChecksParam",
-           "NumberListParam", "parse_fields", "short"]
+           "NumberListParam", "parse_fields", "short", "article"]
 
 #: Marks a field without a default: the lesson must give it.
 REQUIRED = object()
@@ -161,3 +161,8 @@ def parse_fields(what: str, params: tuple[Param, ...], data: dict, where: str,
     for message in validate(args):
         problems.append(LoadProblem(where, f"{what}: {message}"))
     return None if len(problems) > before else args
+
+
+def article(word: str) -> str:
+    """"a Conv2d", "an AvgPool2d": the article a learner would read."""
+    return ("an " if word[:1] in "AEIOU" else "a ") + word

@@ -10,7 +10,7 @@ from ..registry import format_shape
 from ..params import ChoiceParam, IntParam
 from .checks import (CheckContext, CheckKind, CheckResult, bound_params, bound_words, compare,
                      need_a_bound, register_check)
-from .fields import REQUIRED, ListParam, NodeIdParam, TextParam, ValueParam
+from .fields import REQUIRED, ListParam, NodeIdParam, TextParam, ValueParam, article
 
 SECTIONS = ("training", "dataset")
 #: What an absent key of the dataset section means (engine/data/spec.py's defaults), so
@@ -113,10 +113,6 @@ def _mismatches(ctx: CheckContext, node_id: str, want: dict) -> list[str]:
             for name, value in want.items() if not _same_value(spec, name, have.get(name), value)]
 
 
-def _a(type_name: str) -> str:
-    return ("an " if type_name[:1] in "AEIOU" else "a ") + type_name
-
-
 # --- layer ---------------------------------------------------------------------------------
 
 def _layer(args: dict, ctx: CheckContext) -> CheckResult:
@@ -125,21 +121,21 @@ def _layer(args: dict, ctx: CheckContext) -> CheckResult:
     matching = [n.id for n in nodes if not _mismatches(ctx, n.id, want)]
     if len(matching) >= count:
         what = f" with {params_words(type_name, want)}" if want else ""
-        return CheckResult(True, f"{', '.join(matching[:count])}: {_a(type_name)}{what}")
+        return CheckResult(True, f"{', '.join(matching[:count])}: {article(type_name)}{what}")
     if not nodes:
-        return CheckResult(False, f"there is no {type_name} yet — add {_a(type_name)}"
+        return CheckResult(False, f"there is no {type_name} yet — add {article(type_name)}"
                                   + (f" with {params_words(type_name, want)}" if want else ""))
     if want and len(matching) < len(nodes):
         near = next(n.id for n in nodes if n.id not in matching)
         wrong = "; ".join(_mismatches(ctx, near, want))
-        return CheckResult(False, f"{near} is {_a(type_name)} but has {wrong}")
+        return CheckResult(False, f"{near} is {article(type_name)} but has {wrong}")
     return CheckResult(False, f"the network has {len(matching)} such {type_name}; "
                               f"{count} are needed")
 
 
 def _layer_goal(args: dict) -> str:
     type_name, want, count = args["type"], args["params"] or {}, args["count"]
-    what = f"{count} {type_name} layers" if count > 1 else _a(type_name)
+    what = f"{count} {type_name} layers" if count > 1 else article(type_name)
     return f"the network has {what}" + (f" with {params_words(type_name, want)}" if want else "")
 
 
@@ -161,10 +157,10 @@ def _node(args: dict, ctx: CheckContext) -> CheckResult:
     node = ctx.project.graph.nodes.get(node_id)
     if node is None:
         return CheckResult(False, f"there is no node called {node_id}"
-                                  + (f" — add {_a(type_name)} and name it {node_id}"
+                                  + (f" — add {article(type_name)} and name it {node_id}"
                                      if type_name else ""))
     if type_name and node.type != type_name:
-        return CheckResult(False, f"{node_id} is {_a(node.type)}, not {_a(type_name)}")
+        return CheckResult(False, f"{node_id} is {article(node.type)}, not {article(type_name)}")
     if want and node.type == (type_name or node.type):
         wrong = _mismatches(ctx, node_id, want) if registry.find(node.type) else ["?"]
         if wrong:
@@ -174,7 +170,7 @@ def _node(args: dict, ctx: CheckContext) -> CheckResult:
 
 def _node_goal(args: dict) -> str:
     node_id, type_name, want = args["node"], args["type"], args["params"] or {}
-    text = f"{node_id} is {_a(type_name)}" if type_name else f"there is a node {node_id}"
+    text = f"{node_id} is {article(type_name)}" if type_name else f"there is a node {node_id}"
     return text + (f" with {params_words(type_name, want)}" if want and type_name else
                    (f" with {json.dumps(want)}" if want else ""))
 
@@ -389,15 +385,15 @@ def _output_layer(args: dict, ctx: CheckContext) -> CheckResult:
         return CheckResult(False, why)
     have = ctx.project.graph.nodes[node_id].type
     if have == args["type"]:
-        return CheckResult(True, f"the network ends in {node_id}, {_a(have)}")
-    return CheckResult(False, f"the network ends in {node_id}, {_a(have)}; end it with "
-                              f"{_a(args['type'])}")
+        return CheckResult(True, f"the network ends in {node_id}, {article(have)}")
+    return CheckResult(False, f"the network ends in {node_id}, {article(have)}; end it with "
+                              f"{article(args['type'])}")
 
 
 register_check(CheckKind(
     "output_layer", "The network's last layer is of this type.",
     (LayerTypeParam("type", REQUIRED, "the layer type, e.g. Softmax"),),
-    _output_layer, lambda a: f"the network ends in {_a(a['type'])}",
+    _output_layer, lambda a: f"the network ends in {article(a['type'])}",
     example={"kind": "output_layer", "type": "Sigmoid"}))
 
 
