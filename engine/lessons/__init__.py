@@ -15,7 +15,7 @@ from .lesson import (Lesson, LessonLoadError, Start, Step, bundled_lessons, find
 from .quizzes import (Question, Quiz, QuizKind, QuizResult, Solution, all_quizzes, ask,
                       find_quiz, grade, quiz_from_json, quiz_to_json, solve)
 from .runs import (RunReadError, RunRecord, project_changes, read_run, record_from_result,
-                   run_from_json, run_to_json)
+                   run_from_json, run_to_json, train_record)
 from .walkthrough import Score, Walkthrough
 
 __all__ = [
@@ -25,5 +25,6 @@ __all__ = [
     "lessons_dir", "load_lesson", "load_lessons", "loads_lesson", "Question", "Quiz",
     "QuizKind", "QuizResult", "Solution", "all_quizzes", "ask", "find_quiz", "grade",
     "quiz_from_json", "quiz_to_json", "solve", "RunReadError", "RunRecord", "project_changes",
-    "read_run", "record_from_result", "run_from_json", "run_to_json", "Score", "Walkthrough",
+    "read_run", "record_from_result", "run_from_json", "run_to_json", "train_record", "Score",
+    "Walkthrough",
 ]

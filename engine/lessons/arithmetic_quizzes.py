@@ -161,9 +161,9 @@ def _loss_solve(args: dict, project: Project, analysis: Analysis) -> Solution:
     value = -math.log(probs[k])
     lines = ["cross-entropy = −ln(the probability given to the true class)",
              f"the true class is number {k}, given {num(probs[k])}",
-             f"−ln({num(probs[k])}) = {num(value, 3)}",
+             f"−ln({num(probs[k])}) = {num(value)}",
              "(a confident right answer costs almost 0; a confident wrong one costs a lot)"]
-    return Solution(value, num(value, 3), tuple(lines))
+    return Solution(value, num(value), tuple(lines))
 
 
 def _loss_prompt(args: dict, project: Project, analysis: Analysis) -> str:

@@ -217,7 +217,7 @@ def _lesson_from_dict(data: Any, source: str, projects: Mapping[str, Project]) -
         add("concepts", f"must be a non-empty list of tags (known: {', '.join(CONCEPTS)})")
         concepts = []
     for i, tag in enumerate(concepts):
-        if tag not in CONCEPTS:
+        if not isinstance(tag, str) or tag not in CONCEPTS:
             add(f"concepts[{i}]", f"unknown concept {_short(tag)} (known: "
                                   f"{', '.join(CONCEPTS)})")
     raw_steps = data.get("steps")

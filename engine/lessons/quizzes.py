@@ -227,6 +227,7 @@ def _read_shape(text: str) -> tuple[int, ...] | None:
 
 def _read_number(text: str) -> float | None:
     clean = text.replace(",", "").replace(" ", "").replace("\u202f", "").replace("_", "")
+    clean = clean.replace("\u2212", "-").replace("\u2013", "-")   # − and – as typed or pasted
     percent = clean.endswith("%")
     try:
         value = float(clean.rstrip("%"))
@@ -238,7 +239,8 @@ def _read_number(text: str) -> float | None:
 
 
 def _read_choice(text: str) -> str | None:
-    match = re.fullmatch(r"(?:curve\s*)?([A-Za-z])\.?", text.strip(), re.IGNORECASE)
+    """"B", "b", "curve B", "B (lr 1.1)"."""
+    match = re.match(r"(?:curve\s*)?([A-Za-z])(?![A-Za-z])", text.strip(), re.IGNORECASE)
     return match.group(1).upper() if match else None
 
 

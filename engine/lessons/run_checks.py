@@ -149,8 +149,8 @@ def _gap(args: dict, ctx: CheckContext) -> CheckResult:
     if train is None or val is None:
         return CheckResult(False, "the last run has no accuracies (accuracy is for classifiers)")
     gap = 100 * (train - val)
-    text = (f"training accuracy {100 * train:.1f}% − validation accuracy {100 * val:.1f}% = "
-            f"{gap:.1f} points")
+    text = (f"training accuracy {_value_text('train_acc', train)} − validation accuracy "
+            f"{_value_text('val_acc', val)} = {gap:.1f} points")
     show = lambda v: f"{v:g} points"  # noqa: E731
     if compare(gap, args):
         return CheckResult(True, text)
