@@ -198,8 +198,6 @@ def _runs(args, opened) -> list:
         except TrainingError as exc:
             raise _Fail(f"cannot train {args.project}: {exc}") from None
     path = Path(args.run) if args.run else opened.run_dir
-    if args.run and not path.exists():
-        raise _Fail(f"--run {args.run}: no such file or folder")
     try:
         record = read_run(path) if path.exists() else None
     except RunReadError as exc:
@@ -212,6 +210,8 @@ def _check(args) -> int:
     lesson = _lesson(args)
     step = _step(lesson, args.step)
     opened = _open(args.project)
+    if args.run and not Path(args.run).exists():
+        raise _Fail(f"--run {args.run}: no such file or folder")
     problems = []
     pack = _pack(args)
     if pack is not None:

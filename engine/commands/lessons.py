@@ -71,9 +71,17 @@ def _kinds():
 
 
 def _fields(params) -> str:
+    from ..lessons.checks import BOUNDS
     from ..lessons.fields import REQUIRED
     parts = []
+    bounds = [p for p in params if p.name in BOUNDS]
     for p in params:
+        if p.name in BOUNDS:
+            if p is bounds[0]:   # the five bounds read as one field
+                unit = p.help.partition("(")[2].rstrip(")")
+                parts.append(" / ".join(f"`{b.name}`" for b in bounds)
+                             + f": bounds on the number{f' ({unit})' if unit else ''}")
+            continue
         need = "" if p.default is not REQUIRED else " (required)"
         parts.append(f"`{p.name}`{need}: {p.describe()} — {p.help}")
     return "; ".join(parts) or "none"

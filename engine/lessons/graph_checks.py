@@ -253,6 +253,9 @@ class OutputShapeParam(ShapeParam):
                              f"[6, 28, 28] (got {value!r})")
         return list(value)
 
+    def describe(self) -> str:
+        return "list of 1 to 4 whole numbers"
+
 
 register_check(CheckKind(
     "output_shape", "A node's output shape (channels first, like the canvas shows it); "

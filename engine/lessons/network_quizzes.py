@@ -133,4 +133,4 @@ register_quiz(QuizKind(
     lambda a, p, an: (f"The training split has {a['samples']:,} samples and the batch size is "
                       f"{a.get('batch_size') or _batch_size(p)}. How many batches make one "
                       f"epoch?"),
-    example={"kind": "batches_per_epoch", "samples": 1437}))
+    example={"kind": "batches_per_epoch", "samples": 1438}))
