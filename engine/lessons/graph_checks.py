@@ -67,7 +67,8 @@ def _resolved(ctx: CheckContext, node_id: str) -> dict | None:
         return None
 
 
-def _same_value(spec, name: str, have: Any, want: Any) -> bool:
+def same_value(spec, name: str, have: Any, want: Any) -> bool:
+    """Two values of one layer parameter mean the same (5 and [5, 5] for a kernel size)."""
     param = spec.param(name)
     if param is not None and param.kind in ("pair", "padding"):
         try:
@@ -110,7 +111,7 @@ def _mismatches(ctx: CheckContext, node_id: str, want: dict) -> list[str]:
     if have is None:
         return ["its parameters have an error"]
     return [f"{name} {_show(spec, name, have.get(name))} (wanted {_show(spec, name, value)})"
-            for name, value in want.items() if not _same_value(spec, name, have.get(name), value)]
+            for name, value in want.items() if not same_value(spec, name, have.get(name), value)]
 
 
 # --- layer ---------------------------------------------------------------------------------

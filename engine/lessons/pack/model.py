@@ -31,6 +31,7 @@ from ... import registry
 from ...edits import SECTIONS
 from ...graph import Project
 from ...project import LoadProblem
+from ..graph_checks import same_value
 from ..lesson import Lesson
 
 PACK_FORMAT = "layerlab-pack"
@@ -197,8 +198,11 @@ def _violation(lock: Lock, baseline: Project, project: Project) -> str | None:
     if before.type != after.type:
         return f"{node_id} is now {after.type}, not {before.type}"
     old, new = _resolved(before), _resolved(after)
+    spec = registry.find(after.type)
     keys = set(old) | set(new) if lock.param == "*" else {lock.param}
-    changed = sorted(k for k in keys if old.get(k) != new.get(k))
+    changed = sorted(k for k in keys if not (spec and same_value(spec, k, old.get(k),
+                                                                  new.get(k))
+                                             or old.get(k) == new.get(k)))
     if not changed:
         return None
     k = changed[0]
@@ -208,7 +212,7 @@ def _violation(lock: Lock, baseline: Project, project: Project) -> str | None:
 def _section(project: Project, name: str) -> dict:
     values = dict(getattr(project, name) or {})
     if name == "training":
-        from ..training.config import check_training, parse_training
+        from ...training.config import check_training, parse_training
         if not check_training(values):
             return parse_training(values).to_dict()
     return values

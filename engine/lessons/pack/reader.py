@@ -365,7 +365,7 @@ def _lock(entry: Any, where: str, projects: Mapping[str, Project], add) -> Lock 
     pool = [projects[project]] if project else list(projects.values())
     if target in SECTIONS:
         if target == "training" and param != "*":
-            from ..training.config import TrainingConfig
+            from ...training.config import TrainingConfig
             if param not in TrainingConfig.__dataclass_fields__:
                 add(f"{where}.param", f"training has no setting '{param}'")
                 ok = False
