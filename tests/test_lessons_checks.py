@@ -166,7 +166,7 @@ def test_run_checks_read_the_last_run(lenet):
     good = RunRecord("finished", (row(1, 2.0, 1.5, 0.5, 0.6), row(2, 0.5, 0.6, 0.97, 0.91)),
                      project=lenet)
     assert ev({"kind": "metric", "metric": "val_acc", "at_least": 0.9}, lenet, [good]).reason \
-        == "final validation accuracy 91%"
+        == "final validation accuracy is 91%"
     gap = ev({"kind": "gap", "below": 5}, lenet, [good])
     assert not gap.ok and "97% − validation accuracy 91% = 6.0 points" in gap.reason
     assert ev({"kind": "loss_drop", "at_least": 0.7}, lenet, [good]).ok

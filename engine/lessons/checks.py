@@ -24,12 +24,12 @@ from ..graph import Project
 from ..inference import Analysis, analyze
 from ..params import FloatParam, Param
 from ..project import LoadProblem
-from .fields import REQUIRED, ChecksParam, parse_fields, short
+from .fields import REQUIRED, ChecksParam, Registry, parse_fields, short
 
 __all__ = ["CheckKind", "Check", "CheckResult", "CheckContext", "CheckError", "register_check",
            "find_check", "all_checks", "parse_check", "check_from_json", "check_to_json",
            "evaluate", "evaluate_in", "describe", "needs_run", "BOUNDS", "bound_params",
-           "need_a_bound", "compare", "bound_words"]
+           "need_a_bound", "compare", "bound_words", "judged"]
 
 class CheckError(ValueError):
     """A check (or quiz) that does not fit the vocabulary; ``problems`` name the field."""
@@ -90,28 +90,17 @@ class Check:
         return hash(self.kind)
 
 
-_REGISTRY: dict[str, CheckKind] = {}
-
-
-def register_check(kind: CheckKind) -> CheckKind:
-    if kind.name in _REGISTRY:
-        raise ValueError(f"check kind {kind.name!r} is declared twice")
-    _REGISTRY[kind.name] = kind
-    return kind
-
-
-def _ensure_loaded() -> None:
+def _declare_all() -> None:
     from . import graph_checks, run_checks  # noqa: F401  (importing registers every kind)
 
 
-def find_check(name: str) -> CheckKind | None:
-    _ensure_loaded()
-    return _REGISTRY.get(name)
+_REGISTRY: Registry[CheckKind] = Registry("check kind", _declare_all)
+register_check = _REGISTRY.register
+find_check = _REGISTRY.find
 
 
 def all_checks() -> Iterator[CheckKind]:
-    _ensure_loaded()
-    yield from _REGISTRY.values()
+    return _REGISTRY.all()
 
 
 #: Numeric bounds shared by every check that compares a number.
@@ -147,6 +136,16 @@ def bound_words(args: dict, show: Callable[[float], str] = lambda v: f"{v:,g}") 
     words = {"equals": "", "at_least": "at least ", "at_most": "at most ",
              "above": "more than ", "below": "less than "}
     return ", ".join(f"{words[k]}{show(args[k])}" for k in BOUNDS if args.get(k) is not None)
+
+
+def judged(value: float, args: dict, said: str, show: Callable[[float], str],
+           what: str = "") -> CheckResult:
+    """The result of comparing ``value`` with the bounds in ``args``: ``said`` describes the
+    value ("conv1 has 156 parameters"); when it misses, the bounds are added in words."""
+    if compare(value, args):
+        return CheckResult(True, said)
+    return CheckResult(False, f"{said}; this step wants {what + ' ' if what else ''}"
+                              f"{bound_words(args, show)}")
 
 
 # --- parsing -------------------------------------------------------------------------------

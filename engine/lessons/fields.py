@@ -1,4 +1,5 @@
-"""Declared fields of lesson checks and quizzes, and the one parser that reads them.
+"""What check kinds and quiz kinds share: their registries, their declared fields, the one
+parser that reads those fields, and the located errors of lesson files and packs.
 
 Check kinds and quiz kinds declare their fields with the layer registry's Param types
 (engine/params.py) plus the few below; :func:`parse_fields` checks a JSON object against such a
@@ -8,17 +9,52 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Generic, Iterator, TypeVar
 
 from ..graph import ID_PATTERN
 from ..params import Param, ParamError
 from ..project import LoadProblem
 
 __all__ = ["REQUIRED", "TextParam", "NodeIdParam", "ListParam", "ValueParam", "ChecksParam",
-           "NumberListParam", "parse_fields", "short", "article"]
+           "NumberListParam", "parse_fields", "short", "article", "Registry", "LocatedError"]
 
 #: Marks a field without a default: the lesson must give it.
 REQUIRED = object()
+
+K = TypeVar("K")
+
+
+class Registry(Generic[K]):
+    """Kinds by name, each declared once; ``load`` imports the modules that declare them the
+    first time anyone asks (so importing the machinery stays cheap and cycle-free)."""
+
+    def __init__(self, what: str, load: Callable[[], None]) -> None:
+        self.what, self._load, self._kinds = what, load, {}
+
+    def register(self, kind: K) -> K:
+        if kind.name in self._kinds:
+            raise ValueError(f"{self.what} {kind.name!r} is declared twice")
+        self._kinds[kind.name] = kind
+        return kind
+
+    def find(self, name: str) -> K | None:
+        self._load()
+        return self._kinds.get(name)
+
+    def all(self) -> Iterator[K]:
+        self._load()
+        yield from self._kinds.values()
+
+
+class LocatedError(ValueError):
+    """Something a learner or teacher wrote that cannot be used: ``problems`` locate each
+    cause (the file, the step, the field), ``source`` names the file."""
+
+    def __init__(self, source: str, problems: list[LoadProblem], headline: str) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source} {headline}:\n{lines}")
 
 
 def short(value: Any) -> str:

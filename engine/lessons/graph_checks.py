@@ -9,7 +9,7 @@ from ..params import Param, ParamError, ShapeParam, pair
 from ..registry import format_shape
 from ..params import ChoiceParam, IntParam
 from .checks import (CheckContext, CheckKind, CheckResult, bound_params, bound_words, compare,
-                     need_a_bound, register_check)
+                     judged, need_a_bound, register_check)
 from .fields import REQUIRED, ListParam, NodeIdParam, TextParam, ValueParam, article
 
 SECTIONS = ("training", "dataset")
@@ -195,10 +195,8 @@ register_check(CheckKind(
 
 def _layer_count(args: dict, ctx: CheckContext) -> CheckResult:
     n = sum(1 for node in ctx.project.graph.nodes.values() if node.type == args["type"])
-    ok = compare(n, args)
-    words = f"the network has {n} {args['type']} layer{'s' if n != 1 else ''}"
-    return CheckResult(ok, words if ok else f"{words}; this step wants "
-                                             f"{bound_words(args, lambda v: f'{v:g}')}")
+    return judged(n, args, f"the network has {n} {args['type']} layer{'s' if n != 1 else ''}",
+                  lambda v: f"{v:g}")
 
 
 register_check(CheckKind(
@@ -284,10 +282,7 @@ def _params(args: dict, ctx: CheckContext) -> CheckResult:
             return CheckResult(False, f"{node_id}'s parameter count is unknown: "
                                       f"{info.error or 'a layer before it has an error'}")
         n, who = info.params, node_id
-    ok = compare(n, args)
-    words = f"{who} has {n:,} parameters"
-    return CheckResult(ok, words if ok else f"{words}; this step wants "
-                                             f"{bound_words(args, lambda v: f'{v:,.0f}')}")
+    return judged(n, args, f"{who} has {n:,} parameters", lambda v: f"{v:,.0f}")
 
 
 register_check(CheckKind(

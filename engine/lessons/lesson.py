@@ -34,9 +34,11 @@ from ..graph import Project
 from ..inference import analyze
 from ..layout import apply_layout
 from ..project import LoadProblem, ProjectLoadError, project_from_dict
+from ..project import _kind, _short  # the project loader's wording of values
 from ..resources import resources_dir
 from .checks import Check, CheckResult, evaluate, needs_run, parse_check
 from .concepts import CONCEPTS
+from .fields import LocatedError
 from .quizzes import Quiz, parse_quiz, quiz_problems
 
 __all__ = ["FORMAT", "VERSION", "Start", "Step", "Lesson", "LessonLoadError", "load_lesson",
@@ -53,12 +55,9 @@ _STEP = ("title", "text", "action", "start", "hint", "check", "show_me", "quiz")
 _START = ("template", "project", "pack", "edits")
 
 
-class LessonLoadError(ValueError):
+class LessonLoadError(LocatedError):
     def __init__(self, source: str, problems: list[LoadProblem]) -> None:
-        self.source = source
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{source} cannot be used as a lesson:\n{lines}")
+        super().__init__(source, problems, "cannot be used as a lesson")
 
 
 @dataclass(frozen=True)
@@ -379,18 +378,6 @@ def _paragraphs(raw: dict, where: str, add) -> str:
         return "\n\n".join(p.strip() for p in value)
     add(f"{where}.text", "is required: text, or a list of paragraphs")
     return ""
-
-
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "text", bool: "true/false",
-            type(None): "null", int: "a number", float: "a number"}.get(type(value),
-                                                                          type(value).__name__)
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) \
-        else repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 # --- collections of lessons ----------------------------------------------------------------

@@ -26,7 +26,7 @@ from ..params import Param
 from ..project import LoadProblem
 from .checks import CheckError
 from .curves import Curve, learning_rate_curves
-from .fields import parse_fields
+from .fields import Registry, parse_fields
 
 __all__ = ["QuizKind", "Quiz", "Question", "Solution", "QuizResult", "register_quiz",
            "find_quiz", "all_quizzes", "parse_quiz", "quiz_from_json", "quiz_to_json", "ask",
@@ -90,32 +90,24 @@ class Quiz:
         return hash(self.kind)
 
 
-_REGISTRY: dict[str, QuizKind] = {}
-
-
-def register_quiz(kind: QuizKind) -> QuizKind:
-    if kind.name in _REGISTRY:
-        raise ValueError(f"quiz kind {kind.name!r} is declared twice")
-    if kind.answer_kind not in ANSWER_KINDS:
-        raise ValueError(f"quiz kind {kind.name!r}: unknown answer kind {kind.answer_kind!r}")
-    _REGISTRY[kind.name] = kind
-    return kind
-
-
-def _ensure_loaded() -> None:
+def _declare_all() -> None:
     # Importing registers the kinds; the network's come first in listings.
     from . import network_quizzes  # noqa: F401
     from . import arithmetic_quizzes  # noqa: F401
 
 
-def find_quiz(name: str) -> QuizKind | None:
-    _ensure_loaded()
-    return _REGISTRY.get(name)
+_REGISTRY: Registry[QuizKind] = Registry("quiz kind", _declare_all)
+find_quiz = _REGISTRY.find
+
+
+def register_quiz(kind: QuizKind) -> QuizKind:
+    if kind.answer_kind not in ANSWER_KINDS:
+        raise ValueError(f"quiz kind {kind.name!r}: unknown answer kind {kind.answer_kind!r}")
+    return _REGISTRY.register(kind)
 
 
 def all_quizzes() -> Iterator[QuizKind]:
-    _ensure_loaded()
-    yield from _REGISTRY.values()
+    return _REGISTRY.all()
 
 
 # --- parsing -------------------------------------------------------------------------------

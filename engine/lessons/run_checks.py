@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from ..params import BoolParam, ChoiceParam, IntParam
-from .checks import (CheckContext, CheckKind, CheckResult, bound_params, bound_words, compare,
+from .checks import (CheckContext, CheckKind, CheckResult, bound_params, bound_words, judged,
                      need_a_bound, register_check)
 from .fields import REQUIRED
 from .runs import project_changes
@@ -120,12 +120,9 @@ def _metric(args: dict, ctx: CheckContext) -> CheckResult:
         value = max(values) if metric in PERCENT else min(values)
     else:
         value = values[-1]
-    show = lambda v: _value_text(metric, v)  # noqa: E731
     when = "best" if args["which"] == "best" else "final"
-    if compare(value, args):
-        return CheckResult(True, f"{when} {name} {show(value)}")
-    return CheckResult(False, f"{when} {name} is {show(value)}; this step wants "
-                              f"{bound_words(args, show)}")
+    return judged(value, args, f"{when} {name} is {_value_text(metric, value)}",
+                  lambda v: _value_text(metric, v))
 
 
 register_check(CheckKind(
@@ -151,10 +148,7 @@ def _gap(args: dict, ctx: CheckContext) -> CheckResult:
     gap = 100 * (train - val)
     text = (f"training accuracy {_value_text('train_acc', train)} − validation accuracy "
             f"{_value_text('val_acc', val)} = {gap:.1f} points")
-    show = lambda v: f"{v:g} points"  # noqa: E731
-    if compare(gap, args):
-        return CheckResult(True, text)
-    return CheckResult(False, f"{text}; this step wants a gap {bound_words(args, show)}")
+    return judged(gap, args, text, lambda v: f"{v:g} points", "a gap")
 
 
 register_check(CheckKind(
@@ -179,10 +173,7 @@ def _loss_drop(args: dict, ctx: CheckContext) -> CheckResult:
     drop = (losses[0] - losses[-1]) / losses[0]
     text = (f"the training loss went from {losses[0]:.4g} to {losses[-1]:.4g}: "
             f"({losses[0]:.4g} − {losses[-1]:.4g}) / {losses[0]:.4g} = {100 * drop:.1f}% lower")
-    show = lambda v: f"{100 * v:g}%"  # noqa: E731
-    if compare(drop, args):
-        return CheckResult(True, text)
-    return CheckResult(False, f"{text}; this step wants a drop {bound_words(args, show)}")
+    return judged(drop, args, text, lambda v: f"{100 * v:g}%", "a drop")
 
 
 register_check(CheckKind(

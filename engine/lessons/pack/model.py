@@ -31,6 +31,7 @@ from ... import registry
 from ...edits import SECTIONS
 from ...graph import Project
 from ...project import LoadProblem
+from ..fields import LocatedError
 from ..graph_checks import same_value
 from ..lesson import Lesson
 
@@ -59,15 +60,12 @@ _TOP = ("format", "version", "title", "description", "author", "seed", "projects
         "locks", "data", "start")
 
 
-class PackError(ValueError):
+class PackError(LocatedError):
     """A pack that cannot be opened or written; ``problems`` locate each cause (the member,
     the manifest field)."""
 
     def __init__(self, source: str, problems: list[LoadProblem], action: str = "opened") -> None:
-        self.source = source
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{source} cannot be {action} as a workshop pack:\n{lines}")
+        super().__init__(source, problems, f"cannot be {action} as a workshop pack")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from ... import registry
 from ...edits import SECTIONS
 from ...graph import Project
 from ...project import LoadProblem, ProjectLoadError, loads_project
+from ...project import _short  # the project loader's wording of values
 from ..lesson import Lesson, LessonLoadError, loads_lesson
 from .model import (DATA_EXTENSIONS, LIMITS, MANIFEST, PACK_FORMAT, PACK_VERSION, Limits, Lock,
                     Pack, PackError, _KEY, _TOP)
@@ -388,8 +389,3 @@ def _lock(entry: Any, where: str, projects: Mapping[str, Project], add) -> Lock 
         add(f"{where}.target", "must be a node id, \"training\" or \"dataset\"")
         ok = False
     return Lock(target, param, reason.strip(), project) if ok else None
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
