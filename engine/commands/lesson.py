@@ -225,6 +225,9 @@ def _check(args) -> int:
         result = CheckResult(False, "; ".join(problems), (), "the locked values are unchanged")
     else:
         result = lesson.check(args.step, opened.project, analyze(opened.project.graph), runs)
+    if step.needs_run and not runs and not problems and not args.json:
+        print(f"(headless, `layerlab train {args.project}` writes the run folder this step "
+              f"reads; or pass --train, or --run PATH)", file=sys.stderr)
     if args.json:
         print(json.dumps({"lesson": lesson.id, "step": args.step, "ok": result.ok,
                           "goal": result.goal, "reason": result.reason,
