@@ -133,5 +133,7 @@ def test_a_lesson_file_can_be_named_directly(tmp_path, capsys):
 def test_docs_list_the_current_vocabulary(capsys):
     docs = (ROOT / "docs" / "lessons.md").read_text(encoding="utf-8")
     assert vocabulary_markdown() in docs, "regenerate: layerlab lessons --vocabulary --markdown"
+    for lesson in bundled_lessons():
+        assert f"| `{lesson.id}` | {lesson.title} |" in docs, f"docs/lessons.md lacks {lesson.id}"
     assert main(["lessons", "--vocabulary"]) == 0
     assert "output_shape" in capsys.readouterr().out
