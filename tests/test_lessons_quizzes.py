@@ -181,3 +181,21 @@ def test_walkthrough_restores_only_what_fits():
     assert Walkthrough.from_json(lesson, {"lesson": "other", "step": 2}).number == 1
     with pytest.raises(IndexError, match="steps 1 to 5"):
         walk.go(6)
+
+
+def test_a_question_about_a_node_the_open_project_lacks():
+    from layerlab.engine.lessons.quizzes import Unanswerable
+    quiz = q({"kind": "output_shape", "node": "conv1"})
+    house = load_template("house_mlp")
+    result = grade(quiz, house, "6×28×28")
+    assert not result.understood and not result.correct
+    assert result.message == ("This question cannot be asked about the open project: this "
+                              "project has no node called conv1")
+    with pytest.raises(Unanswerable, match="no node called conv1"):
+        ask(quiz, house)
+    # the walkthrough asks about the learner's project when it can, else the step's own
+    walk = Walkthrough(find_lesson("convolution"), 2)
+    assert walk.ask(house).prompt.startswith("conv1 is a Conv2d that receives 3×256×256")
+    mine = walk.lesson.solve(1)
+    mine.graph.nodes["input"].params["shape"] = [3, 32, 32]
+    assert walk.answer("64×30×30", mine).correct

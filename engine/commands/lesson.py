@@ -248,9 +248,13 @@ def _quiz(args) -> int:
     if step.quiz is None:
         raise _Fail(f"step {args.step} of '{lesson.id}' has no quiz (its check: "
                     f"layerlab lesson check)")
+    from ..lessons.quizzes import Unanswerable
     project = _open(args.project).project if args.project else \
         lesson.start_project(args.step)
-    question = ask(step.quiz, project)
+    try:
+        question = ask(step.quiz, project)
+    except Unanswerable as exc:
+        raise _Fail(f"{args.project}: {exc}") from None
     if args.answer is None:
         if args.json:
             print(json.dumps({"prompt": question.prompt, "answer_kind": question.answer_kind,

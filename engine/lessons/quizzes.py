@@ -30,7 +30,7 @@ from .fields import Registry, parse_fields
 
 __all__ = ["QuizKind", "Quiz", "Question", "Solution", "QuizResult", "register_quiz",
            "find_quiz", "all_quizzes", "parse_quiz", "quiz_from_json", "quiz_to_json", "ask",
-           "solve", "grade", "quiz_problems", "num", "number_list"]
+           "solve", "grade", "quiz_problems", "num", "number_list", "Unanswerable"]
 
 ANSWER_KINDS = ("shape", "number", "choice")
 
@@ -157,9 +157,22 @@ def quiz_problems(quiz: Quiz, project: Project, analysis: Analysis | None = None
 
 # --- asking and grading --------------------------------------------------------------------
 
+class Unanswerable(ValueError):
+    """The quiz cannot be asked about this project (its node is missing or has no shape); the
+    message says why. The step's own starting project always can (the loader checks)."""
+
+
+def _answerable(quiz: Quiz, project: Project, analysis: Analysis) -> None:
+    problems = find_quiz(quiz.kind).problems_in(quiz.args, project, analysis)
+    if problems:
+        raise Unanswerable(problems[0].replace("the step's project", "this project"))
+
+
 def ask(quiz: Quiz, project: Project, analysis: Analysis | None = None) -> Question:
+    """The question, about ``project``; raises Unanswerable when it cannot be asked there."""
     kind = find_quiz(quiz.kind)
     analysis = analysis or analyze(project.graph)
+    _answerable(quiz, project, analysis)
     prompt = quiz.question or kind.prompt(quiz.args, project, analysis)
     curves = learning_rate_curves(quiz.args["lrs"]) if kind.name == "pick_curve" else ()
     choices = tuple(c.label for c in curves)
@@ -170,14 +183,22 @@ def ask(quiz: Quiz, project: Project, analysis: Analysis | None = None) -> Quest
 
 
 def solve(quiz: Quiz, project: Project, analysis: Analysis | None = None) -> Solution:
-    return find_quiz(quiz.kind).solve(quiz.args, project, analysis or analyze(project.graph))
+    """The computed answer and its arithmetic; raises Unanswerable like :func:`ask`."""
+    analysis = analysis or analyze(project.graph)
+    _answerable(quiz, project, analysis)
+    return find_quiz(quiz.kind).solve(quiz.args, project, analysis)
 
 
 def grade(quiz: Quiz, project: Project, answer: str,
           analysis: Analysis | None = None) -> QuizResult:
-    """Marks ``answer`` (what the learner typed). Never raises."""
+    """Marks ``answer`` (what the learner typed). Never raises: a quiz that cannot be asked
+    about ``project`` gives a result that is not understood, saying why."""
     kind = find_quiz(quiz.kind)
-    solution = solve(quiz, project, analysis)
+    try:
+        solution = solve(quiz, project, analysis)
+    except Unanswerable as exc:
+        return QuizResult(False, False, "", f"This question cannot be asked about the open "
+                                            f"project: {exc}")
     text = str(answer).strip()
     reader = {"shape": _read_shape, "number": _read_number, "choice": _read_choice}
     given = reader[kind.answer_kind](text)

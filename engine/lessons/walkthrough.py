@@ -22,7 +22,7 @@ from ..edits import Fix
 from ..graph import Project
 from .checks import CheckResult
 from .lesson import Lesson, Step
-from .quizzes import Question, QuizResult, ask, grade
+from .quizzes import Question, QuizResult, ask, grade, quiz_problems
 
 __all__ = ["Walkthrough", "Score"]
 
@@ -87,18 +87,25 @@ class Walkthrough:
             self.satisfied.add(self.number)
         return result
 
+    def quiz_project(self, project: Project | None = None) -> Project:
+        """What the quiz is about: the learner's ``project`` when the question can be asked
+        about it (their own numbers), else the step's starting project."""
+        if project is not None and not quiz_problems(self.step.quiz, project):
+            return project
+        return self.start_project()
+
     def ask(self, project: Project | None = None) -> Question | None:
-        """The step's quiz, asked about ``project`` (default: the step's starting project)."""
+        """The step's quiz, asked about ``project`` (see quiz_project)."""
         if self.step.quiz is None:
             return None
-        return ask(self.step.quiz, project or self.start_project())
+        return ask(self.step.quiz, self.quiz_project(project))
 
     def answer(self, text: str, project: Project | None = None) -> QuizResult:
         """Marks an answer to the step's quiz and keeps the score. A right answer marks the
         step done; an unreadable one does not count as an attempt."""
         if self.step.quiz is None:
             raise ValueError(f"step {self.number} of '{self.lesson.id}' has no quiz")
-        result = grade(self.step.quiz, project or self.start_project(), text)
+        result = grade(self.step.quiz, self.quiz_project(project), text)
         if result.understood and self.number not in self.right:
             self.attempts[self.number] = self.attempts.get(self.number, 0) + 1
             if result.correct:
