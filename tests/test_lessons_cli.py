@@ -114,6 +114,8 @@ def test_show_prints_the_lesson_for_a_terminal(capsys):
     (["lesson", "check", "lenet5", "--lesson", "convolution", "--step", "1", "--run",
       "nowhere"], "--run nowhere: no such"),
     (["lessons", "--pack", "missing.llpack"], "missing.llpack"),
+    (["lesson", "quiz", "--lesson", "convolution", "--step", "2", "--project", "house_mlp"],
+     "house_mlp: this project has no node called conv1"),
 ])
 def test_errors_are_messages_with_exit_2(argv, words, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
