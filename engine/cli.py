@@ -20,6 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "datasets": ("layerlab.engine.commands.datasets", "list the dataset kinds and their settings"),
     "explain": ("layerlab.engine.commands.explain", "explain one output value with its numbers"),
     "saliency": ("layerlab.engine.commands.saliency", "where a trained network looked (Grad-CAM)"),
+    "lessons": ("layerlab.engine.commands.lessons", "list the lessons (and what they may check)"),
+    "lesson": ("layerlab.engine.commands.lesson", "follow a lesson headless: show, start, solve, "
+                                                  "check, quiz"),
+    "pack": ("layerlab.engine.commands.pack", "make, check, extract and verify workshop packs"),
 }
 
 
