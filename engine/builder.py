@@ -76,12 +76,16 @@ def build_model(graph: Graph, analysis: Analysis | None = None) -> GraphModule:
     if not analysis.ok:
         raise GraphError(analysis.messages())
     layers: dict[str, nn.Module] = {}
-    sources: dict[str, list[str]] = {}
+    # Every node's inputs in port order, from one pass over the edges (graph.incoming scans
+    # them all, once per node: quadratic on deep graphs).
+    sources: dict[str, list[str]] = {n: [] for n in analysis.order}
+    for e in sorted(graph.edges, key=lambda e: e.target_port):
+        if e.target in sources:
+            sources[e.target].append(e.source)
     for node_id in analysis.order:
         info = analysis.nodes[node_id]
         spec = registry.get(info.type)
         class_name, kwargs = spec.torch_call(info.resolved, info.input_shapes)
         layers[node_id] = make_layer(class_name, kwargs)
-        sources[node_id] = [e.source for e in graph.incoming(node_id)]
     return GraphModule(layers, analysis.order, sources, analysis.input_node,
                        analysis.output_node)
