@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["BatchSource", "preload_limit_bytes", "num_batches", "batch_slice"]
+__all__ = ["BatchSource", "preload_limit_bytes", "num_batches", "batch_slice", "has_batchnorm"]
 
 #: Datasets up to this size go to an accelerator once, unless free memory says otherwise.
 PRELOAD_BYTES = 2 * 1024**3
@@ -19,6 +19,13 @@ def preload_limit_bytes(device: torch.device) -> int:
             free = PRELOAD_BYTES
         return min(PRELOAD_BYTES, free // 4)  # leave most memory to activations
     return PRELOAD_BYTES
+
+
+def has_batchnorm(model: torch.nn.Module) -> bool:
+    """Whether any layer normalizes with batch statistics (which a batch of one cannot give)."""
+    kinds = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d,
+             torch.nn.SyncBatchNorm)
+    return any(isinstance(m, kinds) for m in model.modules())
 
 
 def num_batches(n: int, batch_size: int, drop_single: bool) -> int:

@@ -80,6 +80,7 @@ class EvalOutput:
     loss: float               # mean per sample
     predictions: torch.Tensor  # CPU: (N,) int64 classes or (N, T) float32 values
     n: int
+    loss_sum: float = 0.0     # summed over the samples (what processes add up)
 
 
 def evaluate(model: nn.Module, objective: Objective, source: BatchSource, batch_size: int,
@@ -106,4 +107,5 @@ def evaluate(model: nn.Module, objective: Objective, source: BatchSource, batch_
     if total is None:
         return EvalOutput(float("nan"), torch.empty(0, dtype=torch.int64), 0)
     predictions = torch.cat(preds).cpu()
-    return EvalOutput(float(total) / source.n, predictions, source.n)
+    total = float(total)
+    return EvalOutput(total / source.n, predictions, source.n, total)
