@@ -12,8 +12,8 @@ everything else loads torch when first used. See docs/training.md.
 from .config import (DEFAULT_LR, DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, ScheduleConfig,
                      SnapshotConfig, TrainingConfig, check_training, parse_training,
                      resolve_loss)
-from .errors import (CheckpointError, ConfigProblem, DataMismatchError, DeviceError, ModelError,
-                     TrainingConfigError, TrainingError)
+from .errors import (CheckpointError, ConfigProblem, DataMismatchError, DeviceError,
+                     MemoryLimitError, ModelError, TrainingConfigError, TrainingError)
 
 _LAZY = {
     "Trainer": "trainer",
@@ -35,7 +35,8 @@ _LAZY = {
 __all__ = ["DEFAULT_LR", "DEVICES", "LOSSES", "OPTIMIZERS", "SCHEDULES", "ScheduleConfig",
            "SnapshotConfig", "TrainingConfig", "check_training", "parse_training",
            "resolve_loss", "CheckpointError", "ConfigProblem", "DataMismatchError",
-           "DeviceError", "ModelError", "TrainingConfigError", "TrainingError", *_LAZY]
+           "DeviceError", "MemoryLimitError", "ModelError", "TrainingConfigError", "TrainingError",
+           *_LAZY]
 
 
 def __getattr__(name: str):
