@@ -148,12 +148,6 @@ def test_unavailable_device_is_a_clear_error(digits):
         Trainer(mlp(), digits, {"device": "cuda"})
 
 
-def test_mixed_precision_off_cuda_is_a_note_not_an_error(digits):
-    trainer = Trainer(mlp(), digits, {"device": "cpu", "mixed_precision": True, "epochs": 1})
-    assert trainer.amp is None
-    assert any("mixed_precision" in n for n in trainer.notes)
-
-
 def test_from_project_wraps_dataset_errors():
     project = Project(mlp(), dataset={"kind": "csv", "path": "no/such.csv", "target": "y"})
     with pytest.raises(DataMismatchError, match="the dataset cannot be loaded"):

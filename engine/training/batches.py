@@ -45,14 +45,20 @@ class BatchSource:
     """x/y of one split, resident on ``device`` when they fit, else kept on the CPU."""
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, device: torch.device,
-                 limit_bytes: int | None = None) -> None:
+                 limit_bytes: int | None = None,
+                 layout: torch.memory_format | None = None) -> None:
         self.device = device
         self.n = int(x.shape[0])
+        #: channels_last: image batches in NHWC order (stored so when resident, since
+        #: index_select keeps the layout; converted after the copy otherwise).
+        self.layout = layout if x.dim() == 4 else None
         nbytes = x.element_size() * x.nelement() + y.element_size() * y.nelement()
         limit = preload_limit_bytes(device) if limit_bytes is None else limit_bytes
         self.resident = device.type == "cpu" or nbytes <= limit
         if self.resident:
             self.x, self.y = x.to(device), y.to(device)
+            if self.layout is not None:
+                self.x = self.x.contiguous(memory_format=self.layout)
         else:
             self.x, self.y = x, y
         # Pinned staging makes the host→GPU copy asynchronous; only worth it for CUDA.
@@ -68,7 +74,7 @@ class BatchSource:
             return x, y
         if self._pin:
             x, y = x.pin_memory(), y.pin_memory()
-        return (x.to(self.device, non_blocking=self._pin),
+        return (self._arrange(x.to(self.device, non_blocking=self._pin)),
                 y.to(self.device, non_blocking=self._pin))
 
     def range(self, start: int, stop: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -76,4 +82,7 @@ class BatchSource:
         x, y = self.x[start:stop], self.y[start:stop]
         if self.resident:
             return x, y
-        return x.to(self.device), y.to(self.device)
+        return self._arrange(x.to(self.device)), y.to(self.device)
+
+    def _arrange(self, x: torch.Tensor) -> torch.Tensor:
+        return x if self.layout is None else x.contiguous(memory_format=self.layout)

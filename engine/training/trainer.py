@@ -92,21 +92,29 @@ class Trainer:
         self.optimizer = self.parts.optimizer
         self.objective = self.parts.objective
         self.notes = list(self.parts.notes)
-        self.amp = make_amp(self.device, cfg.mixed_precision)
-        if cfg.mixed_precision and self.amp is None:
-            self.notes.append(f"mixed_precision is for CUDA GPUs and the CPU; training on "
-                              f"{self.device_info.kind} in full precision")
+        self.amp, note = make_amp(self.device, cfg.mixed_precision)
+        if note:
+            self.notes.append(note)
+        layout = None
+        if cfg.channels_last:
+            if len(dataset.input_shape) == 3:
+                layout = torch.channels_last
+                self.model.to(memory_format=layout)
+            else:
+                self.notes.append("channels_last is for image inputs (channels × height × "
+                                  "width); ignored")
         if self.device.type == "cuda":
             torch.backends.cudnn.deterministic = cfg.deterministic
             torch.backends.cudnn.benchmark = not cfg.deterministic
 
         strategy = self.strategy
-        self._train = BatchSource(dataset.x_train, dataset.y_train, self.device)
-        self._val = BatchSource(dataset.x_val, dataset.y_val, self.device)
+        self._train = BatchSource(dataset.x_train, dataset.y_train, self.device, layout=layout)
+        self._val = BatchSource(dataset.x_val, dataset.y_val, self.device, layout=layout)
         a, b = strategy.val_range(self._val.n)
         # This process's validation slice: views of the whole set (no second copy).
         self._val_part = (self._val if (a, b) == (0, self._val.n) else
-                          BatchSource(self._val.x[a:b], self._val.y[a:b], self.device))
+                          BatchSource(self._val.x[a:b], self._val.y[a:b], self.device,
+                                      layout=layout))
         self.local_batch = strategy.local_batch(cfg.batch_size)
         shard = -(-self._train.n // strategy.world_size)
         self.batches_per_epoch = num_batches(shard, self.local_batch, has_batchnorm(self.model))
