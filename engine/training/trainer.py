@@ -37,7 +37,7 @@ from .errors import CheckpointError, DataMismatchError, TrainingError
 from .loop import apply_update, evaluate, forward_loss, make_amp
 from .metrics import confusion_matrix, misclassified_cells, per_class_scores, regression_errors
 from .observers import ObserverSet, RateLimiter
-from .optim import lr_factor, set_optimizer_lr
+from .optim import implementation_flags, lr_factor, set_optimizer_lr
 from .recovery import LastGood
 from .rng import (AUGMENT_STREAM, DROPOUT_STREAM, SHUFFLE_STREAM, capture_global, derive_seed,
                   restore_global)
@@ -771,8 +771,11 @@ class Trainer:
             notes.append(f"the checkpoint was trained on {meta['num_train']} samples, this "
                          f"dataset has {self._train.n}")
         rng, glob = self._check_tensors(tensors)
+        flags = implementation_flags(self.optimizer)
         try:
             self.optimizer.load_state_dict(tensors["optimizer"])
+            for group, own in zip(self.optimizer.param_groups, flags):
+                group.update(own)   # this device's fused/foreach, not the saving run's
             if "scaler" in tensors and self.amp is not None and self.amp.scaler is not None:
                 self.amp.scaler.load_state_dict(tensors["scaler"])
         except (KeyError, ValueError, RuntimeError, TypeError, AttributeError) as exc:
