@@ -277,22 +277,24 @@ def main(argv: list[str] | None = None) -> int:
         contenders["lightning"] = lambda: lightning_run(project.graph, ds, cfg, args.epochs)
     for run in contenders.values():   # warm-up: allocator, kernels, imports
         run()
-    rates: dict[str, list[float]] = {name: [] for name in contenders}
+    rates: dict[str, list[float]] = {name: [] for name in contenders}   # per wall second
+    cpu_rates: dict[str, list[float]] = {name: [] for name in contenders}  # per CPU second
     loads: list[tuple[float, float]] = []
     names = list(contenders)
     for r in range(args.repeats):
         for name in names[r % len(names):] + names[:r % len(names)]:   # rotated order
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             samples = contenders[name]()
             rates[name].append(samples / (time.perf_counter() - start))
+            cpu_rates[name].append(samples / (time.process_time() - cpu))
         loads.append(time_load(args.load_nodes))
         print(f"  repeat {r + 1}: " + "  ".join(f"{n} {v[-1]:,.0f}" for n, v in rates.items())
               + f"  load {loads[-1][0]:.2f} s", flush=True)
 
     med = {name: statistics.median(v) for name, v in rates.items()}
 
-    def ratio(a: str, b: str) -> tuple[float, list[float]]:
-        per = [x / y for x, y in zip(rates[a], rates[b])]
+    def ratio(a: str, b: str, table: dict) -> tuple[float, list[float]]:
+        per = [x / y for x, y in zip(table[a], table[b])]
         return statistics.median(per), per
 
     print("\nsamples/s (median): " + ", ".join(f"{n} {v:,.0f}" for n, v in med.items()))
@@ -302,13 +304,18 @@ def main(argv: list[str] | None = None) -> int:
              "≥ 0.8"),
             (f"Trainer ÷ nn.Sequential hand loop, {args.chain}-node chain", "chain_trainer",
              "sequential", "")]
-    print(f"{'ratio':<56}{'median':>8}{'spread':>15}  target")
+    print(f"{'ratio (samples/s; wall clock, then CPU time)':<56}{'median':>8}{'spread':>15}"
+          f"{'CPU median':>12}{'CPU spread':>15}  target")
     for label, a, b, target in rows:
         if a in rates and b in rates:
-            value, per = ratio(a, b)
-            print(f"{label:<56}{value:>8.3f}{spread(per):>15}  {target}")
+            value, per = ratio(a, b, rates)
+            cpu_value, cpu_per = ratio(a, b, cpu_rates)
+            print(f"{label:<56}{value:>8.3f}{spread(per):>15}{cpu_value:>12.3f}"
+                  f"{spread(cpu_per):>15}  {target}")
         else:
             print(f"{label:<56}{'skipped':>8}")
+    print("  (on a busy machine the CPU-time ratios are the steadier figures: other processes "
+          "stretch wall time, not this process's CPU time)")
     load_s = statistics.median(s for s, _ in loads)
     reference = statistics.median(ref for _, ref in loads)
     print(f"{'load a ' + format(args.load_nodes, ',') + '-node project (s)':<56}{load_s:>8.2f}"
