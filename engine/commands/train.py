@@ -97,7 +97,7 @@ class Progress:
             self._close()
             self.bar = tqdm(total=b.batches, initial=0, file=self.stream, leave=False,
                             desc=f"epoch {b.epoch}/{self.epochs}", mininterval=0.1,
-                            bar_format="{desc} [{bar:20}] {percentage:3.0f}% {postfix}",
+                            bar_format="{desc} [{bar:20}] {percentage:3.0f}%{postfix}",
                             ascii=" #")
             self.bar_epoch = b.epoch
         acc = f" acc {_pct(b.running_acc)}" if b.running_acc is not None else ""
