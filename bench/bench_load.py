@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from bench_inference import timed   # the median of repeated wall-clock timings
 
 
 def chain_project(nodes: int) -> dict:
@@ -33,15 +33,6 @@ def chain_project(nodes: int) -> dict:
     edges = [{"source": a, "target": b} for a, b in zip(ids, ids[1:])]
     return {"format": "layerlab", "version": 1, "name": f"chain{nodes}", "nodes": data_nodes,
             "edges": edges, "dataset": {}, "training": {}}
-
-
-def timed(fn, repeats: int) -> float:
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def main(argv: list[str] | None = None) -> int:
