@@ -93,16 +93,19 @@ class Progress:
         from tqdm import tqdm
 
         from ..training.snapshots import format_eta
+        acc = f" acc {_pct(b.running_acc)}" if b.running_acc is not None else ""
+        status = (f"loss {b.running_loss:.4f}{acc} {b.samples_per_s:,.0f} samples/s ETA "
+                  f"{format_eta(b.eta_s)}")
         if self.bar is None or self.bar_epoch != b.epoch:
             self._close()
-            self.bar = tqdm(total=b.batches, initial=0, file=self.stream, leave=False,
-                            desc=f"epoch {b.epoch}/{self.epochs}", mininterval=0.1,
-                            bar_format="{desc} [{bar:20}] {percentage:3.0f}%{postfix}",
-                            ascii=" #")
+            # Drawn at once with the first numbers, then at most every 0.1 s.
+            self.bar = tqdm(total=b.batches, initial=b.batch, file=self.stream, leave=False,
+                            desc=f"epoch {b.epoch}/{self.epochs}", postfix=status,
+                            mininterval=0.1, miniters=1, ascii=" #",
+                            bar_format="{desc} [{bar:20}] {percentage:3.0f}%{postfix}")
             self.bar_epoch = b.epoch
-        acc = f" acc {_pct(b.running_acc)}" if b.running_acc is not None else ""
-        self.bar.set_postfix_str(f"loss {b.running_loss:.4f}{acc} {b.samples_per_s:,.0f} "
-                                 f"samples/s ETA {format_eta(b.eta_s)}", refresh=False)
+            return
+        self.bar.set_postfix_str(status, refresh=False)
         self.bar.update(b.batch - self.bar.n)
 
     def on_epoch(self, e) -> None:
