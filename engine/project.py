@@ -203,7 +203,7 @@ def _edge_from_dict(raw: Any, where: str, graph: Graph, declared: set[str],
     if source == target:
         add(where, f"'{source}' cannot feed itself")
         return None
-    if any(e.source == source and e.target == target for e in graph.edges):
+    if graph.edges.has(source, target):
         add(where, f"duplicate edge: '{source}' already feeds '{target}'")
         return None
     return Edge(source, target, port)

@@ -5,11 +5,10 @@ from typing import Any
 
 from .graph import Graph
 from .inference import Analysis, analyze
+from .memory import BYTES_PER_VALUE, human_bytes, training_estimate
 from .registry import format_shape
 
-__all__ = ["summary_rows", "summary_text", "summary_json"]
-
-BYTES_PER_VALUE = 4  # float32
+__all__ = ["summary_rows", "summary_text", "summary_json", "human_bytes", "BYTES_PER_VALUE"]
 
 
 def summary_rows(graph: Graph, analysis: Analysis | None = None) -> list[dict[str, Any]]:
@@ -37,14 +36,6 @@ def summary_json(graph: Graph, analysis: Analysis | None = None) -> dict[str, An
     }
 
 
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
-
-
 def summary_text(graph: Graph, name: str = "", batch_size: int = 1,
                  analysis: Analysis | None = None) -> str:
     analysis = analysis or analyze(graph)
@@ -70,7 +61,11 @@ def summary_text(graph: Graph, name: str = "", batch_size: int = 1,
     out.append(f"Total parameters: {analysis.total_params:,}")
     out.append(f"Total MACs (per sample): {analysis.total_macs:,}")
     out.append(f"Activation memory (batch of {batch_size}, float32): {human_bytes(act)}")
-    if not analysis.ok:       # problems, then layers not connected yet
+    if analysis.ok:
+        need = training_estimate(analysis, batch_size)
+        out.append(f"Memory to train (batch of {batch_size}, adam): about "
+                   f"{human_bytes(need.total)} — {need.describe()}")
+    else:                     # problems, then layers not connected yet
         reasons = analysis.messages()
         out.append(rule)
         out.append(f"{len(reasons)} problem(s):")

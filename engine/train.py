@@ -6,14 +6,14 @@ headless — as one process, or as N DistributedDataParallel processes under tor
     torchrun --nnodes=2 --node_rank=0 --master_addr=HOST0 --master_port=29500 \\
              --nproc_per_node=8 -m layerlab.engine.train my_net.json     # on each machine
 
-The options are ``layerlab train``'s (--epochs, --device, --seed, --out, --resume,
---metrics-json) plus --batch-size, the GLOBAL batch: the samples of one optimizer step summed
-over all processes, so each of N processes takes batch/N of them and the hyperparameters mean
-the same as in a single-process run. Without torchrun's variables (WORLD_SIZE unset) this is
-``layerlab train``. Under torchrun: NCCL on GPUs (each process takes the GPU of its
-LOCAL_RANK), gloo on the CPU; rank 0 alone prints progress and writes the run folder and the
-metrics JSON, which it rewrites after every epoch so another process can follow the run
-(``layerlab.engine.training.follow.MetricsFollower``). See docs/distributed.md.
+This is ``layerlab train`` (engine/commands/train.py), options and all; under torchrun
+(WORLD_SIZE set) that command trains with DistributedDataParallel
+(engine/commands/train_distributed.py): --batch-size is then the GLOBAL batch, the samples of
+one optimizer step summed over all processes, so each of N processes takes batch/N of them and
+the hyperparameters mean the same as in a single-process run; NCCL on GPUs (each process takes
+the GPU of its LOCAL_RANK), gloo on the CPU; rank 0 alone prints progress and writes the run
+folder and the metrics JSON, which it rewrites after every epoch so another process can follow
+the run (``layerlab.engine.training.follow.MetricsFollower``). See docs/distributed.md.
 
 Exit codes as ``layerlab train``: 0 finished; 2 the project, settings or device are at fault
 (in any process); 1 training diverged or failed (in any process); 130 interrupted/terminated.
@@ -25,26 +25,13 @@ import os
 import signal
 import sys
 
-__all__ = ["add_arguments", "main", "build_command", "DEFAULT_TIMEOUT_S"]
-
-#: Seconds a process waits for the others at a collective before the run fails
-#: (training.distributed.DEFAULT_TIMEOUT_S, repeated here to keep this module torch-free).
-DEFAULT_TIMEOUT_S = 600
+__all__ = ["add_arguments", "main", "build_command"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``layerlab train``'s options (engine/commands/train.py), torchrun's included."""
     from .commands.train import add_arguments as train_arguments
     train_arguments(parser)
-    parser.add_argument("--batch-size", type=int, metavar="N",
-                        help="GLOBAL batch size (overrides the project's): the samples of one "
-                             "optimizer step over all processes; each of N processes takes "
-                             "batch/N (rounded up)")
-    parser.add_argument("--backend", choices=("auto", "nccl", "gloo"), default="auto",
-                        help="under torchrun: the gradient all-reduce backend (auto: NCCL on "
-                             "CUDA GPUs, gloo on the CPU)")
-    parser.add_argument("--dist-timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
-                        help=f"under torchrun: seconds a process waits for the others before "
-                             f"the run fails (default {DEFAULT_TIMEOUT_S})")
 
 
 def build_command(file: str | os.PathLike, *, nproc_per_node: int = 1, nnodes: int = 1,
@@ -52,7 +39,9 @@ def build_command(file: str | os.PathLike, *, nproc_per_node: int = 1, nnodes: i
                   master_port: int | None = None, rdzv_endpoint: str | None = None,
                   rdzv_id: str | None = None, epochs: int | None = None,
                   device: str | None = None, seed: int | None = None,
-                  batch_size: int | None = None, out: str | os.PathLike | None = None,
+                  batch_size: int | None = None, lr: float | None = None,
+                  optimizer: str | None = None, max_batches: int | None = None,
+                  out: str | os.PathLike | None = None,
                   resume: str | os.PathLike | None = None,
                   metrics_json: str | os.PathLike | None = None,
                   python: str | None = None) -> list[str]:
@@ -79,7 +68,8 @@ def build_command(file: str | os.PathLike, *, nproc_per_node: int = 1, nnodes: i
         cmd.append(f"--nproc_per_node={nproc_per_node}")
     cmd += ["-m", "layerlab.engine.train", str(file)]
     for flag, value in (("--epochs", epochs), ("--device", device), ("--seed", seed),
-                        ("--batch-size", batch_size), ("--out", out), ("--resume", resume),
+                        ("--batch-size", batch_size), ("--lr", lr), ("--optimizer", optimizer),
+                        ("--max-batches", max_batches), ("--out", out), ("--resume", resume),
                         ("--metrics-json", metrics_json)):
         if value is not None:
             cmd += [flag, str(value)]
@@ -99,27 +89,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.dist_timeout <= 0:
         parser.error("--dist-timeout must be > 0")
-    if "WORLD_SIZE" not in os.environ:
-        # One process: exactly `layerlab train` (SIGTERM — a GUI stopping its QProcess —
-        # behaves like Ctrl+C: the checkpoint and the metrics, status "stopped", are written).
-        from .commands.train import run
-        try:
-            signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
-        except ValueError:  # not the main thread
-            pass
-        try:
-            return int(run(args) or 0)
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return 130
-    from .training.distributed import DistEnv, run_distributed
-    from .training.errors import TrainingError
+    from .commands.train import run
+    if "WORLD_SIZE" in os.environ:   # torchrun: the command handles its own signals
+        return int(run(args) or 0)
+    # One process: SIGTERM — a GUI stopping its QProcess — behaves like Ctrl+C: the
+    # checkpoint and the metrics (status "stopped") are written.
     try:
-        env = DistEnv.from_environ()
-    except TrainingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return run_distributed(args, env)
+        signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        return int(run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

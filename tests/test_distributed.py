@@ -108,41 +108,91 @@ def test_torchrun_variables_devices_and_backends():
             pick_device("cuda", env)
 
 
-def test_a_nan_loss_ends_the_epoch_diverged_with_the_epoch_start_restored(tmp_path):
-    """In-process, one gloo rank: the loop itself, without launching processes."""
+class Recorder:
+    """Every observer event, in order, with the fields that must agree between strategies."""
+
+    def __init__(self):
+        self.events, self.paced = [], set()
+
+    def on_start(self, info):
+        self.events.append(("start", info.batches_per_epoch, info.num_train, info.num_val))
+
+    def on_epoch(self, snap):
+        self.events.append(("epoch", _same(snap.row())))
+
+    def on_evaluation(self, snap):
+        self.events.append(("evaluation", snap.epoch, snap.confusion.tolist()))
+
+    def on_state(self, snap):
+        self.events.append(("state", snap.state, snap.epoch, snap.step))
+
+    # Batch and visual snapshots are paced by the wall clock: only that they come counts.
+    def on_batch(self, snap):
+        self.paced.add("batch")
+
+    def on_visuals(self, snap):
+        self.paced.add("visuals")
+
+    def on_finish(self, result):
+        self.events.append(("finish", result.status, result.steps))
+
+
+def _same(row):
+    return {k: v for k, v in row.items() if k != "seconds"}   # wall time differs
+
+
+def test_one_gloo_process_is_the_single_process_run_exactly(tmp_path):
+    """In-process, one gloo rank: the same loop under the DDP strategy gives the identical
+    epoch metrics and the same observer events as one process; a NaN found in the epoch's
+    sums restores the epoch's start; the process groups shut down leaving no thread."""
     import torch.distributed as dist
 
     from layerlab.engine.templates import load_template
     from layerlab.engine.training import Trainer
-    from layerlab.engine.training.distributed import (DistEnv, DistributedTraining,
+    from layerlab.engine.training.distributed import (DDPStrategy, DistEnv,
                                                       communication_threads,
                                                       shutdown_process_groups)
 
+    single_events = Recorder()
+    single = Trainer.from_project(load_template("digits_cnn"), epochs=2, device="cpu",
+                                  observers=[single_events])
+    expected = single.run()
     dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0,
                             world_size=1)
-    training = None
+    strategy = DDPStrategy(DistEnv(0, 1, 0, 1, 0))
     try:
-        trainer = Trainer.from_project(load_template("digits_cnn"), epochs=1, device="cpu")
-        training = DistributedTraining(trainer, DistEnv(0, 1, 0, 1, 0))
-        first = training.run()
-        assert first.status == "finished" and trainer.epoch == 1
-        assert training.local_batch == 32 and training.batches_per_epoch == 45  # 1438 / 32
-        steps, weights = trainer.global_step, {k: v.clone() for k, v in
-                                               trainer.model.state_dict().items()}
-        shuffle = trainer._shuffle_gen.get_state()
-        trainer.set_epochs(2)
+        ddp_events = Recorder()
+        trainer = Trainer.from_project(load_template("digits_cnn"), epochs=2, device="cpu",
+                                       strategy=strategy, observers=[ddp_events])
+        first = trainer.run()
+        assert first.status == "finished" and trainer.epoch == 2
+        assert trainer.local_batch == 32 and trainer.batches_per_epoch == 45  # 1438 / 32
+        assert [_same(h.row()) for h in first.history] == [
+            _same(h.row()) for h in expected.history]
+        assert ddp_events.events == single_events.events
+        assert ddp_events.paced == single_events.paced == {"batch", "visuals"}
+        for key, value in trainer.model.state_dict().items():
+            assert torch.equal(value, single.model.state_dict()[key]), key
+
+        steps = trainer.global_step
+        before = trainer.state_dict()
+        trainer.set_epochs(3)
         trainer.dataset.x_train[7] = float("nan")   # one poisoned sample
-        result = training.run()
+        result = trainer.run()
+        after = trainer.state_dict()
     finally:
-        shutdown_process_groups(training)
+        shutdown_process_groups(strategy)
     # Every communication thread joined: none can outlive the interpreter (issue 15's abort).
     if sys.platform.startswith("linux"):
         assert communication_threads() == []
-    assert result.status == "diverged" and "epoch 2" in result.message
-    assert "restored to the start of epoch 2" in result.message
-    assert trainer.epoch == 1 and len(trainer.history) == 1 and trainer.global_step == steps
-    assert all(torch.equal(weights[k], v) for k, v in trainer.model.state_dict().items())
-    assert torch.equal(trainer._shuffle_gen.get_state(), shuffle)   # epoch 2 redrawn on resume
+    assert result.status == "diverged" and "epoch 3" in result.message
+    assert "restored to the start of epoch 3" in result.message
+    assert trainer.epoch == 2 and len(trainer.history) == 2 and trainer.global_step == steps
+    for key, value in before["weights"].items():
+        assert torch.equal(after["weights"][key], value), key
+    # Epoch 3 is drawn again on resume: the shuffle state is the one before its draw.
+    assert torch.equal(after["tensors"]["rng"]["shuffle"], before["tensors"]["rng"]["shuffle"])
+    assert after["meta"]["batch"] == 0 and after["meta"]["meter"]["count"] == 0
 
 
 # --- two gloo processes against one -------------------------------------------------------------

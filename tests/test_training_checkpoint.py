@@ -154,3 +154,18 @@ def test_resume_with_augmentation_continues_the_same_curve(digits, tmp_path):
     resumed = Trainer(graph(), digits, cfg, augment=aug)
     resumed.resume_from(load_checkpoint(tmp_path))
     assert rows(resumed.run().history) == rows(expected.history)
+
+
+def test_the_optimizer_keeps_its_fast_implementation_after_loading(digits):
+    """Optimizers are built fused where the device has it (the same arithmetic, faster); a
+    state saved by a run without it must not switch this one off, nor the reverse."""
+    trainer = Trainer(graph(), digits, {**CFG, "epochs": 1})
+    trainer.run()
+    assert trainer.optimizer.param_groups[0]["fused"] is True   # Adam on the CPU
+    state = trainer.state_dict()
+    for group in state["tensors"]["optimizer"]["param_groups"]:
+        group.update(fused=None, foreach=None)                  # as saved elsewhere
+    other = Trainer(graph(), digits, CFG)
+    other.load_state_dict(state)
+    assert other.optimizer.param_groups[0]["fused"] is True
+    assert other.run().status == "finished"

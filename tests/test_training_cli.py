@@ -71,3 +71,44 @@ def test_cli_subprocess_error_has_no_traceback(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
     assert "not valid JSON" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_lr_batch_size_optimizer_and_max_batches(tmp_path, capsys):
+    """Issue 10's flags: the settings reach the trainer, and --max-batches stops a run early —
+    reported as stopped after N batches, exit 0, checkpoint written — which --resume
+    continues."""
+    from layerlab.engine.training import OPTIMIZERS, load_checkpoint
+    from layerlab.engine.commands.train import OPTIMIZER_CHOICES
+    assert OPTIMIZER_CHOICES == OPTIMIZERS
+
+    metrics, out = tmp_path / "m.json", tmp_path / "run"
+    code = main(["train", "digits_cnn", "--epochs", "3", "--device", "cpu", "--lr", "0.02",
+                 "--batch-size", "64", "--optimizer", "sgd", "--max-batches", "30",
+                 "--out", str(out), "--metrics-json", str(metrics)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    data = json.loads(metrics.read_text())
+    assert data["status"] == "stopped" and "stopped after 30 batches" in data["message"]
+    assert [r["epoch"] for r in data["history"]] == [1]          # 23 batches of 64 per epoch
+    assert data["final"]["steps"] == 30
+    assert "stopped after 30 batches" in captured.out and "sgd lr 0.02, batch 64" in captured.err
+    meta = load_checkpoint(out / "checkpoint").meta
+    assert (meta["epoch"], meta["batch"], meta["global_step"]) == (1, 7, 30)
+    assert (meta["config"]["optimizer"], meta["config"]["lr"],
+            meta["config"]["batch_size"]) == ("sgd", 0.02, 64)
+
+    code = main(["train", "digits_cnn", "--epochs", "2", "--device", "cpu", "--lr", "0.02",
+                 "--batch-size", "64", "--optimizer", "sgd", "--resume", str(out),
+                 "--out", str(tmp_path / "run2"), "--metrics-json", str(metrics)])
+    assert code == 0
+    data = json.loads(metrics.read_text())
+    assert data["status"] == "finished" and data["final"]["steps"] == 46
+
+
+def test_bad_flags_are_refused_with_a_message(tmp_path, capsys):
+    import pytest
+    with pytest.raises(SystemExit) as info:
+        main(["train", "digits_cnn", "--max-batches", "0"])
+    assert info.value.code == 2 and "--max-batches: must be 1 or more" in capsys.readouterr().err
+    assert main(["train", "digits_cnn", "--lr", "-1", "--out", str(tmp_path / "r")]) == 2
+    assert "training.lr" in capsys.readouterr().err

@@ -48,7 +48,7 @@ def test_loss_auto_resolves_by_task():
     ({"snapshots": {"sparkles": 1}}, "training.snapshots.sparkles", "unknown field"),
     ({"optimizer": "sgd", "nesterov": True}, "training.nesterov", "momentum > 0"),
     ({"betas": [0.9]}, "training.betas", "two numbers"),
-    ({"mixed_precision": "yes"}, "training.mixed_precision", "true or false"),
+    ({"mixed_precision": "yes"}, "training.mixed_precision", "true, false, \"bf16\" or \"fp16\""),
     ({"learning_rate": 0.1}, "training.learning_rate", "unknown field"),
 ])
 def test_each_bad_field_is_named_with_the_rule(section, field, words):

@@ -185,9 +185,8 @@ def test_a_call_queued_after_the_last_batch_still_runs_on_the_training_thread(di
     block = BlockAtEpoch(1)
     trainer = Trainer(small_graph(), digits, {**CFG, "epochs": 1}, observers=[block])
     ran_on = []
-    trainer.start()
+    worker = trainer.start().ident
     assert block.reached.wait(TIMEOUT)
-    worker = trainer._worker_ident
     assert trainer.call_soon(lambda: ran_on.append(threading.get_ident()))
     block.release.set()
     assert trainer.join(TIMEOUT).status == "finished"

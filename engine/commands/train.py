@@ -1,30 +1,58 @@
-"""``layerlab train FILE [--epochs N] [--device D] [--seed S] [--out DIR] [--resume CKPT]
-[--metrics-json PATH]``: train a project (or a bundled template) headless.
+"""``layerlab train FILE [--epochs N] [--device D] [--seed S] [--lr LR] [--batch-size N]
+[--optimizer NAME] [--max-batches N] [--out DIR] [--resume CKPT] [--metrics-json PATH]``:
+train a project (or a bundled template) headless.
 
-Progress goes to stderr as one line rewritten with \\r; results to stdout. The run folder gets
-the checkpoint (checkpoint/), history.csv and history.json. Errors print a message, no
-traceback, and exit non-zero: 2 for a project/settings problem, 1 when training diverged or
-failed, 130 when interrupted (the checkpoint is still written, so --resume continues).
+Progress goes to stderr as a progress bar (tqdm), one line per finished epoch; results to
+stdout. The run folder gets the checkpoint (checkpoint/), history.csv and history.json
+(training.run_folder). Errors print a message, no traceback, and exit non-zero: 2 for a
+project/settings problem, 1 when training diverged or failed, 130 when interrupted (the
+checkpoint is still written, so --resume continues). ``--max-batches N`` stops after N
+batches — a quick smoke test of a heavy template — and still writes the checkpoint (exit 0).
+
+Launched by torchrun (WORLD_SIZE set), the same command trains with DistributedDataParallel:
+engine/commands/train_distributed.py.
 """
 from __future__ import annotations
 
 import argparse
-import csv
-import json
+import os
 import sys
-import time
 from pathlib import Path
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+#: training.OPTIMIZERS, repeated to keep --help free of imports (tests check they agree).
+OPTIMIZER_CHOICES = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number (found {text!r})") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more (found {value})")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from .train_distributed import add_arguments as distributed_arguments
     parser.add_argument("file", help="a LayerLab project (.json) or a bundled template's name "
                                      "(e.g. digits_cnn)")
     parser.add_argument("--epochs", type=int, help="total epochs (overrides the project's)")
     parser.add_argument("--device", choices=DEVICE_CHOICES,
                         help="auto picks CUDA, then Apple MPS, then the CPU")
     parser.add_argument("--seed", type=int, help="random seed (overrides the project's)")
+    parser.add_argument("--lr", type=float, metavar="LR",
+                        help="learning rate (overrides the project's)")
+    parser.add_argument("--batch-size", type=int, metavar="N",
+                        help="samples per optimizer step (overrides the project's); under "
+                             "torchrun the GLOBAL batch, shared out over the processes")
+    parser.add_argument("--optimizer", choices=OPTIMIZER_CHOICES,
+                        help="optimizer (overrides the project's; the project's lr is kept "
+                             "unless --lr is given)")
+    parser.add_argument("--max-batches", type=_at_least_one, metavar="N",
+                        help="stop after N batches (a quick smoke test); the checkpoint is "
+                             "still written")
     parser.add_argument("--out", metavar="DIR",
                         help="run folder (default: <project stem>-run beside the project; "
                              "for a template, in the current folder)")
@@ -32,6 +60,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="continue from a checkpoint folder (or a run folder holding one)")
     parser.add_argument("--metrics-json", metavar="PATH",
                         help="also write final metrics, history and speed as JSON")
+    distributed_arguments(parser)
+
+
+def overrides(args: argparse.Namespace) -> dict:
+    """The training keys the command line overrides (None: the project's)."""
+    return {"epochs": args.epochs, "device": args.device, "seed": args.seed, "lr": args.lr,
+            "batch_size": args.batch_size, "optimizer": args.optimizer}
 
 
 def _pct(x: float | None) -> str:
@@ -39,49 +74,70 @@ def _pct(x: float | None) -> str:
 
 
 class Progress:
-    """Observer printing a progress bar on stderr, at most 10 updates a second."""
+    """Observer: a progress bar per epoch on stderr (tqdm, at most 10 redraws a second) and
+    one line per finished epoch."""
 
-    def __init__(self, stream, epochs: int, every: int = 0, save=None) -> None:
-        self.stream = stream
-        self.epochs = epochs
-        self.every = every
-        self.save = save
-        self.last = 0.0
-        self.width = 0
+    def __init__(self, stream, epochs: int) -> None:
+        from tqdm import tqdm
+        tqdm.monitor_interval = 0  # no monitor thread: nothing may outlive a torchrun worker
+        self.stream, self.epochs = stream, epochs
+        self.bar = None
+        self.bar_epoch = 0
 
-    def _line(self, text: str, end: str = "") -> None:
-        pad = max(0, self.width - len(text))
-        self.stream.write("\r" + text + " " * pad + end)
-        self.stream.flush()
-        self.width = 0 if end else len(text)
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()   # leave=False: the bar's line is cleared
+            self.bar = None
 
     def on_batch(self, b) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.1:
-            return
-        self.last = now
-        from ..training.snapshots import format_eta   # lazy, like the rest: --help stays fast
-        frac = b.batch / max(b.batches, 1)
-        bar = "#" * int(frac * 20) + "-" * (20 - int(frac * 20))
+        from tqdm import tqdm
+
+        from ..training.snapshots import format_eta
         acc = f" acc {_pct(b.running_acc)}" if b.running_acc is not None else ""
-        self._line(f"epoch {b.epoch}/{self.epochs} [{bar}] {frac:4.0%} loss {b.running_loss:.4f}"
-                   f"{acc} {b.samples_per_s:,.0f} samples/s ETA {format_eta(b.eta_s)}")
+        status = (f"loss {b.running_loss:.4f}{acc} {b.samples_per_s:,.0f} samples/s ETA "
+                  f"{format_eta(b.eta_s)}")
+        if self.bar is None or self.bar_epoch != b.epoch:
+            self._close()
+            # Drawn at once with the first numbers, then at most every 0.1 s.
+            self.bar = tqdm(total=b.batches, initial=b.batch, file=self.stream, leave=False,
+                            desc=f"epoch {b.epoch}/{self.epochs}", postfix=status,
+                            mininterval=0.1, miniters=1, ascii=" #",
+                            bar_format="{desc} [{bar:20}] {percentage:3.0f}%{postfix}")
+            self.bar_epoch = b.epoch
+            return
+        self.bar.set_postfix_str(status, refresh=False)
+        self.bar.update(b.batch - self.bar.n)
 
     def on_epoch(self, e) -> None:
+        self._close()
         if e.train_acc is not None:
             metrics = (f"train loss {e.train_loss:.4f} acc {_pct(e.train_acc)}  "
                        f"val loss {e.val_loss:.4f} acc {_pct(e.val_acc)}")
         else:
             metrics = (f"train loss {e.train_loss:.4f}  val loss {e.val_loss:.4f} "
                        f"MAE {e.val_mae:,.4g} RMSE {e.val_rmse:,.4g}")
-        self._line(f"epoch {e.epoch}/{self.epochs}  {metrics}  lr {e.lr:.3g}  {e.seconds:.1f} s",
-                   end="\n")
-        if self.every and e.epoch % self.every == 0 and self.save is not None:
-            self.save()  # on the training thread, between epochs: a consistent state
+        self.stream.write(f"epoch {e.epoch}/{self.epochs}  {metrics}  lr {e.lr:.3g}  "
+                          f"{e.seconds:.1f} s\n")
+        self.stream.flush()
 
     def on_state(self, s) -> None:
-        if s.state in ("diverged", "failed", "stopped") and self.width:
-            self._line("", end="")
+        if s.state in ("diverged", "failed", "stopped"):
+            self._close()
+
+    def on_finish(self, result) -> None:
+        self._close()
+
+
+def header(trainer, project, *, device: str, batch: str, more: tuple[str, ...] = ()
+           ) -> list[str]:
+    """The lines a run starts with (``layerlab train`` and the torchrun entry)."""
+    cfg, ds = trainer.config, trainer.dataset
+    resumed = trainer.epoch or trainer.batch
+    return [f"training '{project.name}' on {ds.name} ({trainer.num_train:,} train / "
+            f"{trainer.num_val:,} validation samples)", *more, f"device: {device}",
+            f"{cfg.optimizer} lr {cfg.lr:g}, {batch}, {cfg.epochs} epochs, loss "
+            f"{trainer.objective.loss}" + (f", resuming after epoch {trainer.epoch}"
+                                           if resumed else "")]
 
 
 def print_result(result, out: Path, metrics_path, where: str) -> None:
@@ -102,18 +158,10 @@ def print_result(result, out: Path, metrics_path, where: str) -> None:
           + (f" and {metrics_path}" if metrics_path else ""))
 
 
-def write_history(out: Path, rows: list[dict]) -> None:
-    from ..training.snapshots import HISTORY_FIELDS
-    with open(out / "history.csv", "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(HISTORY_FIELDS))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: ("" if row.get(k) is None else row.get(k))
-                             for k in HISTORY_FIELDS})
-    (out / "history.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
-
-
 def run(args: argparse.Namespace) -> int:
+    if "WORLD_SIZE" in os.environ:   # launched by torchrun: one process of a DDP job
+        from .train_distributed import run as run_distributed
+        return run_distributed(args)
     from ..locations import checkpoint_in, open_project
     from ..project import ProjectLoadError
     from ..training import TrainingError
@@ -124,47 +172,34 @@ def run(args: argparse.Namespace) -> int:
     except ProjectLoadError as exc:
         print(f"error: {exc}", file=err)
         return 2
+    project = opened.project
     try:
-        from ..training import Trainer, load_checkpoint, save_checkpoint
-        project = opened.project
-        trainer = Trainer.from_project(project, opened.base_dir, epochs=args.epochs,
-                                       device=args.device, seed=args.seed,
-                                       batch_size=getattr(args, "batch_size", None))
+        from ..training import Trainer, load_checkpoint
+        from ..training.run_folder import RunFolder
+        trainer = Trainer.from_project(project, opened.base_dir, **overrides(args))
         if args.resume:
             trainer.resume_from(load_checkpoint(checkpoint_in(args.resume)))
+        folder = RunFolder(args.out or opened.run_dir, trainer, project,
+                           metrics_path=args.metrics_json)
+        folder.create()
     except TrainingError as exc:
         print(f"error: {exc}", file=err)
         return 2
-    out = Path(args.out) if args.out else opened.run_dir
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        print(f"error: cannot create the run folder {out}: {exc.strerror or exc}", file=err)
-        return 2
 
-    cfg, ds = trainer.config, trainer.dataset
-    save = lambda: save_checkpoint(out / "checkpoint", trainer, project)  # noqa: E731
-    print(f"training '{project.name}' on {ds.name} ({trainer._train.n:,} train / "
-          f"{trainer._val.n:,} validation samples)", file=err)
-    print(f"device: {trainer.device_info.describe()} ({trainer.device_info.reason})", file=err)
-    print(f"{cfg.optimizer} lr {cfg.lr:g}, batch {cfg.batch_size}, {cfg.epochs} epochs, loss "
-          f"{trainer.objective.loss}" + (f", resuming after epoch {trainer.epoch}"
-                                         if trainer.epoch or trainer.batch else ""), file=err)
-    for note in [*getattr(ds, "notes", []), *trainer.notes]:   # dataset: what was left out
+    cfg, info = trainer.config, trainer.device_info
+    for line in header(trainer, project, device=f"{info.describe()} ({info.reason})",
+                       batch=f"batch {cfg.batch_size}"):
+        print(line, file=err)
+    for note in [*trainer.dataset.notes, *trainer.notes]:   # the dataset's: what was left out
         print(f"note: {note}", file=err)
-    trainer.add_observer(Progress(err, cfg.epochs, cfg.checkpoint_every, save))
-    live = None
-    if args.metrics_json:  # rewritten after every epoch, so another process can follow it
-        from ..training.follow import LiveMetrics
-        live = LiveMetrics(args.metrics_json, project=project.name, dataset=ds.name,
-                           history=[h.row() for h in trainer.history])
-        trainer.add_observer(live)
-
-    interrupted = False
+    trainer.add_observer(Progress(err, cfg.epochs))
+    trainer.add_observer(folder)
     if trainer.epoch >= cfg.epochs:
         print(f"note: the checkpoint already has {trainer.epoch} epochs; pass --epochs "
               f"above that to train further", file=err)
-    trainer.start()
+
+    interrupted = False
+    trainer.start(max_batches=args.max_batches)
     try:
         while trainer.join(0.2) is None:  # a timeout keeps the main thread able to take Ctrl+C
             pass
@@ -177,24 +212,11 @@ def run(args: argparse.Namespace) -> int:
     if result is None:
         print("error: training did not end cleanly; nothing was saved", file=err)
         return 1
-    rows = [h.row() for h in result.history]
-    try:
-        save()
-        write_history(out, rows)
-        if args.metrics_json:
-            metrics = {"final": result.final, "history": rows,
-                       "device": trainer.device_info.device,
-                       "device_name": trainer.device_info.name,
-                       "samples_per_s": result.samples_per_s, "seconds": result.seconds,
-                       "status": result.status, "message": result.message,
-                       "project": project.name, "dataset": ds.name}
-            from ..training.follow import write_metrics
-            write_metrics(args.metrics_json, live.stamp(metrics))  # atomic
-    except (OSError, TrainingError) as exc:
-        print(f"error: cannot write the results: {exc}", file=err)
+    problems = folder.finish(result)
+    if problems:
+        print(f"error: cannot write the results: {'; '.join(problems)}", file=err)
         return 1
-
-    print_result(result, out, args.metrics_json, result.device)
+    print_result(result, folder.out, args.metrics_json, result.device)
     if interrupted:
         return 130
     if result.status in ("diverged", "failed"):

@@ -31,6 +31,7 @@ from torch import nn
 
 from ..graph import Project
 from ..layers._rules import pool_out
+from ..memory import export_problem
 from ..params import pair
 from .errors import ExportError, require
 from .pytorch_code import checked_analysis
@@ -71,6 +72,8 @@ def onnx_model(project: Project, weights: Weights | None = None, opset: int | No
     require("onnxscript", "ONNX export")
     _check_torch()
     analysis = checked_analysis(project)
+    if problem := export_problem(analysis, EXAMPLE_BATCH):  # before allocating anything
+        raise ExportError(problem)
     model = _model(project, weights)
     shape = analysis.nodes[analysis.input_node].output_shape
     example = torch.randn(EXAMPLE_BATCH, *shape)
@@ -109,6 +112,8 @@ def verify_onnx(project: Project, path: str | os.PathLike, weights: Weights,
     difference."""
     ort = require("onnxruntime", "Checking an ONNX export")
     analysis = checked_analysis(project)
+    if problem := export_problem(analysis, max(batch_sizes)):
+        raise ExportError(problem)
     model = _model(project, weights)
     shape = analysis.nodes[analysis.input_node].output_shape
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])

@@ -96,7 +96,10 @@ def export_pytorch(project: Project, path: str | os.PathLike,
     written = []
     if state is not None:
         from ..builder import build_model
+        from ..memory import export_problem
         from .weights import apply_weights
+        if problem := export_problem(checked_analysis(project)):  # before building it
+            raise ExportError(problem)
         apply_weights(build_model(project.graph), state)  # refuse weights that do not fit
         torch.save(to_module_keys(project.graph, state), weights_path)
         written.append(weights_path)

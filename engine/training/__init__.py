@@ -1,5 +1,6 @@
-"""Training: the project's "training" section, the Trainer with live control and plain-data
-snapshots, checkpoints, and the loop pieces a distributed entry point can reuse.
+"""Training: the project's "training" section, the Trainer (the one loop, with live control,
+plain-data snapshots and a strategy for one process or DDP), checkpoints, and what a headless
+run writes.
 
     from layerlab.engine.training import Trainer, save_checkpoint
     trainer = Trainer.from_project(project, base_dir, epochs=5)
@@ -11,8 +12,8 @@ everything else loads torch when first used. See docs/training.md.
 from .config import (DEFAULT_LR, DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, ScheduleConfig,
                      SnapshotConfig, TrainingConfig, check_training, parse_training,
                      resolve_loss)
-from .errors import (CheckpointError, ConfigProblem, DataMismatchError, DeviceError, ModelError,
-                     TrainingConfigError, TrainingError)
+from .errors import (CheckpointError, ConfigProblem, DataMismatchError, DeviceError,
+                     MemoryLimitError, ModelError, TrainingConfigError, TrainingError)
 
 _LAZY = {
     "Trainer": "trainer",
@@ -27,12 +28,15 @@ _LAZY = {
     "Objective": "losses", "make_objective": "losses",
     "make_optimizer": "optim", "lr_factor": "optim",
     "BatchSource": "batches", "Controller": "control",
+    "Strategy": "strategy", "SingleProcess": "strategy",
+    "RunFolder": "run_folder",
 }
 
 __all__ = ["DEFAULT_LR", "DEVICES", "LOSSES", "OPTIMIZERS", "SCHEDULES", "ScheduleConfig",
            "SnapshotConfig", "TrainingConfig", "check_training", "parse_training",
            "resolve_loss", "CheckpointError", "ConfigProblem", "DataMismatchError",
-           "DeviceError", "ModelError", "TrainingConfigError", "TrainingError", *_LAZY]
+           "DeviceError", "MemoryLimitError", "ModelError", "TrainingConfigError", "TrainingError",
+           *_LAZY]
 
 
 def __getattr__(name: str):

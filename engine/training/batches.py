@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["BatchSource", "preload_limit_bytes", "num_batches", "batch_slice"]
+__all__ = ["BatchSource", "preload_limit_bytes", "num_batches", "batch_slice", "has_batchnorm"]
 
 #: Datasets up to this size go to an accelerator once, unless free memory says otherwise.
 PRELOAD_BYTES = 2 * 1024**3
@@ -19,6 +19,13 @@ def preload_limit_bytes(device: torch.device) -> int:
             free = PRELOAD_BYTES
         return min(PRELOAD_BYTES, free // 4)  # leave most memory to activations
     return PRELOAD_BYTES
+
+
+def has_batchnorm(model: torch.nn.Module) -> bool:
+    """Whether any layer normalizes with batch statistics (which a batch of one cannot give)."""
+    kinds = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d,
+             torch.nn.SyncBatchNorm)
+    return any(isinstance(m, kinds) for m in model.modules())
 
 
 def num_batches(n: int, batch_size: int, drop_single: bool) -> int:
@@ -38,14 +45,20 @@ class BatchSource:
     """x/y of one split, resident on ``device`` when they fit, else kept on the CPU."""
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, device: torch.device,
-                 limit_bytes: int | None = None) -> None:
+                 limit_bytes: int | None = None,
+                 layout: torch.memory_format | None = None) -> None:
         self.device = device
         self.n = int(x.shape[0])
+        #: channels_last: image batches in NHWC order (stored so when resident, since
+        #: index_select keeps the layout; converted after the copy otherwise).
+        self.layout = layout if x.dim() == 4 else None
         nbytes = x.element_size() * x.nelement() + y.element_size() * y.nelement()
         limit = preload_limit_bytes(device) if limit_bytes is None else limit_bytes
         self.resident = device.type == "cpu" or nbytes <= limit
         if self.resident:
             self.x, self.y = x.to(device), y.to(device)
+            if self.layout is not None:
+                self.x = self.x.contiguous(memory_format=self.layout)
         else:
             self.x, self.y = x, y
         # Pinned staging makes the host→GPU copy asynchronous; only worth it for CUDA.
@@ -61,7 +74,7 @@ class BatchSource:
             return x, y
         if self._pin:
             x, y = x.pin_memory(), y.pin_memory()
-        return (x.to(self.device, non_blocking=self._pin),
+        return (self._arrange(x.to(self.device, non_blocking=self._pin)),
                 y.to(self.device, non_blocking=self._pin))
 
     def range(self, start: int, stop: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -69,4 +82,7 @@ class BatchSource:
         x, y = self.x[start:stop], self.y[start:stop]
         if self.resident:
             return x, y
-        return x.to(self.device), y.to(self.device)
+        return self._arrange(x.to(self.device)), y.to(self.device)
+
+    def _arrange(self, x: torch.Tensor) -> torch.Tensor:
+        return x if self.layout is None else x.contiguous(memory_format=self.layout)

@@ -13,6 +13,7 @@ checkpoint intact.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ import torch
 from ..fileio import atomic_write
 from .errors import CheckpointError
 
-__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "apply_checkpoint",
+__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "check_meta", "check_weights",
            "CHECKPOINT_FORMAT", "CHECKPOINT_VERSION"]
 
 CHECKPOINT_FORMAT = "layerlab-checkpoint"
@@ -32,6 +33,8 @@ WEIGHTS = "weights.safetensors"
 STATE = "state.pt"
 META = "trainer.json"
 PROJECT = "project.json"
+#: Problems named in one message at most (the rest are counted).
+SHOWN_PROBLEMS = 5
 
 
 @dataclass
@@ -49,6 +52,11 @@ class Checkpoint:
     def history(self) -> list[dict]:
         return list(self.meta.get("history", []))
 
+    @property
+    def state(self) -> dict[str, Any]:
+        """What ``Trainer.load_state_dict`` takes."""
+        return {"weights": self.weights, "tensors": self.tensors, "meta": self.meta}
+
 
 def save_checkpoint(directory: str | os.PathLike, trainer, project=None) -> Path:
     """Write ``trainer``'s state into ``directory`` (created if needed). Call it when the
@@ -60,7 +68,7 @@ def save_checkpoint(directory: str | os.PathLike, trainer, project=None) -> Path
     directory = Path(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        state = trainer.capture_state()
+        state = trainer.state_dict()
         # safetensors wants contiguous CPU tensors that share no memory with each other.
         weights = {k: v.detach().to("cpu").contiguous().clone()
                    for k, v in state["weights"].items()}
@@ -82,7 +90,8 @@ def save_checkpoint(directory: str | os.PathLike, trainer, project=None) -> Path
 
 
 def load_checkpoint(directory: str | os.PathLike) -> Checkpoint:
-    """Read a checkpoint folder (or its trainer.json). Nothing in it can run code."""
+    """Read a checkpoint folder (or its trainer.json). Nothing in it can run code; a file
+    that is not what LayerLab wrote raises CheckpointError naming the file and the fault."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -97,13 +106,21 @@ def load_checkpoint(directory: str | os.PathLike) -> Checkpoint:
                               f"{', '.join(missing)}")
     try:
         meta = json.loads((directory / META).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise CheckpointError(f"{directory / META} cannot be read: {exc}") from None
     if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{directory / META} is not a LayerLab checkpoint")
-    if meta.get("version", 0) > CHECKPOINT_VERSION:
+    version = meta.get("version", 0)
+    if not _is_int(version):
+        raise CheckpointError(f"{directory / META}: version must be a whole number "
+                              f"(found {_show(version)})")
+    if version > CHECKPOINT_VERSION:
         raise CheckpointError(f"the checkpoint was written by a newer LayerLab (version "
-                              f"{meta.get('version')}); update LayerLab to read it")
+                              f"{version}); update LayerLab to read it")
+    problems = check_meta(meta)
+    if problems:
+        raise CheckpointError(f"{directory / META} has been changed or damaged: "
+                              f"{_listed(problems)}")
     try:
         weights = load_file(str(directory / WEIGHTS))
     except (OSError, SafetensorError) as exc:
@@ -112,10 +129,139 @@ def load_checkpoint(directory: str | os.PathLike) -> Checkpoint:
         tensors = torch.load(directory / STATE, map_location="cpu", weights_only=True)
     except Exception as exc:  # the unpickler refuses anything but tensors and containers
         raise CheckpointError(f"{directory / STATE} cannot be read safely: {exc}") from None
+    if not isinstance(tensors, dict):
+        raise CheckpointError(f"{directory / STATE} does not hold a trainer's state")
     return Checkpoint(directory, weights, tensors, meta)
 
 
-def _check_weights(model, weights: dict[str, torch.Tensor]) -> None:
+# --- what trainer.json must hold ------------------------------------------------------------
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _show(value: Any) -> str:
+    try:
+        text = json.dumps(value, allow_nan=True)
+    except (TypeError, ValueError):
+        text = type(value).__name__
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+def _listed(problems: list[str]) -> str:
+    more = len(problems) - SHOWN_PROBLEMS
+    return "; ".join(problems[:SHOWN_PROBLEMS]) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _whole(where: str, value: Any, low: int, high: int | None = None) -> str | None:
+    if not _is_int(value):
+        return f"{where} must be a whole number (found {_show(value)})"
+    if value < low or (high is not None and value > high):
+        bound = f"from {low:,} to {high:,}" if high is not None else f"{low:,} or more"
+        return f"{where} must be {bound} (found {value:,})"
+    return None
+
+
+def _number(where: str, value: Any, *, optional: bool = False, finite: bool = False,
+            positive: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    kind = "a number" + (" or null" if optional else "")
+    if not _is_number(value):
+        return f"{where} must be {kind} (found {_show(value)})"
+    if (finite or positive) and not math.isfinite(value):
+        return f"{where} must be a finite number (found {_show(value)})"
+    if positive and value <= 0:
+        return f"{where} must be > 0 (found {value:g})"
+    return None
+
+
+#: EpochSnapshot's fields: how each is checked.
+_ROW = {"epoch": "int", "train_loss": "number", "train_acc": "optional", "val_loss": "number",
+        "val_acc": "optional", "val_mae": "optional", "val_rmse": "optional", "lr": "number",
+        "seconds": "number", "step": "int"}
+
+
+def check_meta(meta: Any) -> list[str]:
+    """What is wrong with a checkpoint's trainer.json (its position, sums and history), one
+    message per problem, naming the field; empty when it is sound. Never raises."""
+    if not isinstance(meta, dict):
+        return [f"it must be a JSON object (found {_show(meta)})"]
+    problems: list[str] = []
+    missing = [k for k in ("epoch", "batch", "global_step", "base_lr", "meter", "history",
+                           "num_train", "batches_per_epoch") if k not in meta]
+    if missing:
+        return [f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing"]
+
+    def add(problem: str | None) -> None:
+        if problem:
+            problems.append(problem)
+
+    add(_whole("epoch", meta["epoch"], 0, 100_000))
+    add(_whole("global_step", meta["global_step"], 0))
+    add(_whole("num_train", meta["num_train"], 0))
+    add(_whole("batches_per_epoch", meta["batches_per_epoch"], 0))
+    add(_whole("batch", meta["batch"], 0))
+    if "num_val" in meta:
+        add(_whole("num_val", meta["num_val"], 0))
+    add(_number("base_lr", meta["base_lr"], positive=True))
+    if "lr" in meta:
+        add(_number("lr", meta["lr"], finite=True))
+    for key in ("dataset", "task", "device"):
+        if key in meta and not isinstance(meta[key], str):
+            add(f"{key} must be text (found {_show(meta[key])})")
+    if "config" in meta and not isinstance(meta["config"], dict):
+        add(f"config must be an object (found {_show(meta['config'])})")
+    if not problems and meta["batch"] and meta["batch"] >= meta["batches_per_epoch"]:
+        add(f"batch {meta['batch']} is not inside an epoch of {meta['batches_per_epoch']} "
+            f"batches")
+    meter = meta["meter"]
+    if not isinstance(meter, dict):
+        add(f"meter must be an object with loss, correct and count (found {_show(meter)})")
+    else:
+        for key in ("loss", "correct", "count"):
+            if key not in meter:
+                add(f"meter.{key} is missing")
+        if "loss" in meter:
+            add(_number("meter.loss", meter["loss"], finite=True))
+        for key in ("correct", "count"):
+            if key in meter:
+                add(_whole(f"meter.{key}", meter[key], 0))
+    history = meta["history"]
+    if not isinstance(history, list):
+        add(f"history must be a list of epochs (found {_show(history)})")
+        return problems
+    if _is_int(meta["epoch"]) and len(history) != meta["epoch"]:
+        add(f"history has {len(history)} epoch{'s' if len(history) != 1 else ''} but epoch "
+            f"says {meta['epoch']} were trained")
+    for i, row in enumerate(history):
+        where = f"history[{i}]"
+        if not isinstance(row, dict):
+            add(f"{where} must be an object (found {_show(row)})")
+            continue
+        for key in sorted(set(row) - set(_ROW), key=str):
+            add(f"{where}.{key}: unknown field (known: {', '.join(_ROW)})")
+        for key, kind in _ROW.items():
+            if key not in row:
+                add(f"{where}.{key} is missing")
+            elif kind == "int":
+                add(_whole(f"{where}.{key}", row[key], 1 if key == "epoch" else 0))
+            else:
+                add(_number(f"{where}.{key}", row[key], optional=kind == "optional"))
+        if _is_int(row.get("epoch")) and row["epoch"] != i + 1:
+            add(f"{where}.epoch must be {i + 1} (found {row['epoch']})")
+    return problems
+
+
+def check_weights(model, weights: Any) -> None:
+    """Raise CheckpointError naming the layers whose weights do not fit ``model``."""
+    if not isinstance(weights, dict) or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in weights.items()):
+        raise CheckpointError("the checkpoint's weights are not a table of tensors")
     own = model.state_dict()
 
     def name(key: str) -> str:  # "layers.conv1.weight" → "conv1.weight": node ids
@@ -137,53 +283,3 @@ def _check_weights(model, weights: dict[str, torch.Tensor]) -> None:
         shown = "; ".join(problems[:4])
         more = f" (and {len(problems) - 4} more)" if len(problems) > 4 else ""
         raise CheckpointError(f"the checkpoint's weights do not fit this graph: {shown}{more}")
-
-
-def apply_checkpoint(trainer, ckpt: Checkpoint) -> None:
-    """Load ``ckpt`` into an idle trainer (Trainer.resume_from calls this)."""
-    from .snapshots import EpochSnapshot
-
-    meta, tensors = ckpt.meta, ckpt.tensors
-    _check_weights(trainer.model, ckpt.weights)
-    batch = int(meta.get("batch", 0))
-    if batch and (meta.get("num_train") != trainer._train.n
-                  or meta.get("batches_per_epoch") != trainer.batches_per_epoch):
-        raise CheckpointError(
-            f"the checkpoint was saved in the middle of an epoch with {meta.get('num_train')} "
-            f"training samples in {meta.get('batches_per_epoch')} batches; this run has "
-            f"{trainer._train.n} in {trainer.batches_per_epoch} — use the same dataset and "
-            f"batch size, or a checkpoint saved at the end of an epoch")
-    if meta.get("num_train") != trainer._train.n:
-        trainer.notes.append(f"the checkpoint was trained on {meta.get('num_train')} samples, "
-                             f"this dataset has {trainer._train.n}")
-    try:
-        with torch.no_grad():
-            for key, value in trainer.model.state_dict().items():
-                value.copy_(ckpt.weights[key])
-        trainer.optimizer.load_state_dict(tensors["optimizer"])
-        rng = tensors["rng"]
-        glob = {k[len("global_"):]: v for k, v in rng.items() if k.startswith("global_")}
-        trainer._shuffle_gen.set_state(rng["shuffle"])
-        trainer._augment_gen.set_state(rng["augment"])
-        if "scaler" in tensors and trainer.amp is not None and trainer.amp.scaler is not None:
-            trainer.amp.scaler.load_state_dict(tensors["scaler"])
-    except (KeyError, ValueError, RuntimeError, TypeError) as exc:
-        raise CheckpointError(f"the checkpoint's optimizer or random state does not fit this "
-                              f"training setup: {exc}") from None
-    trainer.epoch = int(meta["epoch"])
-    trainer.global_step = int(meta["global_step"])
-    trainer.base_lr = float(meta["base_lr"])
-    trainer.history = [EpochSnapshot(**row) for row in meta.get("history", [])]
-    trainer._good.clear()
-    # The random states of this device: a CPU checkpoint resumed on a GPU keeps the GPU's own.
-    trainer._rng = {**trainer._rng, **{k: v for k, v in glob.items() if k in trainer._rng}}
-    meter = trainer._new_meter()
-    if batch:
-        trainer._draw_order()   # from the epoch's saved starting state: the same permutation
-        m = meta["meter"]
-        meter.set(m["loss"], m["correct"], m["count"])
-        trainer._epoch_active_start = trainer._active_total()
-    else:
-        trainer._order = None
-    trainer._meter = meter
-    trainer.batch = batch

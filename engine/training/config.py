@@ -13,9 +13,9 @@ from typing import Any
 
 from .errors import ConfigProblem, TrainingConfigError
 
-__all__ = ["LOSSES", "OPTIMIZERS", "SCHEDULES", "DEVICES", "DEFAULT_LR", "ScheduleConfig",
-           "SnapshotConfig", "TrainingConfig", "parse_training", "check_training",
-           "resolve_loss", "DEFAULT_LOSS"]
+__all__ = ["LOSSES", "OPTIMIZERS", "SCHEDULES", "DEVICES", "PRECISIONS", "DEFAULT_LR",
+           "ScheduleConfig", "SnapshotConfig", "TrainingConfig", "parse_training",
+           "check_training", "resolve_loss", "DEFAULT_LOSS"]
 
 LOSSES = ("auto", "cross_entropy", "mse", "l1", "bce_with_logits")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
@@ -63,7 +63,10 @@ class TrainingConfig:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     seed: int = 0
     device: str = "auto"
-    mixed_precision: bool = False  # CUDA only; ignored (with a note) elsewhere
+    #: false | true (bfloat16 where the device has it, else float16 with loss scaling) |
+    #: "bf16" | "fp16" — autocast on CUDA and the CPU; ignored (with a note) on Apple MPS.
+    mixed_precision: bool | str = False
+    channels_last: bool = False    # image models: NHWC memory layout (faster convs on GPUs)
     deterministic: bool = True     # deterministic cuDNN kernels on CUDA
     checkpoint_every: int = 0      # epochs between checkpoints written by `layerlab train`
     snapshots: SnapshotConfig = field(default_factory=SnapshotConfig)
@@ -85,7 +88,8 @@ def resolve_loss(loss: str, task: str) -> str:
 # --- validation ----------------------------------------------------------------------------
 
 _TOP = ("loss", "optimizer", "lr", "momentum", "nesterov", "betas", "batch_size", "epochs",
-        "weight_decay", "l1", "schedule", "seed", "device", "mixed_precision", "deterministic",
+        "weight_decay", "l1", "schedule", "seed", "device", "mixed_precision", "channels_last",
+        "deterministic",
         "checkpoint_every", "snapshots")
 _SCHEDULE = ("kind", "step_size", "gamma")
 _SNAPSHOTS = tuple(SnapshotConfig.__dataclass_fields__)
@@ -199,6 +203,17 @@ def _parse_snapshots(raw: Any, problems: list[ConfigProblem]) -> SnapshotConfig:
     )
 
 
+PRECISIONS = ("bf16", "fp16")
+
+
+def _parse_precision(r: _Reader) -> bool | str:
+    value = r.data.get("mixed_precision", False)
+    if isinstance(value, bool) or value in PRECISIONS:
+        return value
+    r.fail("mixed_precision", f'must be true, false, "bf16" or "fp16" (found {_show(value)})')
+    return False
+
+
 def _parse_device(r: _Reader) -> str:
     value = r.data.get("device", "auto")
     if value in DEVICES:
@@ -247,7 +262,8 @@ def _parse(section: Any) -> tuple[TrainingConfig, list[ConfigProblem]]:
         schedule=_parse_schedule(section.get("schedule"), problems),
         seed=r.integer("seed", d.seed, 0, 2**63 - 1),
         device=_parse_device(r),
-        mixed_precision=r.boolean("mixed_precision", d.mixed_precision),
+        mixed_precision=_parse_precision(r),
+        channels_last=r.boolean("channels_last", d.channels_last),
         deterministic=r.boolean("deterministic", d.deterministic),
         checkpoint_every=r.integer("checkpoint_every", d.checkpoint_every, 0, 100_000),
         snapshots=_parse_snapshots(section.get("snapshots"), problems),

@@ -3,7 +3,7 @@ it names the field, node or file and says what to change."""
 from __future__ import annotations
 
 __all__ = ["TrainingError", "TrainingConfigError", "ConfigProblem", "ModelError",
-           "DataMismatchError", "DeviceError", "CheckpointError"]
+           "DataMismatchError", "DeviceError", "CheckpointError", "MemoryLimitError"]
 
 from dataclasses import dataclass
 
@@ -51,3 +51,8 @@ class DeviceError(TrainingError):
 
 class CheckpointError(TrainingError):
     """A checkpoint cannot be written, read, or applied to this model."""
+
+
+class MemoryLimitError(TrainingError):
+    """Training would need more memory than the device has free (estimated before anything
+    is allocated; engine/memory.py): the message says how much, for what, and what to shrink."""

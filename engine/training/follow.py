@@ -72,10 +72,11 @@ class LiveMetrics:
     ``stamp``), as ``layerlab train`` does after the run."""
 
     def __init__(self, path: str | os.PathLike, *, project: str = "", dataset: str = "",
-                 history: list[dict] | tuple = ()) -> None:
+                 history: list[dict] | tuple = (), extra: dict | None = None) -> None:
         self.path = Path(path)
         self.run_id = new_run_id()
         self.project, self.dataset = project, dataset
+        self.extra = dict(extra or {})   # keys added to every document (world_size…)
         self.rows = [dict(r) for r in history]
         self.device = self.device_name = ""
         self.epochs: int | None = None
@@ -83,8 +84,8 @@ class LiveMetrics:
         self.started = time.monotonic()
 
     def stamp(self, document: dict) -> dict:
-        """``document`` with this run's id, target epochs and the time added."""
-        return {**document, "run_id": self.run_id, "epochs": self.epochs,
+        """``document`` with this run's id, target epochs, extra keys and the time added."""
+        return {**document, **self.extra, "run_id": self.run_id, "epochs": self.epochs,
                 "updated": time.time()}
 
     def document(self) -> dict:

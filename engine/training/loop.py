@@ -19,25 +19,50 @@ __all__ = ["Amp", "make_amp", "forward_loss", "apply_update", "train_step", "eva
 
 @dataclass(frozen=True)
 class Amp:
-    """Mixed precision on CUDA: bfloat16 where the GPU supports it (no loss scaling needed),
-    else float16 with a GradScaler against underflowing gradients."""
+    """Mixed precision: autocast to ``dtype`` on ``device_type``; float16 comes with a
+    GradScaler against underflowing gradients (bfloat16 has float32's range and needs none)."""
     dtype: torch.dtype
     scaler: object | None  # torch GradScaler for float16
+    device_type: str = "cuda"
 
     def context(self):
-        return torch.autocast("cuda", dtype=self.dtype)
+        return torch.autocast(self.device_type, dtype=self.dtype)
 
 
-def make_amp(device: torch.device, enabled: bool) -> Amp | None:
-    if not enabled or device.type != "cuda":
-        return None
-    if torch.cuda.is_bf16_supported():
-        return Amp(torch.bfloat16, None)
+def _scaler(device_type: str):
     try:
-        scaler = torch.amp.GradScaler("cuda")
+        return torch.amp.GradScaler(device_type)
     except (AttributeError, TypeError):  # torch < 2.3 spells it torch.cuda.amp
-        scaler = torch.cuda.amp.GradScaler()
-    return Amp(torch.float16, scaler)
+        return torch.cuda.amp.GradScaler()
+
+
+def make_amp(device: torch.device, mode: bool | str) -> tuple[Amp | None, str | None]:
+    """(the mixed-precision setup for ``mode`` — false, true, "bf16", "fp16" — on ``device``,
+    a note for the log or None). True means bfloat16 where the device has it, else float16
+    with loss scaling. On the CPU, bfloat16 autocast runs everywhere but is faster only on
+    CPUs with bfloat16 instructions (AVX-512 BF16, AMX); elsewhere it saves activation memory
+    at some speed. Apple MPS trains in full precision."""
+    if not mode:
+        return None, None
+    if device.type == "cuda":
+        bf16 = torch.cuda.is_bf16_supported()
+        if mode == "bf16" and not bf16:
+            return (Amp(torch.float16, _scaler("cuda"), "cuda"),
+                    "this GPU has no bfloat16: mixed precision uses float16 with loss scaling")
+        if mode == "fp16" or not bf16:
+            return Amp(torch.float16, _scaler("cuda"), "cuda"), None
+        return Amp(torch.bfloat16, None, "cuda"), None
+    if device.type == "cpu":
+        if mode == "fp16":
+            return (Amp(torch.float16, _scaler("cpu"), "cpu"),
+                    "mixed precision on the CPU: float16 with loss scaling (slow on most "
+                    "CPUs; bf16 is the usual choice there)")
+        return (Amp(torch.bfloat16, None, "cpu"),
+                "mixed precision on the CPU: bfloat16 autocast — faster only on CPUs with "
+                "bfloat16 instructions (AVX-512 BF16, AMX), elsewhere it mainly halves the "
+                "activations' memory")
+    return None, (f"mixed_precision is not used on {device.type}: training in full "
+                  f"precision")
 
 
 def forward_loss(model: nn.Module, objective: Objective, x: torch.Tensor, y: torch.Tensor,
@@ -80,6 +105,7 @@ class EvalOutput:
     loss: float               # mean per sample
     predictions: torch.Tensor  # CPU: (N,) int64 classes or (N, T) float32 values
     n: int
+    loss_sum: float = 0.0     # summed over the samples (what processes add up)
 
 
 def evaluate(model: nn.Module, objective: Objective, source: BatchSource, batch_size: int,
@@ -106,4 +132,5 @@ def evaluate(model: nn.Module, objective: Objective, source: BatchSource, batch_
     if total is None:
         return EvalOutput(float("nan"), torch.empty(0, dtype=torch.int64), 0)
     predictions = torch.cat(preds).cpu()
-    return EvalOutput(float(total) / source.n, predictions, source.n)
+    total = float(total)
+    return EvalOutput(total / source.n, predictions, source.n, total)

@@ -32,20 +32,24 @@ def _refresh(src: Any, dst: Any) -> Any:
 
 
 class LastGood:
+    """One copy of the weights and optimizer state, with the position they belong to (any
+    object the caller gives: the trainer's epoch, batch, step and running sums)."""
+
     def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
         self.model, self.optimizer = model, optimizer
         self.step: int | None = None
+        self.position: Any = None
         self._weights: dict | None = None
         self._optim: dict | None = None
 
-    def save(self, step: int) -> None:
+    def save(self, step: int, position: Any = None) -> None:
         with torch.no_grad():
             self._weights = _refresh(self.model.state_dict(), self._weights)
             self._optim = _refresh(self.optimizer.state_dict(), self._optim)
-        self.step = step
+        self.step, self.position = step, position
 
-    def restore(self) -> int | None:
-        """Put the copy back; returns its step, or None when there is none."""
+    def restore(self) -> tuple[int, Any] | None:
+        """Put the copy back; returns (its step, its position), or None when there is none."""
         if self.step is None:
             return None
         with torch.no_grad():
@@ -53,8 +57,9 @@ class LastGood:
                 value.copy_(self._weights[key])
         # load_state_dict may keep our tensors as its state: never reuse them as buffers.
         self.optimizer.load_state_dict(self._optim)
-        step, self.step, self._weights, self._optim = self.step, None, None, None
-        return step
+        saved = (self.step, self.position)
+        self.clear()
+        return saved
 
     def clear(self) -> None:
-        self.step, self._weights, self._optim = None, None, None
+        self.step, self.position, self._weights, self._optim = None, None, None, None

@@ -4,21 +4,28 @@ Shuffling and augmentation use their own CPU generators (seeded from the config'
 same on every device). Dropout can only use torch's global generator; the trainer saves that
 state whenever it lets go of the thread (pause, end) and restores it when it takes it back, so
 whatever else the program draws in between (a GUI building another model) changes nothing.
+Dropout and augmentation are re-seeded at every epoch's start from (seed, epoch, process), so
+every process of a distributed run draws its own masks, and the first process draws exactly
+what a single-process run does.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-__all__ = ["derive_seed", "capture_global", "restore_global", "SHUFFLE_STREAM", "AUGMENT_STREAM"]
+__all__ = ["derive_seed", "capture_global", "restore_global", "SHUFFLE_STREAM", "AUGMENT_STREAM",
+           "DROPOUT_STREAM"]
 
 SHUFFLE_STREAM = 1
 AUGMENT_STREAM = 2
+DROPOUT_STREAM = 3
 
 
-def derive_seed(seed: int, stream: int) -> int:
-    """Independent seeds per purpose from one user seed (SeedSequence mixing)."""
-    value = np.random.SeedSequence([int(seed), stream]).generate_state(1, dtype=np.uint64)[0]
+def derive_seed(seed: int, stream: int, *more: int) -> int:
+    """Independent seeds per purpose (and epoch, process…) from one user seed
+    (SeedSequence mixing)."""
+    value = np.random.SeedSequence([int(seed), stream, *map(int, more)]).generate_state(
+        1, dtype=np.uint64)[0]
     return int(value) & (2**63 - 1)
 
 

@@ -16,11 +16,13 @@ from ..graph import Graph
 from ..inference import Analysis, analyze
 from ..registry import format_shape
 from .config import TrainingConfig, resolve_loss
-from .errors import ConfigProblem, DataMismatchError, ModelError, TrainingConfigError
+from .errors import (ConfigProblem, DataMismatchError, MemoryLimitError, ModelError,
+                     TrainingConfigError)
 from .losses import Objective, make_objective
 from .optim import l1_parameters, make_optimizer
 
-__all__ = ["TrainingParts", "prepare", "check_model", "logits_view", "DEAD_RELU_TYPES"]
+__all__ = ["TrainingParts", "prepare", "check_model", "check_memory", "logits_view",
+           "DEAD_RELU_TYPES"]
 
 #: Activations whose output is exactly 0 on a whole half-line: their units can "die".
 DEAD_RELU_TYPES = ("ReLU", "ReLU6")
@@ -129,6 +131,17 @@ def check_model(graph: Graph, dataset, loss: str, analysis: Analysis | None = No
     return analysis, loss_node, stripped, notes
 
 
+def check_memory(analysis: Analysis, config: TrainingConfig, device: torch.device) -> None:
+    """Raise MemoryLimitError, before anything is allocated, when training this graph needs
+    more memory than ``device`` has free (engine/memory.py)."""
+    from ..memory import memory_problem, training_estimate
+    estimate = training_estimate(analysis, config.batch_size, config.optimizer,
+                                 config.momentum, half_activations=bool(config.mixed_precision))
+    problem = memory_problem(estimate, device, "train")
+    if problem:
+        raise MemoryLimitError(problem)
+
+
 def logits_view(model: GraphModule, stripped: str, loss_node: str) -> GraphModule:
     """The same layers (shared parameters) without the final node: returns its input."""
     order = [n for n in model.order if n != stripped]
@@ -144,6 +157,7 @@ def prepare(graph: Graph, dataset, config: TrainingConfig, device: torch.device,
     loss = resolve_loss(config.loss, dataset.task)
     analysis, loss_node, stripped, notes = check_model(graph, dataset, loss)
     if model is None:
+        check_memory(analysis, config, device)
         torch.manual_seed(config.seed)  # the initial weights follow the seed
         try:
             model = build_model(graph, analysis)

@@ -1,4 +1,4 @@
-"""The Trainer: the training loop with live control and observers.
+"""The Trainer: the one training loop, with live control, observers and its own state.
 
 Threading model: ``run()`` blocks and is meant for a worker thread (``start()`` makes one; a
 GUI may use its own QThread and call ``run()`` there). Every other public method may be called
@@ -6,6 +6,14 @@ from any thread: pause/resume/stop/step flip flags in the Controller, and anythi
 the model or optimizer while a run is active (set_lr, set_probe) is queued and executed by the
 training thread at the next batch boundary — also while paused. Observers are called on the
 training thread with plain-data snapshots.
+
+Processes: the loop is written once; a Strategy (strategy.py) says how it is shared out — one
+process by default, or DDP under torchrun (distributed.DDPStrategy): each process trains its
+shard of every global batch, the epoch's sums and predictions are combined over all of them,
+and the history is the same in every process. Observers work the same either way.
+
+State: ``state_dict()`` / ``load_state_dict()`` hold everything a checkpoint needs (weights,
+optimizer, position, history, random states); checkpoint.py only writes and reads files.
 """
 from __future__ import annotations
 
@@ -21,27 +29,30 @@ import torch
 
 from ..builder import GraphModule
 from ..graph import Graph, Project
-from .batches import BatchSource, num_batches
+from .batches import BatchSource, has_batchnorm, num_batches
 from .config import TrainingConfig, parse_training
 from .control import Controller
 from .device import DeviceInfo, resolve_device
-from .errors import DataMismatchError, TrainingError
+from .errors import CheckpointError, DataMismatchError, TrainingError
 from .loop import apply_update, evaluate, forward_loss, make_amp
 from .metrics import confusion_matrix, misclassified_cells, per_class_scores, regression_errors
 from .observers import ObserverSet, RateLimiter
+from .optim import implementation_flags, lr_factor, set_optimizer_lr
 from .recovery import LastGood
-from .optim import lr_factor, set_optimizer_lr
-from .rng import AUGMENT_STREAM, SHUFFLE_STREAM, capture_global, derive_seed, restore_global
+from .rng import (AUGMENT_STREAM, DROPOUT_STREAM, SHUFFLE_STREAM, capture_global, derive_seed,
+                  restore_global)
 from .setup import prepare
 from .snapshots import (BatchSnapshot, EpochSnapshot, EvalSnapshot, RunInfo, RunResult,
                         StateSnapshot, VisualSnapshot)
+from .strategy import SingleProcess, Strategy
+from .sums import EpochSums
 from .visuals import (conv_filters, dead_relu_fractions, feature_maps, gradient_norms,
                       probe_prediction, to_numpy)
 
-__all__ = ["Trainer"]
+__all__ = ["Trainer", "reads_every_loss"]
 
 #: Last-good weight copies (for NaN recovery): at most once a second, and at most 0.5 % of
-#: the time for models so large that copying them is slow.
+#: the time for models so large that copying them is slow. One more at every epoch's start.
 GOOD_COPY_HZ = 1.0
 GOOD_COPY_BUDGET = 0.005
 #: Dead-ReLU fractions in periodic visual snapshots are re-measured at most this often.
@@ -50,63 +61,28 @@ DEAD_RELU_HZ = 1.0
 EVAL_BATCH = 512
 
 
-class _Meter:
-    """Running sums of an epoch. On accelerators they stay on the device (adding costs no host
-    sync); on the CPU the loss was read anyway, so plain Python numbers are cheapest."""
-
-    def __init__(self, device: torch.device, classify: bool, host: bool) -> None:
-        self.host = host
-        if self.host:
-            self._loss, self._correct = 0.0, 0
-        else:
-            dtype = torch.float32 if device.type == "mps" else torch.float64  # no f64 on MPS
-            self._loss = torch.zeros((), dtype=dtype, device=device)
-            self._correct = torch.zeros((), dtype=torch.int64, device=device)
-        self.count = 0
-        self.classify = classify
-
-    def add(self, loss: torch.Tensor, value: float | None, pred: torch.Tensor | None,
-            y: torch.Tensor, n: int) -> None:
-        if self.host:
-            self._loss += value * n
-            if pred is not None:
-                self._correct += int((pred == y).sum())
-        else:
-            self._loss.add_(loss, alpha=n)
-            if pred is not None:
-                self._correct.add_((pred == y).sum())
-        self.count += n
-
-    @property
-    def loss(self) -> float:
-        return float(self._loss)
-
-    @property
-    def correct(self) -> int:
-        return int(self._correct)
-
-    def set(self, loss: float, correct: int, count: int) -> None:
-        """Restore sums saved in a checkpoint."""
-        if self.host:
-            self._loss, self._correct = float(loss), int(correct)
-        else:
-            self._loss.fill_(float(loss))
-            self._correct.fill_(int(correct))
-        self.count = int(count)
+def reads_every_loss(device: torch.device) -> bool:
+    """Whether the loop reads every batch's loss: free on the CPU (and it catches a NaN at
+    once); on a GPU it would sync every batch, so there the sums stay on the device and the
+    loss is read on the rate-limited ticks, the epoch's sums catching the rest."""
+    return device.type == "cpu"
 
 
 class Trainer:
     """Train ``graph`` on ``dataset`` with ``config`` (a TrainingConfig or the project's
     "training" dict). Construction checks everything and raises a TrainingError subclass with
-    the fix in its message; see docs/training.md."""
+    the fix in its message; see docs/training.md. ``strategy``: how the loop is shared over
+    processes (default: one process)."""
 
     def __init__(self, graph: Graph, dataset, config: TrainingConfig | dict | None = None, *,
                  augment: dict | None = None, model: GraphModule | None = None,
-                 observers: Iterable[Any] = (), device: DeviceInfo | None = None) -> None:
+                 observers: Iterable[Any] = (), device: DeviceInfo | None = None,
+                 strategy: Strategy | None = None) -> None:
         cfg = config if isinstance(config, TrainingConfig) else parse_training(config or {})
         self.config = cfg
         self.graph = graph
         self.dataset = dataset
+        self.strategy = strategy or SingleProcess()
         self.device_info = device or resolve_device(cfg.device)
         self.device = self.device_info.torch_device
         if model is not None:
@@ -116,27 +92,37 @@ class Trainer:
         self.optimizer = self.parts.optimizer
         self.objective = self.parts.objective
         self.notes = list(self.parts.notes)
-        self.amp = make_amp(self.device, cfg.mixed_precision)
-        if cfg.mixed_precision and self.amp is None:
-            self.notes.append(f"mixed_precision is for CUDA GPUs; training on "
-                              f"{self.device_info.kind} in full precision")
+        self.amp, note = make_amp(self.device, cfg.mixed_precision)
+        if note:
+            self.notes.append(note)
+        layout = None
+        if cfg.channels_last:
+            if len(dataset.input_shape) == 3:
+                layout = torch.channels_last
+                self.model.to(memory_format=layout)
+            else:
+                self.notes.append("channels_last is for image inputs (channels × height × "
+                                  "width); ignored")
         if self.device.type == "cuda":
             torch.backends.cudnn.deterministic = cfg.deterministic
             torch.backends.cudnn.benchmark = not cfg.deterministic
 
-        self._train = BatchSource(dataset.x_train, dataset.y_train, self.device)
-        self._val = BatchSource(dataset.x_val, dataset.y_val, self.device)
-        has_bn = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
-                     for m in self.model.modules())
-        self.batches_per_epoch = num_batches(self._train.n, cfg.batch_size, has_bn)
+        strategy = self.strategy
+        self._train = BatchSource(dataset.x_train, dataset.y_train, self.device, layout=layout)
+        self._val = BatchSource(dataset.x_val, dataset.y_val, self.device, layout=layout)
+        a, b = strategy.val_range(self._val.n)
+        # This process's validation slice: views of the whole set (no second copy).
+        self._val_part = (self._val if (a, b) == (0, self._val.n) else
+                          BatchSource(self._val.x[a:b], self._val.y[a:b], self.device,
+                                      layout=layout))
+        self.local_batch = strategy.local_batch(cfg.batch_size)
+        shard = -(-self._train.n // strategy.world_size)
+        self.batches_per_epoch = num_batches(shard, self.local_batch, has_batchnorm(self.model))
         self._shuffle_gen = torch.Generator().manual_seed(derive_seed(cfg.seed, SHUFFLE_STREAM))
         self._augment_gen = torch.Generator().manual_seed(derive_seed(cfg.seed, AUGMENT_STREAM))
         aug = augment or {}
         self._augment = aug if (aug.get("flip") or aug.get("shift")) else None
-        # Reading every loss costs nothing on the CPU (NaN check, sums in Python numbers); on
-        # a GPU it would sync every batch, so there sums stay on the device and the NaN check
-        # rides on the rate-limited ticks and the epoch sums.
-        self._host_sums = self.device.type == "cpu"
+        self._host_sums = reads_every_loss(self.device)
 
         # Position and results. epoch = epochs completed; batch = batches done in the current.
         self.epoch = 0
@@ -148,8 +134,9 @@ class Trainer:
         self.result: RunResult | None = None
         self.last_error: BaseException | None = None
         self._order: torch.Tensor | None = None
+        self._valid = 0                                # real samples in this epoch's shard
         self._epoch_rng: torch.Tensor | None = None   # shuffle state before this epoch's draw
-        self._meter = self._new_meter()
+        self._sums = self._new_sums()
         self._epoch_active_start = 0.0
         self._active_before = 0.0     # active seconds of earlier runs
         self._last_loss: torch.Tensor | None = None
@@ -169,6 +156,7 @@ class Trainer:
         self._dead_x: torch.Tensor | None = None
         self._dead_cache: dict[str, float] | None = None
         self._dead_rate = RateLimiter(DEAD_RELU_HZ)
+        self._visual_rate = RateLimiter(cfg.snapshots.visual_hz, cfg.snapshots.visual_budget)
         self._clock = time.perf_counter
         self._run_start: float | None = None
         self._paused_total = 0.0
@@ -178,7 +166,8 @@ class Trainer:
     # --- construction from a project ----------------------------------------------------
     @classmethod
     def from_project(cls, project: Project, base_dir: str | Path | None = None, *,
-                     observers: Iterable[Any] = (), **overrides: Any) -> "Trainer":
+                     observers: Iterable[Any] = (), strategy: Strategy | None = None,
+                     **overrides: Any) -> "Trainer":
         """Load the project's dataset and settings (``overrides`` replace training keys:
         epochs=3, device="cpu", seed=1) and build the trainer."""
         from ..data import DatasetError, load_dataset
@@ -191,7 +180,8 @@ class Trainer:
             raise DataMismatchError(f"the dataset cannot be loaded: {exc}") from None
         augment = (project.dataset or {}).get("augment")
         try:
-            return cls(project.graph, dataset, config, augment=augment, observers=observers)
+            return cls(project.graph, dataset, config, augment=augment, observers=observers,
+                       strategy=strategy)
         except DataMismatchError as exc:
             if project.dataset:
                 raise
@@ -202,6 +192,26 @@ class Trainer:
                 f"Input expects: {exc}. Choose a dataset that fits the model — for images of your "
                 f'own: "dataset": {{"kind": "image_folder", "path": "FOLDER", "size": H, '
                 f'"channels": C}}') from None
+
+    # --- what the data looks like -----------------------------------------------------------
+    @property
+    def num_train(self) -> int:
+        return self._train.n
+
+    @property
+    def num_val(self) -> int:
+        return self._val.n
+
+    @property
+    def global_batch(self) -> int:
+        """Samples of one optimizer step over all processes (the config's batch_size, rounded
+        up to a multiple of the number of processes)."""
+        return self.local_batch * self.strategy.world_size
+
+    @property
+    def data_on_device(self) -> bool:
+        """The training split lives on the device (each batch is one index_select there)."""
+        return self._train.resident
 
     # --- observers ----------------------------------------------------------------------
     def add_observer(self, observer: Any) -> None:
@@ -220,13 +230,13 @@ class Trainer:
         """Parked at a batch boundary (weights and optimizer state kept)."""
         return self._control.parked
 
-    def start(self) -> threading.Thread:
+    def start(self, max_batches: int | None = None) -> threading.Thread:
         """Run in a new daemon thread; returns it. ``join()`` waits for the end."""
         if not self._control.begin():
             raise TrainingError("this trainer is already running")
         self._done.clear()
-        self._thread = threading.Thread(target=self._run_begun, name="layerlab-trainer",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run_begun, args=(max_batches,),
+                                        name="layerlab-trainer", daemon=True)
         self._thread.start()
         return self._thread
 
@@ -310,21 +320,22 @@ class Trainer:
             fn()
 
     # --- running ------------------------------------------------------------------------
-    def run(self) -> RunResult:
+    def run(self, max_batches: int | None = None) -> RunResult:
         """Train up to config.epochs from the current position, blocking. Returns how it
         ended: finished, stopped, diverged (NaN/inf loss; last good weights restored) or
-        failed (an unexpected error; see ``last_error``)."""
+        failed (an unexpected error; see ``last_error``). ``max_batches``: stop after that
+        many batches of this run (a quick smoke test), with status "stopped"."""
         if not self._control.begin():
             raise TrainingError("this trainer is already running")
         self._done.clear()
-        return self._run_begun()
+        return self._run_begun(max_batches)
 
-    def _run_begun(self) -> RunResult:
+    def _run_begun(self, max_batches: int | None = None) -> RunResult:
         self._worker_ident = threading.get_ident()
         self.last_error = None
         result: RunResult | None = None
         try:
-            result = self._loop()
+            result = self._loop(max_batches)
         except Exception as exc:  # reported, not raised: a worker thread has no caller
             self.last_error = exc
             message = f"training failed: {type(exc).__name__}: {exc}"
@@ -348,8 +359,8 @@ class Trainer:
             self._done.set()
         return result
 
-    def _loop(self) -> RunResult:
-        cfg, ctl = self.config, self._control
+    def _loop(self, max_batches: int | None) -> RunResult:
+        cfg, ctl, strategy = self.config, self._control, self.strategy
         snaps = cfg.snapshots
         restore_global(self._rng, self.device)
         clock = self._clock
@@ -364,45 +375,57 @@ class Trainer:
         want_visuals = self._observers.wants("on_visuals") and snaps.visual_hz > 0
         self._observers.emit("on_start", self._run_info())
         self._set_state("running", "")
-        model, objective, optimizer, amp = (self.parts.train_model, self.objective,
-                                            self.optimizer, self.amp)
-        source, bs, sync_each = self._train, cfg.batch_size, self._host_sums
+        model = strategy.wrap(self.parts.train_model)
+        objective, optimizer, amp = self.objective, self.optimizer, self.amp
+        source, lb, world = self._train, self.local_batch, strategy.world_size
+        sync_each, check_each = self._host_sums, strategy.checks_each_batch
         classify = self.dataset.task == "classification"
         l1, l1_params = cfg.l1, self.parts.l1_params
         augment_spec, augment_gen = self._augment, self._augment_gen
         if augment_spec is not None:
             from ..data import augment
+        if self._order is not None and self._good.step is None:
+            self._save_good()  # continuing mid-epoch: a copy to go back to
         model.train()
+        done = 0
 
         while self.epoch < self.config.epochs:
             if self._order is None:
                 self._begin_epoch()
-            order, meter = self._order, self._meter
+            order, sums, valid = self._order, self._sums, self._valid
             while self.batch < self.batches_per_epoch:
                 if ctl.attention and not ctl.checkpoint(self._on_park, self._on_unpark):
-                    return self._finish("stopped", f"stopped at epoch {self.epoch + 1}, batch "
-                                                   f"{self.batch} (step {self.global_step})")
-                x, y = source.take(order[self.batch * bs:(self.batch + 1) * bs])
+                    return self._finish("stopped", f"stopped at {self._where()}")
+                if done == max_batches:
+                    return self._finish("stopped", f"stopped after {done} batch"
+                                                   f"{'es' if done != 1 else ''} (as asked) at "
+                                                   f"{self._where()}")
+                start = self.batch * lb
+                x, y = source.take(order[start:start + lb])
                 if augment_spec is not None:
                     x = augment(x, augment_spec, augment_gen)
                 out, loss = forward_loss(model, objective, x, y, amp)
                 now = clock()
                 due = tick.ready(now)
+                value = None
                 if sync_each or due:
                     value = loss.item()
-                    if not math.isfinite(value):
-                        return self._diverged(value)
-                    if good_rate.ready(now):  # these weights gave a finite loss: keep a copy
-                        self._save_good(good_rate)
+                    if check_each:
+                        if not math.isfinite(value):
+                            return self._diverged(value)
+                        if good_rate.ready(now):  # these weights gave a finite loss: keep them
+                            self._save_good(good_rate)
                 apply_update(loss, optimizer, l1=l1, l1_params=l1_params, amp=amp)
                 loss = loss.detach()
                 n = int(y.shape[0])
-                meter.add(loss, value, objective.predict(out.detach()) if classify else None,
-                          y, n)
+                real = n if valid >= start + n else max(valid - start, 0)  # DDP padding
+                sums.add(loss, value, objective.predict(out.detach()) if classify else None,
+                         y, real)
                 self._last_loss = loss
                 self.batch += 1
                 self.global_step += 1
-                self._samples += n
+                self._samples += real * world  # ≈ all processes (padding is < 1 per process)
+                done += 1
                 if due:
                     tick.done(now, now)
                     if want_batch:
@@ -410,11 +433,12 @@ class Trainer:
                 if want_visuals and self._visual_rate.ready(now):
                     self._emit_visuals(forced=False)
             if not self._end_epoch():
-                return self._diverged(float("nan"), where=(
-                    f"some batch of epoch {self.epoch + 1} (found in the epoch's sums after "
-                    f"step {self.global_step})"))
+                return self._diverged(float("nan"), in_sums=True)
         return self._finish("finished", f"finished {self.epoch} epoch"
                                         f"{'s' if self.epoch != 1 else ''}")
+
+    def _where(self) -> str:
+        return f"epoch {self.epoch + 1}, batch {self.batch} (step {self.global_step})"
 
     # --- epochs -----------------------------------------------------------------------------
     def _begin_epoch(self) -> None:
@@ -422,45 +446,56 @@ class Trainer:
         lr = self.base_lr * lr_factor(cfg.schedule, self.epoch, cfg.epochs)
         set_optimizer_lr(self.optimizer, lr)
         self._draw_order()
-        self._meter = self._new_meter()
+        # Dropout and augmentation: per epoch and process, so every process draws its own
+        # and a resumed run draws the same ones.
+        rank = self.strategy.rank
+        torch.manual_seed(derive_seed(cfg.seed, DROPOUT_STREAM, self.epoch, rank))
+        self._augment_gen.manual_seed(derive_seed(cfg.seed, AUGMENT_STREAM, self.epoch, rank))
+        self._sums = self._new_sums()
         self._epoch_active_start = self._active_total()
+        self._save_good()  # the epoch's start: where a NaN found in its sums goes back to
 
-    def _new_meter(self) -> _Meter:
-        return _Meter(self.device, self.dataset.task == "classification", self._host_sums)
+    def _new_sums(self) -> EpochSums:
+        return EpochSums(self.device, self.dataset.task == "classification", self._host_sums)
 
     def _draw_order(self) -> None:
+        """This epoch's permutation (one for all processes) and this process's share of it."""
         self._epoch_rng = self._shuffle_gen.get_state()
         perm = torch.randperm(self._train.n, generator=self._shuffle_gen)
-        self._order = self._train.order_for(perm)
+        indices, self._valid = self.strategy.shard(perm)
+        self._order = self._train.order_for(indices)
 
     def _end_epoch(self) -> bool:
-        """Validate, record the history row, emit. False when the epoch's loss is not finite
-        (found here on GPUs, where losses are not read every batch)."""
-        meter = self._meter
-        count = max(meter.count, 1)
-        train_loss = meter.loss / count
+        """Validate, combine the processes' sums, record the history row, emit. False when
+        the epoch's loss is not finite (found here on GPUs, where losses are not read every
+        batch, and under DDP, where every process must agree)."""
+        strategy, sums, ds = self.strategy, self._sums, self.dataset
+        strategy.sync_buffers(self.model)
+        ev = evaluate(self.parts.train_model, self.objective, self._val_part,
+                      max(EVAL_BATCH, self.config.batch_size), self.amp)
+        total = strategy.sum([sums.loss, float(sums.correct), float(sums.count),
+                              ev.loss_sum, float(ev.n)])
+        train_loss = total[0] / max(total[2], 1.0)
         if not math.isfinite(train_loss):
             return False
-        classify = self.dataset.task == "classification"
-        train_acc = meter.correct / count if classify else None
-        ev = evaluate(self.parts.train_model, self.objective, self._val,
-                      max(EVAL_BATCH, self.config.batch_size), self.amp)
-        y_val = self.dataset.y_val.numpy()
-        preds = ev.predictions.numpy()
-        eval_snap = None
+        classify = ds.task == "classification"
+        preds = strategy.gather(ev.predictions, self._val.n).numpy()
+        y_val = ds.y_val.numpy()
+        val_loss = total[3] / total[4] if total[4] else float("nan")
         val_acc = mae = rmse = None
         if classify:
-            val_acc = float((preds == y_val).mean()) if ev.n else None
-        else:
-            mae_t, rmse_t = regression_errors(preds, y_val,
-                                              self.dataset.normalization.get("target_std"))
+            val_acc = float((preds == y_val).mean()) if len(preds) else None
+        elif len(preds):
+            mae_t, rmse_t = regression_errors(preds, y_val, ds.normalization.get("target_std"))
             mae, rmse = float(mae_t.mean()), float(rmse_t.mean())
-        if self._observers.wants("on_evaluation"):
-            eval_snap = self._eval_snapshot(ev.loss, preds, y_val)
-        lr = self.optimizer.param_groups[0]["lr"]
+        eval_snap = None
+        if self._observers.wants("on_evaluation") and len(preds):
+            eval_snap = self._eval_snapshot(val_loss, preds, y_val)
         snap = EpochSnapshot(
-            epoch=self.epoch + 1, train_loss=train_loss, train_acc=train_acc,
-            val_loss=ev.loss, val_acc=val_acc, val_mae=mae, val_rmse=rmse, lr=lr,
+            epoch=self.epoch + 1, train_loss=train_loss,
+            train_acc=total[1] / max(total[2], 1.0) if classify else None,
+            val_loss=val_loss, val_acc=val_acc, val_mae=mae, val_rmse=rmse,
+            lr=float(self.optimizer.param_groups[0]["lr"]),
             seconds=self._active_total() - self._epoch_active_start, step=self.global_step)
         self.history.append(snap)
         self.epoch += 1
@@ -490,34 +525,56 @@ class Trainer:
                             target_names=tuple(ds.target_names), mae=mae, rmse=rmse)
 
     # --- divergence -----------------------------------------------------------------------
-    def _save_good(self, rate: RateLimiter) -> None:
+    def _save_good(self, rate: RateLimiter | None = None) -> None:
+        """Copy the weights and optimizer state with the position they belong to."""
         start = self._clock()
-        self._good.save(self.global_step)
-        rate.done(start, self._clock())
+        self._good.save(self.global_step, (self.epoch, self.batch, self._sums.copy()))
+        if rate is not None:
+            rate.done(start, self._clock())
 
-    def _diverged(self, value: float, where: str | None = None) -> RunResult:
-        what = "NaN" if math.isnan(value) else "infinite"
+    def _diverged(self, value: float, in_sums: bool = False) -> RunResult:
+        """End the run at a NaN/inf loss, saying why, with the last good copy put back."""
         lr = self.optimizer.param_groups[0]["lr"]
-        where = where or (f"epoch {self.epoch + 1}, batch {self.batch + 1} "
-                          f"(step {self.global_step + 1})")
+        if in_sums:
+            everyone = " over all processes" if self.strategy.world_size > 1 else ""
+            what = "NaN or infinite" if self.strategy.world_size > 1 else "NaN"
+            where = (f"some batch of epoch {self.epoch + 1} (found in the epoch's sums"
+                     f"{everyone} after step {self.global_step})")
+        else:
+            what = "NaN" if math.isnan(value) else "infinite"
+            where = (f"epoch {self.epoch + 1}, batch {self.batch + 1} "
+                     f"(step {self.global_step + 1})")
         if self.global_step == 0:
             cause = ("before any update, so the model or the data is at fault: look for "
                      "NaN/huge values in the dataset, or normalize it")
         else:
-            suggestion = _round_down(lr / 10)
             cause = (f"the learning rate {lr:g} is probably too high, so the weights blew up — "
-                     f"try lr {suggestion:g}")
+                     f"try lr {_round_down(lr / 10):g}")
             if self.amp is not None and self.amp.dtype == torch.float16:
                 cause += " (or turn mixed_precision off: float16 overflows above 65,504)"
-        restored = ""
-        step = self._good.restore()
-        if step is not None:
-            restored = (" The initial weights were restored." if step == 0 else
-                        f" The weights were restored to the last good copy (after step {step}).")
-        # The epoch's sums hold the NaN; continuing (after set_lr) starts them afresh.
-        self._meter = self._new_meter()
-        message = f"the loss became {what} at {where}: {cause}.{restored}"
+        message = f"the loss became {what} at {where}: {cause}.{self._go_back(in_sums)}"
         return self._finish("diverged", message)
+
+    def _go_back(self, rewind: bool) -> str:
+        """Put the last good copy of the weights and optimizer back; returns the sentence that
+        says so. Found at one batch, the position stays (continuing after set_lr carries on
+        from the next batch) and the epoch's sums restart. Found in the epoch's sums, some
+        earlier batch is at fault and the sums hold it: the position and sums go back with
+        the copy (under DDP, the same in every process), so continuing redoes those batches."""
+        saved = self._good.restore()
+        if saved is None or not rewind:
+            self._sums = self._new_sums()
+        if saved is None:
+            return ""
+        step, (epoch, batch, sums) = saved
+        if rewind:
+            self.epoch, self.batch, self.global_step, self._sums = epoch, batch, step, sums
+        if step == 0:
+            return " The initial weights were restored."
+        if rewind and batch == 0:
+            return (f" The weights were restored to the start of epoch {epoch + 1} "
+                    f"(after step {step}).")
+        return f" The weights were restored to the last good copy (after step {step})."
 
     # --- finishing, state, snapshots ------------------------------------------------------
     def _finish(self, status: str, message: str) -> RunResult:
@@ -567,13 +624,13 @@ class Trainer:
         elapsed = self._active_now()
         rate = self._samples / elapsed if elapsed > 0 else 0.0
         remaining = ((self.config.epochs - self.epoch) * self.batches_per_epoch - self.batch)
-        eta = remaining * self.config.batch_size / rate if rate > 0 else math.inf
-        meter = self._meter
-        count = max(meter.count, 1)
+        eta = remaining * self.global_batch / rate if rate > 0 else math.inf
+        sums = self._sums
+        count = max(sums.count, 1)
         return BatchSnapshot(epoch=self.epoch + 1, batch=self.batch,
                              batches=self.batches_per_epoch, step=self.global_step,
-                             loss=float(loss), running_loss=meter.loss / count,
-                             running_acc=meter.correct / count if meter.classify else None,
+                             loss=float(loss), running_loss=sums.loss / count,
+                             running_acc=sums.correct / count if sums.classify else None,
                              lr=float(self.optimizer.param_groups[0]["lr"]),
                              samples_seen=self._samples, samples_per_s=rate, elapsed_s=elapsed,
                              eta_s=max(eta, 0.0))
@@ -583,7 +640,7 @@ class Trainer:
             return
         start = time.perf_counter()
         snap = self.capture_visuals(forced)
-        if not forced and hasattr(self, "_visual_rate"):
+        if not forced:
             self._visual_rate.done(start, time.perf_counter())
         self._observers.emit("on_visuals", snap)
 
@@ -651,13 +708,14 @@ class Trainer:
         self.base_lr = lr / factor if factor > 1e-12 else lr
         set_optimizer_lr(self.optimizer, lr)
 
-    # --- checkpoints ----------------------------------------------------------------------
+    # --- state ----------------------------------------------------------------------------
     def _on_training_thread(self) -> bool:
         return self._worker_ident == threading.get_ident()
 
-    def capture_state(self) -> dict[str, Any]:
-        """Everything a checkpoint needs: {"weights", "tensors", "meta"}. Call it when no run
-        is active, while paused, or from an observer on the training thread."""
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a checkpoint needs: {"weights", "tensors", "meta"} (meta is JSON-ready).
+        Call it when no run is active, while paused, or from an observer on the training
+        thread."""
         if self._control.active and not (self._control.parked or self._on_training_thread()):
             raise TrainingError("pause or stop the training before saving a checkpoint")
         rng = capture_global(self.device) if self._on_training_thread() else self._rng
@@ -671,8 +729,8 @@ class Trainer:
             "epoch": self.epoch, "batch": self.batch if self._order is not None else 0,
             "global_step": self.global_step, "base_lr": self.base_lr,
             "lr": self.optimizer.param_groups[0]["lr"],
-            "meter": {"loss": self._meter.loss, "correct": self._meter.correct,
-                      "count": self._meter.count},
+            "meter": {"loss": self._sums.loss, "correct": self._sums.correct,
+                      "count": self._sums.count},
             "history": [asdict(h) for h in self.history],
             "config": self.config.to_dict(),
             "num_train": self._train.n, "num_val": self._val.n,
@@ -682,14 +740,96 @@ class Trainer:
         }
         return {"weights": self.model.state_dict(), "tensors": tensors, "meta": meta}
 
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from ``state_dict()``'s result (or a checkpoint's): weights, optimizer,
+        position, history, random states. Same data, seed and batch size resume the same
+        curve exactly. Everything is checked before anything changes; a state that does not
+        fit raises CheckpointError saying what is wrong."""
+        from .checkpoint import check_meta, check_weights
+        if self._control.active:
+            raise TrainingError("cannot load a checkpoint while training runs — stop it first")
+        if not isinstance(state, dict) or not {"weights", "tensors", "meta"} <= set(state):
+            raise CheckpointError("a trainer state has weights, tensors and meta")
+        meta, tensors, weights = state["meta"], state["tensors"], state["weights"]
+        problems = check_meta(meta)
+        if problems:
+            raise CheckpointError("the trainer state is not valid: " + "; ".join(problems))
+        check_weights(self.model, weights)
+        batch, notes = int(meta["batch"]), []
+        if batch and self.strategy.world_size > 1:
+            # Saved mid-epoch by one process: another sharding cannot continue that epoch.
+            notes.append(f"the checkpoint was saved in the middle of epoch {meta['epoch'] + 1}; "
+                         f"distributed training restarts that epoch (the weights keep the "
+                         f"updates already made)")
+            batch = 0
+        elif batch and (meta["num_train"] != self._train.n
+                        or meta["batches_per_epoch"] != self.batches_per_epoch):
+            raise CheckpointError(
+                f"the checkpoint was saved in the middle of an epoch with {meta['num_train']} "
+                f"training samples in {meta['batches_per_epoch']} batches; this run has "
+                f"{self._train.n} in {self.batches_per_epoch} — use the same dataset and "
+                f"batch size, or a checkpoint saved at the end of an epoch")
+        if meta["num_train"] != self._train.n:
+            notes.append(f"the checkpoint was trained on {meta['num_train']} samples, this "
+                         f"dataset has {self._train.n}")
+        rng, glob = self._check_tensors(tensors)
+        flags = implementation_flags(self.optimizer)
+        try:
+            self.optimizer.load_state_dict(tensors["optimizer"])
+            for group, own in zip(self.optimizer.param_groups, flags):
+                group.update(own)   # this device's fused/foreach, not the saving run's
+            if "scaler" in tensors and self.amp is not None and self.amp.scaler is not None:
+                self.amp.scaler.load_state_dict(tensors["scaler"])
+        except (KeyError, ValueError, RuntimeError, TypeError, AttributeError) as exc:
+            raise CheckpointError(f"the checkpoint's optimizer state does not fit this "
+                                  f"training setup: {exc}") from None
+        with torch.no_grad():
+            for key, value in self.model.state_dict().items():
+                value.copy_(weights[key])
+        self._shuffle_gen.set_state(rng["shuffle"])
+        self._augment_gen.set_state(rng["augment"])
+        self.notes += notes
+        self.epoch = int(meta["epoch"])
+        self.global_step = int(meta["global_step"])
+        self.base_lr = float(meta["base_lr"])
+        self.history = [EpochSnapshot(**row) for row in meta["history"]]
+        self._good.clear()
+        # The random states of this device: a CPU checkpoint resumed on a GPU keeps the GPU's.
+        self._rng = {**self._rng, **{k: v for k, v in glob.items() if k in self._rng}}
+        sums = self._new_sums()
+        if batch:
+            self._draw_order()   # from the epoch's saved starting state: the same permutation
+            m = meta["meter"]
+            sums.set(m["loss"], m["correct"], m["count"])
+            self._epoch_active_start = self._active_total()
+        else:
+            self._order = None
+        self._sums = sums
+        self.batch = batch
+
+    def _check_tensors(self, tensors: Any) -> tuple[dict, dict]:
+        """The random states of a state dict, each tried on a scratch generator first."""
+        try:
+            rng = tensors["rng"]
+            glob = {k[len("global_"):]: v for k, v in rng.items() if k.startswith("global_")}
+            for key in ("shuffle", "augment"):
+                torch.Generator().set_state(rng[key])
+            cpu = glob.get("cpu")
+            if cpu is not None and (not isinstance(cpu, torch.Tensor)
+                                    or cpu.shape != torch.get_rng_state().shape):
+                raise ValueError("the CPU random state has the wrong size")
+            if not isinstance(tensors["optimizer"], dict):
+                raise TypeError("the optimizer state is not a dictionary")
+        except (KeyError, ValueError, RuntimeError, TypeError, AttributeError) as exc:
+            raise CheckpointError(f"the checkpoint's optimizer or random state does not fit "
+                                  f"this training setup: {exc}") from None
+        return rng, glob
+
     def resume_from(self, checkpoint) -> None:
         """Continue from a checkpoint (checkpoint.load_checkpoint's result): weights,
         optimizer, position, history, random states. Same data, seed and batch size resume
         the same curve exactly."""
-        from .checkpoint import apply_checkpoint
-        if self._control.active:
-            raise TrainingError("cannot load a checkpoint while training runs — stop it first")
-        apply_checkpoint(self, checkpoint)
+        self.load_state_dict(checkpoint.state)
 
 
 def _round_down(x: float) -> float:
