@@ -56,6 +56,13 @@ class Problem:
     message: str
     #: Remedies a person can apply in one click (engine.edits.Fix), best first.
     fixes: tuple = field(default=(), compare=False)
+    #: "error": something is wrong; "todo": the network is not finished yet (it ends too
+    #: early) — shown with its fixes as guidance, never marked red, like unwired layers.
+    severity: str = field(default="error", compare=False)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
 
 @dataclass

@@ -111,6 +111,7 @@ def test_class_count_mismatch_sets_out_features_through_a_softmax():
                                       "(circle, square, triangle, horizontal bar, vertical bar, "
                                       "diagonal bar)")
     assert problem.fixes[0].label == "Set fc.out_features to 6"
+    assert problem.is_error                          # a finished network that is wrong
     assert dataset_problems(fixed(project, problem)) == []
 
 
@@ -119,6 +120,8 @@ def test_an_image_shaped_output_gets_flatten_and_linear():
     [problem] = dataset_problems(project)
     assert problem.node == "pool" and "Flatten and a Linear layer with 10 outputs" in \
         problem.message
+    # Ending in feature maps is an unfinished network, not a wrong one: guidance, no red.
+    assert problem.severity == "todo" and not problem.is_error
     after = fixed(project, problem)
     assert [n.type for n in after.graph.nodes.values()][-2:] == ["Flatten", "Linear"]
     assert dataset_problems(after) == []

@@ -183,7 +183,7 @@ class GraphScene(QGraphicsScene):
         fix offered for it."""
         by_node: dict[str, tuple[list, list]] = {}
         for problem in problems:
-            if problem.node in self.node_items:
+            if problem.node in self.node_items and problem.is_error:  # a todo is no red !
                 notes, fixes = by_node.setdefault(problem.node, ([], []))
                 notes.append(problem.message)
                 fixes.extend(problem.fixes)

@@ -55,8 +55,9 @@ class ProblemsPanel(QWidget):
         ok = self.style().standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton)
         link = self.palette().color(QPalette.ColorRole.Link)
         wrench = action_icon("fix", link)
+        todo = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation)
         for problem in problems:
-            item = QListWidgetItem(warn, problem.message)
+            item = QListWidgetItem(warn if problem.is_error else todo, problem.message)
             item.setData(NODE_ROLE, problem.node)
             if problem.node:
                 item.setToolTip(f"Click to select {problem.node}")
@@ -72,11 +73,13 @@ class ProblemsPanel(QWidget):
                 row.setToolTip("Click (or press Enter) to apply this fix — one undoable step")
                 self.fixes.append(fix)
                 self.list.addItem(row)
-        if not problems:
-            item = QListWidgetItem(ok, "No problems: every shape fits.")
+        errors = sum(p.is_error for p in problems)
+        if not errors:
+            item = QListWidgetItem(ok, "No problems: every shape fits." if not problems else
+                                   "No problems so far: the network is not finished yet.")
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            self.list.addItem(item)
-        self.countChanged.emit(len(problems))
+            self.list.insertItem(0, item)
+        self.countChanged.emit(errors)
 
     def fix_rows(self) -> list[QListWidgetItem]:
         return [self.list.item(i) for i in range(self.list.count())

@@ -176,11 +176,11 @@ def _output_problems(project: Project, analysis: Analysis, data: DataShape) -> l
     if want <= 0:
         return []
     what = _targets_text(data)
-    if len(shape) != 1:
-        return [Problem(out_id, f"{out_id}: the model's output is {format_shape(shape)} per "
-                                f"sample, but the dataset has {what} — end the model with "
-                                f"Flatten and a Linear layer with {want} outputs",
-                        (_tail_fix(project, out_id, want, flatten=True),))]
+    if len(shape) != 1:   # still ends in feature maps: unfinished, not wrong
+        return [Problem(out_id, f"{out_id}: the network ends in {format_shape(shape)} feature "
+                                f"maps; the dataset has {what} — finish it with Flatten and "
+                                f"a Linear layer with {want} outputs",
+                        (_tail_fix(project, out_id, want, flatten=True),), severity="todo")]
     width = shape[0]
     loss = (project.training or {}).get("loss", "auto")
     if width == want or (loss == "bce_with_logits" and want == 2 and width == 1):
