@@ -26,13 +26,12 @@ from ..inference import analyze
 from ..layout import apply_layout
 from ..registry import ShapeError, format_shape
 from .errors import OnnxImportError, require
+from .onnx_graph import SHAPE_BATCH, fold_constants, order_needed, static_shapes
 from .onnx_ops import HANDLERS, unsupported_label
 
 __all__ = ["import_onnx", "import_model"]
 
 _DEFAULT_DOMAINS = ("", "ai.onnx")
-_NEVER_FOLD = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
-               "Multinomial", "Bernoulli"}
 _GENERIC_GRAPH_NAMES = {"", "main_graph", "torch_jit", "torch-jit-export", "graph"}
 _NAME_SCOPES = "pkg.torch.onnx.name_scopes"
 
@@ -75,6 +74,7 @@ class _Importer:
         self.index: dict[int, int] = {}
         self.fused: dict[int, tuple] = {}     # id(MatMul) → (its Add, the bias's name)
         self.batch: int | None = None
+        self.shape_batch = SHAPE_BATCH       # the batch that shape-derived constants carry
         self.scopes: dict[str, str | None] = {}  # node id → the exporter's module name
 
     # --- driver -------------------------------------------------------------------------
@@ -84,24 +84,28 @@ class _Importer:
             raise OnnxImportError(f"{self.source} holds no ONNX graph")
         for i, node in enumerate(self.nodes):
             self.index[id(node)] = i
+        output = self._single("output", [o for o in g.output])
+        available = {i.name for i in g.input} | set(self.consts)
+        ordered = order_needed(self.nodes, output.name, available, self.label, self.fail,
+                               self.source)
+        dynamic = fold_constants(ordered, self.consts, self.opset, static_shapes(self.model))
+        needed = self._needed(dynamic, output.name)
+        for node in needed:
             for name in node.input:
                 if name:
                     self.consumers.setdefault(name, []).append(node)
-        dynamic = self._fold_constants()
-        output = self._single("output", [o for o in g.output])
-        needed = self._needed(dynamic, output.name)
         for node in needed:
             handler = HANDLERS.get(node.op_type)
             if handler is not None and hasattr(handler, "prepare"):
-                handler.prepare(self, node)
+                self._guarded(node, handler.prepare)
         unsupported = Counter(label for node in needed
-                              if (label := unsupported_label(self, node)) is not None)
+                              if (label := self._guarded(node, unsupported_label)) is not None)
         if unsupported:
             raise OnnxImportError.for_operators(self.source, unsupported)
         self._add_input()
         for node in needed:
             if self.index[id(node)] not in self.skip:
-                HANDLERS[node.op_type](self, node)
+                self._guarded(node, HANDLERS[node.op_type])
         if output.name not in self.values:
             raise OnnxImportError(f"{self.source}: the output '{output.name}' does not depend "
                                   f"on the input")
@@ -116,31 +120,15 @@ class _Importer:
                                   + "; ".join(analysis.messages()))
         return project, self.state
 
-    def _fold_constants(self) -> list:
-        from onnx import helper, numpy_helper
-        from onnx.reference import ReferenceEvaluator
-        dynamic = []
-        for node in self.nodes:
-            inputs = [n for n in node.input if n]
-            if node.domain not in _DEFAULT_DOMAINS:
-                dynamic.append(node)
-            elif node.op_type == "Constant":
-                self.consts[node.output[0]] = _constant_value(node, helper, numpy_helper)
-            elif inputs and all(n in self.consts for n in inputs) \
-                    and node.op_type not in _NEVER_FOLD:
-                try:
-                    evaluator = ReferenceEvaluator(node, opsets={"": self.opset})
-                    feeds = {n: self.consts[n] for n in inputs}
-                    results = evaluator.run(None, feeds)
-                except Exception:
-                    dynamic.append(node)
-                    continue
-                for name, value in zip(node.output, results):
-                    if name:
-                        self.consts[name] = np.asarray(value)
-            else:
-                dynamic.append(node)
-        return dynamic
+    def _guarded(self, node, step):
+        """``step(self, node)``; anything unexpected in a malformed node becomes an error that
+        names it instead of a traceback."""
+        try:
+            return step(self, node)
+        except OnnxImportError:
+            raise
+        except Exception as exc:  # noqa: BLE001 — a foreign file can break any assumption
+            raise self.fail(node, f"cannot be read ({_short(exc)})") from None
 
     def _needed(self, dynamic: list, output: str) -> list:
         producer = {name: node for node in dynamic for name in node.output if name}
@@ -166,6 +154,7 @@ class _Importer:
                                   f"needs a batch of fixed-size images (N×C×H×W) or feature "
                                   f"vectors (N×F)")
         self.batch = shape[0]
+        self.shape_batch = shape[0] or SHAPE_BATCH
         self.graph.add_node(Node("input", "Input", {"shape": list(sample)}))
         self.values[value.name] = "input"
         self.shapes["input"] = tuple(sample)
@@ -205,9 +194,12 @@ class _Importer:
     def is_const(self, name: str) -> bool:
         return name in self.consts
 
-    def const(self, node, position: int, what: str) -> np.ndarray | None:
-        """Input ``position`` as an array (None when absent); a non-constant is an error."""
+    def const(self, node, position: int, what: str, required: bool = False) -> np.ndarray | None:
+        """Input ``position`` as an array (None when absent, unless ``required``); a
+        non-constant is an error."""
         if position >= len(node.input) or not node.input[position]:
+            if required:
+                raise self.fail(node, f"it lacks its {what}")
             return None
         name = node.input[position]
         if name not in self.consts:
@@ -215,10 +207,14 @@ class _Importer:
         return self.consts[name]
 
     def data(self, node, position: int = 0) -> str:
+        if position >= len(node.input) or not node.input[position]:
+            raise self.fail(node, f"it lacks input {position + 1}")
         name = node.input[position]
         if name in self.consts:
             raise self.fail(node, f"input '{name}' is a constant where LayerLab expects the "
                                   f"data flowing through the network")
+        if name not in self.values:
+            raise self.fail(node, f"its input '{name}' does not come from the model's input")
         return self.values[name]
 
     def shape(self, value_id: str) -> tuple:
@@ -237,27 +233,51 @@ class _Importer:
         """Create a layer fed by ``sources`` (node ids); its output becomes node.output[0]."""
         spec = registry.get(type_name)
         defaults = spec.defaults()
-        # defaults are left out, except the key parameters the canvas shows on the node
-        params = {k: v for k, v in params.items()
-                  if not _same(spec.param(k).check(v), defaults[k])
-                  or (k in spec.key_params and defaults[k] is not None)}
         node_id = self._node_id(node, spec, weight_name)
         try:
+            # defaults are left out, except the key parameters the canvas shows on the node
+            params = {k: v for k, v in params.items()
+                      if not _same(spec.param(k).check(v), defaults[k])
+                      or (k in spec.key_params and defaults[k] is not None)}
             resolved = spec.resolve(params)
-            shape = tuple(int(d) for d in spec.infer(resolved, [self.shapes[s] for s in sources]))
+            inputs = [self.shapes[s] for s in sources]
+            shape = tuple(int(d) for d in spec.infer(resolved, inputs))
         except (ShapeError, ValueError) as exc:
             raise self.fail(node, str(exc).replace("{node}", node_id)) from None
+        tensors = {k: _tensor(v) for k, v in (weights or {}).items() if v is not None}
+        if tensors:
+            self._check_weights(node, spec, resolved, inputs, tensors)
         self.graph.add_node(Node(node_id, type_name, params))
         self.scopes[node_id] = _scope_name(node)
         for port, source in enumerate(sources):
             self.graph.add_edge(Edge(source, node_id, port))
         self.shapes[node_id] = shape
-        for key, value in (weights or {}).items():
-            if value is not None:
-                self.state[f"layers.{node_id}.{key}"] = _tensor(value)
+        for key, value in tensors.items():
+            self.state[f"layers.{node_id}.{key}"] = value
         if output:
             self.values[node.output[0]] = node_id
         return node_id
+
+    def _check_weights(self, node, spec, resolved: dict, inputs: list, tensors: dict) -> None:
+        """Each tensor has the shape and kind the layer's torch module holds (built on the meta
+        device: nothing is allocated)."""
+        import torch
+        from ..builder import make_layer
+        name, kwargs = spec.torch_call(resolved, inputs)
+        with torch.device("meta"):
+            wanted = make_layer(name, kwargs).state_dict()
+        for key, value in tensors.items():
+            if key not in wanted:
+                raise self.fail(node, f"a {key} that a {spec.type} with these settings does not "
+                                      f"have")
+            if tuple(value.shape) != tuple(wanted[key].shape):
+                raise self.fail(node, f"its {key} has shape {tuple(value.shape)} but a "
+                                      f"{spec.type} with these settings needs "
+                                      f"{tuple(wanted[key].shape)}")
+            if wanted[key].is_floating_point() and not value.is_floating_point():
+                raise self.fail(node, f"its {key} holds "
+                                      f"{str(value.dtype).removeprefix('torch.')} values where "
+                                      f"numbers with a fraction are needed")
 
     def extend(self, node, target: str, sources: list[str]) -> bool:
         """Feed ``sources`` into the existing merge ``target`` as further ports (torch writes
@@ -284,19 +304,6 @@ class _Importer:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-def _constant_value(node, helper, numpy_helper) -> np.ndarray:
-    attr = node.attribute[0]
-    value = helper.get_attribute_value(attr)
-    if attr.name == "value":
-        return numpy_helper.to_array(value)
-    if attr.name in ("value_float", "value_int"):
-        return np.array(value, dtype=np.float32 if attr.name == "value_float" else np.int64)
-    if attr.name in ("value_floats", "value_ints"):
-        return np.array(value, dtype=np.float32 if attr.name == "value_floats" else np.int64)
-    raise OnnxImportError(f"Constant node '{node.name}' holds a {attr.name}, which LayerLab "
-                          f"cannot read")
-
 
 def _scope_name(node) -> str | None:
     """'layers.conv1' from the torch exporter's name scopes ['', 'layers.conv1', 'conv2d']."""
@@ -333,8 +340,16 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _tensor(value: np.ndarray):
+    """A torch copy with the array's own shape — a 0-d count stays 0-d (np.ascontiguousarray
+    would make it (1,), which no BatchNorm's num_batches_tracked accepts)."""
     import torch
-    array = np.ascontiguousarray(value)
+    array = np.array(value, copy=True, order="C")
     if array.dtype.kind == "f":
         array = array.astype(np.float32)
-    return torch.from_numpy(array.copy())
+    return torch.from_numpy(array)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= 160 else text[:157] + "..."

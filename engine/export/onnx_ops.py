@@ -274,8 +274,9 @@ def batch_norm(ctx, node) -> None:
                              "mode")
     _single_output(ctx, node)
     x = ctx.data(node)
-    scale, bias = ctx.const(node, 1, "scale"), ctx.const(node, 2, "bias")
-    mean, var = ctx.const(node, 3, "running mean"), ctx.const(node, 4, "running variance")
+    scale, bias = ctx.const(node, 1, "scale", True), ctx.const(node, 2, "bias", True)
+    mean = ctx.const(node, 3, "running mean", True)
+    var = ctx.const(node, 4, "running variance", True)
     rank = len(ctx.shape(x))
     if rank not in (1, 3):
         raise ctx.fail(node, "LayerLab normalizes feature vectors or N×C×H×W images")
@@ -409,6 +410,9 @@ def arithmetic(ctx, node) -> None:
 @handles("Concat")
 def concat(ctx, node) -> None:
     sources = [ctx.data(node, i) for i in range(len(node.input))]
+    if len(sources) == 1:  # torch.cat([x]) — DenseNet's first layer: nothing to join
+        ctx.alias(node, sources[0])
+        return
     rank = len(ctx.shape(sources[0])) + 1
     if int(attrs(node).get("axis", 1)) % rank != 1:
         raise ctx.fail(node, "a concatenation along another axis than channels / features")

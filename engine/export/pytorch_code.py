@@ -97,7 +97,7 @@ def export_pytorch(project: Project, path: str | os.PathLike,
     if state is not None:
         from ..builder import build_model
         from .weights import apply_weights
-        apply_weights(build_model(project.graph), state)  # refuse weights that do not fit
+        state = apply_weights(build_model(project.graph), state)  # refuse what does not fit
         torch.save(to_module_keys(project.graph, state), weights_path)
         written.append(weights_path)
     path.write_text(code, encoding="utf-8")
