@@ -57,6 +57,45 @@ def branching_project():
     return g.project("Layer zoo")
 
 
+def modern_project():
+    """Every layer of issue 14 in one graph: a GroupNorm stem, a ShuffleNet split/shuffle, a
+    squeeze-and-excitation gate, LayerNorm over channels, padding, a transposed convolution,
+    both upsampling modes, global max pooling and LayerNorm over features."""
+    g = Composer()
+    x = g.input([4, 8, 8])
+    x = g.layer("Conv2d", x, id="stem", out_channels=8, kernel_size=3, padding=1, bias=False)
+    x = g.layer("GroupNorm", x, id="gn", num_groups=2)
+    x = g.layer("SiLU", x, id="silu")
+    a = g.layer("Narrow", x, id="half_a", start=0, length=4)
+    b = g.layer("Narrow", x, id="half_b", start=4, length=4)
+    b = g.layer("Conv2d", b, id="dw", out_channels=4, kernel_size=3, padding=1, groups=4)
+    b = g.layer("Hardswish", b, id="hswish")
+    y = g.layer("Concat", [a, b], id="join")
+    y = g.layer("ChannelShuffle", y, id="shuffle", groups=2)
+    s = g.layer("AdaptiveAvgPool2d", y, id="squeeze", output_size=1)
+    s = g.layer("Conv2d", s, id="se_fc1", out_channels=2, kernel_size=1)
+    s = g.layer("Mish", s, id="mish")
+    s = g.layer("Conv2d", s, id="se_fc2", out_channels=8, kernel_size=1)
+    s = g.layer("Hardsigmoid", s, id="gate")
+    y = g.layer("Multiply", [y, s], id="excite")
+    y = g.layer("LayerNorm", y, id="ln")
+    y = g.layer("GroupNorm", y, id="gn_plain", num_groups=8, affine=False)
+    y = g.layer("Dropout2d", y, id="drop2d", p=0.1)
+    y = g.layer("Identity", y, id="keep")
+    y = g.layer("ZeroPad2d", y, id="pad", padding=[0, 1, 0, 1])
+    y = g.layer("ConvTranspose2d", y, id="deconv", out_channels=4, kernel_size=3, stride=2,
+                padding=1, output_padding=1)
+    y = g.layer("Upsample", y, id="up_nearest", scale_factor=0.5)
+    y = g.layer("Upsample", y, id="up_bilinear", scale_factor=2.0, mode="bilinear")
+    y = g.layer("Upsample", y, id="up_corners", scale_factor=1.5, mode="bilinear",
+                align_corners=True)
+    y = g.layer("AdaptiveMaxPool2d", y, id="gmp", output_size=1)
+    y = g.layer("Flatten", y, id="flat")
+    y = g.layer("LayerNorm", y, id="ln_fc", bias=False)
+    y = g.layer("Linear", y, id="fc", out_features=3)
+    return g.project("Modern zoo")
+
+
 def randomized_state(model, seed=0):
     """Default initialisation plus random BatchNorm statistics, shifts and biases."""
     gen = torch.Generator().manual_seed(seed)
@@ -79,6 +118,7 @@ def exported(tmp_path_factory):
     out = {}
     projects = {key: load_template(key) for key in TEMPLATES}
     projects["branches"] = branching_project()
+    projects["modern"] = modern_project()
     for i, (key, project) in enumerate(projects.items()):
         torch.manual_seed(i)
         state = randomized_state(build_model(project.graph), seed=i)
@@ -89,7 +129,9 @@ def exported(tmp_path_factory):
     return out
 
 
-KEYS = TEMPLATES + ("branches",)
+KEYS = TEMPLATES + ("branches", "modern")
+#: Layers that are the identity at inference: the ONNX file has no node for them.
+VANISH = ("Dropout", "Dropout2d", "Identity")
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -128,11 +170,10 @@ def test_l2_pooling_is_one_lppool_node(exported):
 
 
 def summary_rows(project):
-    """(type, output shape, parameters) of every node but Dropout, which an inference graph
-    drops."""
+    """(type, output shape, parameters) of every node but those an inference graph drops."""
     analysis = analyze(project.graph)
     return sorted((i.type, i.output_shape, i.params) for i in analysis.nodes.values()
-                  if i.type != "Dropout"), analysis
+                  if i.type not in VANISH), analysis
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -146,7 +187,7 @@ def test_import_gives_back_the_same_graph_and_outputs(exported, key):
     assert analysis_back.output_shape == analysis.output_shape
     # node ids come back from the exporter's module names
     assert set(imported.graph.nodes) == {n.id for n in project.graph.nodes.values()
-                                         if n.type != "Dropout"}
+                                         if n.type not in VANISH}
     assert imported.name == project.name
     original = build_model(project.graph)
     original.load_state_dict(state)
@@ -169,6 +210,23 @@ def test_branching_import_keeps_parameters_that_matter(exported):
     assert [e.source for e in imported.graph.incoming("concat1")] == ["relu61", "leakyrelu1",
                                                                      "elu1"]
     assert [e.source for e in imported.graph.incoming("add1")] == ["bn2", "fc2", "fc_c"]
+
+
+def test_modern_import_keeps_parameters_that_matter(exported):
+    imported, state = import_onnx(exported["modern"][2])
+    nodes = imported.graph.nodes
+    assert nodes["gn"].params["num_groups"] == 2 and nodes["gn_plain"].params["affine"] is False
+    assert nodes["shuffle"].params["groups"] == 2
+    assert (nodes["half_b"].params["start"], nodes["half_b"].params["length"]) == (4, 4)
+    assert nodes["pad"].params["padding"] == [0, 1, 0, 1]
+    assert nodes["deconv"].params["output_padding"] == 1 and nodes["deconv"].params["stride"] == 2
+    assert nodes["up_nearest"].params["scale_factor"] == 0.5
+    assert nodes["up_corners"].params == {"scale_factor": 1.5, "mode": "bilinear",
+                                          "align_corners": True}
+    assert nodes["ln_fc"].params.get("bias") is False
+    assert [e.source for e in imported.graph.incoming("excite")] == ["shuffle", "gate"]
+    assert {n.type for n in nodes.values()} >= {"SiLU", "Hardswish", "Hardsigmoid", "Mish",
+                                                 "Multiply", "LayerNorm", "ChannelShuffle"}
 
 
 def test_odd_lp_norm_exports_faithfully_but_does_not_import(tmp_path):

@@ -6,8 +6,9 @@ input nobody produces, two nodes writing one tensor. Each is answered here with 
 names the node, before a translation could stumble over it.
 
 Constants are folded with onnx's reference evaluator: initializers, ``Constant`` nodes, anything
-computed only from constants, and ``Shape`` of a tensor whose size is fixed (the TorchScript
-exporter computes ``x.chunk()`` boundaries and ``view(x.size(0), -1)`` targets that way). When
+computed only from constants, ``Shape`` of a tensor whose size is fixed (the TorchScript
+exporter computes ``x.chunk()`` boundaries and ``view(x.size(0), -1)`` targets that way), and
+``CastLike`` of a constant to the data's type (float32 in LayerLab). When
 the batch dimension is symbolic, shapes are inferred with a batch of 1: the batch entry of a
 derived shape can then only reach a reshape target's first position, which the translations
 read as "the batch" and check.
@@ -118,7 +119,7 @@ def static_shapes(model) -> dict[str, tuple[int, ...]]:
             dims = value.type.tensor_type.shape.dim
             if len(dims) and not dims[0].HasField("dim_value"):
                 dims[0].dim_value = SHAPE_BATCH
-        inferred = shape_inference.infer_shapes(copy, strict_mode=False).graph
+        inferred = shape_inference.infer_shapes(copy, strict_mode=False, data_prop=True).graph
     except Exception:  # a malformed file: Shape nodes stay unknown and are reported as such
         return {}
     shapes = {}
@@ -150,6 +151,11 @@ def fold_constants(ordered: list, consts: dict[str, np.ndarray], opset: int,
                 consts[node.output[0]] = value
         elif node.op_type == "Shape" and inputs and inputs[0] in shapes:
             consts[node.output[0]] = _shape_of(node, shapes[inputs[0]], helper)
+        elif node.op_type == "CastLike" and len(inputs) == 2 and inputs[0] in consts:
+            # a constant cast to the type of the data: LayerLab computes in float32
+            value = consts[inputs[0]]
+            consts[node.output[0]] = value.astype(np.float32) if value.dtype.kind == "f" \
+                else value
         elif inputs and all(n in consts for n in inputs):
             results = _evaluate(node, {n: consts[n] for n in inputs}, opset)
             if results is None:

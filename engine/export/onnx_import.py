@@ -21,13 +21,15 @@ from typing import Any
 import numpy as np
 
 from .. import registry
-from ..graph import Edge, Graph, Node, Project
+from ..graph import Edge, Graph, Node, Project, id_problem
 from ..inference import analyze
 from ..layout import apply_layout
 from ..registry import ShapeError, format_shape
 from .errors import OnnxImportError, require
+from . import onnx_ops_modern  # noqa: F401  (registers its translations)
 from .onnx_graph import SHAPE_BATCH, fold_constants, order_needed, static_shapes
-from .onnx_ops import HANDLERS, unsupported_label
+from .onnx_ops import HANDLERS, handler_for, unsupported_label
+from .onnx_patterns import fuse
 
 __all__ = ["import_onnx", "import_model"]
 
@@ -89,13 +91,14 @@ class _Importer:
         ordered = order_needed(self.nodes, output.name, available, self.label, self.fail,
                                self.source)
         dynamic = fold_constants(ordered, self.consts, self.opset, static_shapes(self.model))
-        needed = self._needed(dynamic, output.name)
-        for node in needed:
+        needed = fuse(self, self._needed(dynamic, output.name))
+        for i, node in enumerate(needed):
+            self.index.setdefault(id(node), len(self.nodes) + i)  # fused nodes are new
             for name in node.input:
                 if name:
                     self.consumers.setdefault(name, []).append(node)
         for node in needed:
-            handler = HANDLERS.get(node.op_type)
+            handler = HANDLERS.get(node.op_type) if node.domain in _DEFAULT_DOMAINS else None
             if handler is not None and hasattr(handler, "prepare"):
                 self._guarded(node, handler.prepare)
         unsupported = Counter(label for node in needed
@@ -105,7 +108,7 @@ class _Importer:
         self._add_input()
         for node in needed:
             if self.index[id(node)] not in self.skip:
-                self._guarded(node, HANDLERS[node.op_type])
+                self._guarded(node, handler_for(node))
         if output.name not in self.values:
             raise OnnxImportError(f"{self.source}: the output '{output.name}' does not depend "
                                   f"on the input")
@@ -295,11 +298,21 @@ class _Importer:
         return True
 
     def _node_id(self, node, spec, weight_name: str | None) -> str:
-        candidates = [_scope_name(node), weight_name and _weight_stem(weight_name)]
+        """The most readable free id: the exporter's module name (torch.export metadata, or the
+        TorchScript exporter's '/layer1/layer1.0/conv1/Conv' path), the weight's name, the
+        node's own name, else the layer's usual prefix."""
+        candidates = [_scope_name(node), _path_name(node),
+                      weight_name and _weight_stem(weight_name), _plain_name(node)]
         for candidate in candidates:
             name = _identifier(candidate) if candidate else None
-            if name:
-                return name if name not in self.graph.nodes else self.graph.unique_id(name + "_")
+            if not name or id_problem(name) is not None:
+                continue
+            if name not in self.graph.nodes:
+                return name
+            longer = _identifier(f"{name}_{spec.id_prefix}")
+            if longer and longer not in self.graph.nodes:
+                return longer
+            return self.graph.unique_id(name + "_")
         return self.graph.unique_id(spec.id_prefix)
 
 
@@ -317,6 +330,29 @@ def _scope_name(node) -> str | None:
             if modules:
                 return modules[-1].removeprefix("layers.")
     return None
+
+
+def _path_name(node) -> str | None:
+    """'layer1.0.conv1' from the TorchScript exporter's '/layer1/layer1.0/conv1/Conv' (each
+    segment is a module's attribute, or its full name under a container)."""
+    if not node.name.startswith("/"):
+        return None
+    qualified = ""
+    for part in [p for p in node.name.split("/") if p][:-1]:  # the last part is the operator
+        qualified = part if not qualified or part.startswith(qualified + ".") \
+            else f"{qualified}.{part}"
+    return qualified or None
+
+
+def _plain_name(node) -> str | None:
+    """The node's own name unless an exporter made it up from the operator ('Conv_3',
+    'node_conv2d_1', 'n0_2')."""
+    name = node.name
+    if not name or "/" in name or re.match(r"(node_|n\d+(_\d+)*$)", name):
+        return None
+    if re.sub(r"[^a-z]", "", name.lower()) == node.op_type.lower():
+        return None
+    return name
 
 
 def _weight_stem(name: str) -> str | None:

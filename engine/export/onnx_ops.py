@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["HANDLERS", "unsupported_label"]
+__all__ = ["HANDLERS", "handler_for", "unsupported_label"]
 
 HANDLERS: dict[str, Callable] = {}
 _SELU_ALPHA, _SELU_GAMMA = 1.6732632423543772, 1.0507009873554805
@@ -23,18 +23,24 @@ def handles(*ops: str):
     return register
 
 
+def _key(node) -> str:
+    return node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
+
+
+def handler_for(node) -> Callable:
+    return HANDLERS[_key(node)]
+
+
 def unsupported_label(ctx, node) -> str | None:
     """None when LayerLab can represent the node, else the name to list it under."""
-    if node.domain not in ("", "ai.onnx"):
-        return f"{node.domain}.{node.op_type}"
-    if node.op_type not in HANDLERS:
-        return node.op_type
-    if node.op_type in ("Add", "Sub", "Mul", "Div"):
-        if ctx.index[id(node)] in ctx.skip:
+    if _key(node) not in HANDLERS:
+        return _key(node)
+    if node.op_type in ("Add", "Sub", "Mul", "Div") and node.domain in ("", "ai.onnx"):
+        if ctx.index.get(id(node)) in ctx.skip:
             return None  # a Linear's bias
         a, b = (node.input[0] if node.input else ""), (node.input[1] if len(node.input) > 1 else "")
         if not ctx.is_const(a) and not ctx.is_const(b):
-            return None if node.op_type == "Add" else node.op_type
+            return None if node.op_type in ("Add", "Mul") else node.op_type
         if _neutral(ctx, node) is None:
             return f"{node.op_type} with a constant"
     return None
@@ -327,7 +333,7 @@ def reshape(ctx, node) -> None:
     size = int(np.prod(shape))
     zero_copies = not attrs(node).get("allowzero", 0)
     batch_ok = target and (target[0] == -1 or (target[0] == 0 and zero_copies)
-                           or (ctx.batch is not None and target[0] == ctx.batch))
+                           or target[0] == (ctx.batch or ctx.shape_batch))
     if len(target) == 2 and batch_ok and target[1] in (-1, size) and target != [-1, -1]:
         ctx.add(node, "Flatten", {}, [x])
         return
@@ -404,7 +410,7 @@ def arithmetic(ctx, node) -> None:
     if neutral is not None:
         ctx.alias(node, ctx.values[neutral])
         return
-    _merge(ctx, node, "Add")
+    _merge(ctx, node, "Multiply" if node.op_type == "Mul" else "Add")
 
 
 @handles("Concat")
