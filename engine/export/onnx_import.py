@@ -101,10 +101,16 @@ class _Importer:
             handler = HANDLERS.get(node.op_type) if node.domain in _DEFAULT_DOMAINS else None
             if handler is not None and hasattr(handler, "prepare"):
                 self._guarded(node, handler.prepare)
-        unsupported = Counter(label for node in needed
-                              if (label := self._guarded(node, unsupported_label)) is not None)
+        unsupported: Counter = Counter()
+        where: dict[str, list[str]] = {}
+        for node in needed:
+            label = self._guarded(node, unsupported_label)
+            if label is not None:
+                unsupported[label] += 1
+                if node.name:
+                    where.setdefault(label, []).append(node.name)
         if unsupported:
-            raise OnnxImportError.for_operators(self.source, unsupported)
+            raise OnnxImportError.for_operators(self.source, unsupported, where)
         self._add_input()
         for node in needed:
             if self.index[id(node)] not in self.skip:
@@ -337,11 +343,13 @@ def _path_name(node) -> str | None:
     segment is a module's attribute, or its full name under a container)."""
     if not node.name.startswith("/"):
         return None
-    qualified = ""
+    segments: list[str] = []
     for part in [p for p in node.name.split("/") if p][:-1]:  # the last part is the operator
-        qualified = part if not qualified or part.startswith(qualified + ".") \
-            else f"{qualified}.{part}"
-    return qualified or None
+        if segments and part.startswith(segments[-1] + "."):
+            segments[-1] = part  # 'layer1' then 'layer1.0': a container's child
+        else:
+            segments.append(part)
+    return ".".join(segments) or None
 
 
 def _plain_name(node) -> str | None:
