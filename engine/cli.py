@@ -14,7 +14,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("layerlab.engine.commands.summary", "print shapes, parameters and MACs"),
     "templates": ("layerlab.engine.commands.templates", "list the bundled templates"),
     "export": ("layerlab.engine.commands.export", "export a project as PyTorch code or ONNX"),
-    "import": ("layerlab.engine.commands.import_onnx", "import an ONNX model as a project"),
+    "import": ("layerlab.engine.commands.import_onnx",
+               "import an ONNX model or a PyTorch module as a project"),
     "train": ("layerlab.engine.commands.train", "train a project or template headless"),
     "layers": ("layerlab.engine.commands.layers", "list the layer types and their parameters"),
 }
