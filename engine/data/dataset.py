@@ -33,6 +33,9 @@ class Dataset:
     normalization: dict = field(repr=False)
     skipped: int = 0
     source: str = ""
+    #: A sample as its files store it × this = the raw 0..1 scale above (digits: 1/16, 8-bit
+    #: images: 1/255). Exports use it to accept samples exactly as stored.
+    stored_scale: float = 1.0
 
     @property
     def num_classes(self) -> int:

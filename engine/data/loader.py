@@ -40,7 +40,7 @@ def _load_digits(spec: dict, common: CommonOptions, base_dir) -> Dataset:
     if size != 8:
         raw = RawSamples(x=_upsample(raw.x, size), y=raw.y)
     return build_dataset(raw, common, name="digits", task="classification",
-                         class_names=DIGIT_NAMES,
+                         class_names=DIGIT_NAMES, stored_scale=1 / 16,  # pixels 0..16 stored
                          source=f"scikit-learn digits ({len(raw.x):,} images"
                                 + (f", upsampled to {size}×{size})" if size != 8 else ")"))
 

@@ -98,7 +98,7 @@ def _to_tensor(a: np.ndarray, dtype) -> torch.Tensor:
 def build_dataset(raw: RawSamples, common: CommonOptions, *, name: str, task: str,
                   class_names: list[str] | None = None, feature_names: list[str] | None = None,
                   target_names: list[str] | None = None, skipped: int = 0,
-                  source: str = "") -> Dataset:
+                  source: str = "", stored_scale: float | None = None) -> Dataset:
     n = len(raw.x)
     if n == 0:
         raise DatasetError(f"dataset '{name}' is empty: no samples were found")
@@ -143,4 +143,5 @@ def build_dataset(raw: RawSamples, common: CommonOptions, *, name: str, task: st
         target_names=list(target_names or []) if task == "regression" else [],
         input_shape=tuple(int(d) for d in raw.x.shape[1:]),
         normalization=normalization, skipped=skipped, source=source,
+        stored_scale=raw.scale if stored_scale is None else stored_scale,
     )

@@ -30,6 +30,7 @@ from . import onnx_ops_modern  # noqa: F401  (registers its translations)
 from .onnx_graph import SHAPE_BATCH, fold_constants, order_needed, static_shapes
 from .onnx_ops import HANDLERS, handler_for, unsupported_label
 from .onnx_patterns import fuse
+from .preprocessing import PREFIX
 
 __all__ = ["import_onnx", "import_model"]
 
@@ -84,6 +85,7 @@ class _Importer:
         g = self.model.graph
         if not g.input and not g.output and not g.node:
             raise OnnxImportError(f"{self.source} holds no ONNX graph")
+        self.nodes = [_passed_through(node) for node in self.nodes]
         for i, node in enumerate(self.nodes):
             self.index[id(node)] = i
         output = self._single("output", [o for o in g.output])
@@ -336,6 +338,18 @@ def _scope_name(node) -> str | None:
             if modules:
                 return modules[-1].removeprefix("layers.")
     return None
+
+
+def _passed_through(node):
+    """LayerLab's own export wraps the graph in the dataset's normalization (Mul and Add nodes
+    named layerlab_preprocess_* / layerlab_postprocess_*, see preprocessing.py): they are not
+    layers of the model, so they become identities here."""
+    if node.name.startswith((f"{PREFIX}preprocess_", f"{PREFIX}postprocess_")) \
+            and node.op_type in ("Mul", "Add") and len(node.input) == 2 \
+            and node.input[1].startswith(PREFIX):
+        from onnx import helper
+        return helper.make_node("Identity", [node.input[0]], list(node.output), name=node.name)
+    return node
 
 
 def _path_name(node) -> str | None:
