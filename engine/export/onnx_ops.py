@@ -176,31 +176,36 @@ def pool(ctx, node) -> None:
     ctx.add(node, "LPPool2d", params, [x])
 
 
-@handles("GlobalAveragePool")
-def global_average_pool(ctx, node) -> None:
-    x = ctx.data(node)
-    if len(ctx.shape(x)) != 3:
-        raise ctx.fail(node, "LayerLab's global average pooling needs an N×C×H×W input")
-    ctx.add(node, "AdaptiveAvgPool2d", {"output_size": 1}, [x])
+_GLOBAL = {"GlobalAveragePool": ("AdaptiveAvgPool2d", "average"),
+           "ReduceMean": ("AdaptiveAvgPool2d", "average"),
+           "GlobalMaxPool": ("AdaptiveMaxPool2d", "max"), "ReduceMax": ("AdaptiveMaxPool2d", "max")}
 
 
-@handles("ReduceMean")
-def reduce_mean(ctx, node) -> None:
-    """Mean over height and width: global average pooling (+ Flatten when keepdims=0)."""
+@handles(*_GLOBAL)
+def global_pool(ctx, node) -> None:
+    """Average / maximum over height and width: global pooling (+ Flatten when a Reduce* has
+    keepdims=0)."""
     x = ctx.data(node)
+    layer, what = _GLOBAL[node.op_type]
+    rank = len(ctx.shape(x)) + 1
+    if node.op_type.startswith("Global"):
+        if rank != 4:
+            raise ctx.fail(node, f"LayerLab's global {what} pooling needs an N×C×H×W input")
+        ctx.add(node, layer, {"output_size": 1}, [x])
+        return
     a = attrs(node)
     axes = a.get("axes")
     if axes is None and len(node.input) > 1 and node.input[1]:
-        axes = ctx.const(node, 1, "axes").tolist()
-    rank = len(ctx.shape(x)) + 1
+        axes = ctx.const(node, 1, "axes").reshape(-1).tolist()
     if axes is None or sorted(int(v) % rank for v in axes) != [2, 3] or rank != 4:
-        raise ctx.fail(node, f"a mean over axes {axes}; LayerLab only has the mean over height "
-                             f"and width (global average pooling)")
+        raise ctx.fail(node, f"a {'mean' if what == 'average' else 'maximum'} over axes {axes}; "
+                             f"LayerLab only has it over height and width (global {what} "
+                             f"pooling)")
     if a.get("keepdims", 1):
-        ctx.add(node, "AdaptiveAvgPool2d", {"output_size": 1}, [x])
+        ctx.add(node, layer, {"output_size": 1}, [x])
     else:
-        gap = ctx.add(node, "AdaptiveAvgPool2d", {"output_size": 1}, [x], output=False)
-        ctx.add(node, "Flatten", {}, [gap])
+        pooled = ctx.add(node, layer, {"output_size": 1}, [x], output=False)
+        ctx.add(node, "Flatten", {}, [pooled])
 
 
 # --- activations -----------------------------------------------------------------------------

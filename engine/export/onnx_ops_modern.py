@@ -1,6 +1,6 @@
 """Translations for the layers of mobile and efficient networks (issue 14): the hard and smooth
 activations, GroupNorm / LayerNorm / InstanceNormalization, ConvTranspose, Resize, Pad,
-channel slices (Slice, Split) and global max pooling — and the fused nodes of
+and channel slices (Slice, Split) — and the fused nodes of
 onnx_patterns.py (SiLU, ChannelShuffle, GroupNorm, LayerNorm over channels).
 
 Same conventions as onnx_ops.py; importing this module registers the translations."""
@@ -370,32 +370,3 @@ def split(ctx, node) -> None:
         if output and ctx.used(output):
             _narrow(ctx, node, x, start, size, output)
         start += size
-
-
-
-# --- global max pooling ---------------------------------------------------------------------------
-
-@handles("GlobalMaxPool")
-def global_max_pool(ctx, node) -> None:
-    x = ctx.data(node)
-    if len(ctx.shape(x)) != 3:
-        raise ctx.fail(node, "LayerLab's global max pooling needs an N×C×H×W input")
-    ctx.add(node, "AdaptiveMaxPool2d", {"output_size": 1}, [x])
-
-
-@handles("ReduceMax")
-def reduce_max(ctx, node) -> None:
-    x = ctx.data(node)
-    a = attrs(node)
-    axes = a.get("axes")
-    if axes is None and len(node.input) > 1 and node.input[1]:
-        axes = ctx.const(node, 1, "axes").reshape(-1).tolist()
-    rank = len(ctx.shape(x)) + 1
-    if axes is None or rank != 4 or sorted(int(v) % rank for v in axes) != [2, 3]:
-        raise ctx.fail(node, f"a maximum over axes {axes}; LayerLab only has the maximum over "
-                             f"height and width (global max pooling)")
-    if a.get("keepdims", 1):
-        ctx.add(node, "AdaptiveMaxPool2d", {"output_size": 1}, [x])
-    else:
-        gmp = ctx.add(node, "AdaptiveMaxPool2d", {"output_size": 1}, [x], output=False)
-        ctx.add(node, "Flatten", {}, [gmp])

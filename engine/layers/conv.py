@@ -16,18 +16,22 @@ def _padding(p: dict, kernel: tuple[int, int], dilation: tuple[int, int]) -> tup
     return pair(padding)
 
 
+def _check_groups(c: int, out_c: int, groups: int, outputs: str) -> None:
+    if c % groups:
+        raise ShapeError(f"its {c} input channels cannot be split into {groups} groups — "
+                         f"groups must divide the input channels")
+    if out_c % groups:
+        raise ShapeError(f"its {out_c} {outputs} cannot be split into {groups} groups — "
+                         f"groups must divide out_channels")
+
+
 def _infer(p: dict, inputs):
     c, h, w = single_image(inputs, "Conv2d")
     kh, kw = pair(p["kernel_size"])
     sh, sw = pair(p["stride"])
     dh, dw = pair(p["dilation"])
-    groups, out_c = p["groups"], p["out_channels"]
-    if c % groups:
-        raise ShapeError(f"its {c} input channels cannot be split into {groups} groups — "
-                         f"groups must divide the input channels")
-    if out_c % groups:
-        raise ShapeError(f"its {out_c} filters cannot be split into {groups} groups — "
-                         f"groups must divide out_channels")
+    _check_groups(c, p["out_channels"], p["groups"], "filters")
+    out_c = p["out_channels"]
     padding = _padding(p, (kh, kw), (dh, dw))
     if padding == "same":
         if (sh, sw) != (1, 1):
@@ -156,13 +160,8 @@ def _transpose_settings(p: dict):
 
 def _transpose_infer(p: dict, inputs):
     c, h, w = single_image(inputs, "ConvTranspose2d")
-    groups, out_c = p["groups"], p["out_channels"]
-    if c % groups:
-        raise ShapeError(f"its {c} input channels cannot be split into {groups} groups — "
-                         f"groups must divide the input channels")
-    if out_c % groups:
-        raise ShapeError(f"its {out_c} output channels cannot be split into {groups} groups — "
-                         f"groups must divide out_channels")
+    out_c = p["out_channels"]
+    _check_groups(c, out_c, p["groups"], "output channels")
     k, s, pad, d, op = _transpose_settings(p)
     for i in (0, 1):
         if op[i] >= s[i] and op[i] >= d[i]:
