@@ -1,13 +1,17 @@
 """ONNX → an editable LayerLab graph plus its weights (only the ``onnx`` package is needed).
 
-Steps: (1) every tensor computable without the input — initializers, Constant nodes and any
-node fed only by those (transposed or cast weights, reshape targets) — is folded into a
-constant with onnx's reference evaluator; (2) the remaining nodes that lead to the output are
-checked, and *all* operators without a LayerLab layer are reported together with their counts
-(:class:`OnnxImportError.unsupported`); (3) each node becomes a registry layer (see onnx_ops.py),
-its shape checked by the registry's own rule. Node ids come from the exporter's module names
-when the file has them (LayerLab and torch exports do), else from weight names, else from the
-layer's usual prefix (conv1, relu2, …).
+Steps: (1) the nodes the output depends on are put in an order they can run in, and a
+malformed graph (a cycle, an input nobody produces, …) is explained (onnx_graph.py); (2) every
+tensor computable without the input — initializers, Constant nodes, anything fed only by those
+(transposed or cast weights, reshape targets) and the Shape of a fixed-size tensor — is folded
+into a constant; (3) the subgraphs exporters write for one layer (x·sigmoid(x), channel
+shuffles, GroupNorm, …) are fused back into that layer (onnx_patterns.py); (4) *all* operators
+without a LayerLab layer are reported together with their counts and node names
+(:class:`OnnxImportError.unsupported`); (5) each node becomes a registry layer (onnx_ops.py,
+onnx_ops_modern.py), its shape checked by the registry's own rule and its weights by the
+layer's own tensors. Anything unexpected in a node becomes an error naming it. Node ids come
+from the exporter's module names when the file has them, else from weight names, else from the
+node's own name, else from the layer's usual prefix (conv1, relu2, …).
 """
 from __future__ import annotations
 
@@ -190,6 +194,9 @@ class _Importer:
 
     def _description(self) -> str:
         text = f"Imported from {self.source}."
+        if any(n.name.startswith(f"{PREFIX}preprocess_") for n in self.model.graph.node):
+            text += (" The file normalized its input itself (see its metadata); this project "
+                     "takes normalized input, as training gives it.")
         doc = self.model.doc_string.strip()
         return f"{doc}\n\n{text}" if doc else text
 
