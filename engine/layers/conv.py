@@ -108,7 +108,7 @@ def _groups_lines(c: int, out_c: int, groups: int, kh: int, kw: int, bias: bool,
     full = kh * kw * c * out_c + (out_c if bias else 0)
     bias_text = f" + {out_c}" if bias else ""
     return [first, f"a full convolution would need {kh}·{kw}·{c}·{out_c}{bias_text} = "
-                   f"{fmt(full)} parameters ({full / params:.1f}× more)"]
+                   f"{fmt(full)} parameters ({full / params:.3g}× more)"]
 
 
 register(LayerSpec(
