@@ -69,8 +69,7 @@ def test_layer_norm_over_channels_and_functional_calls():
             y = torch.nn.functional.gelu(y) + x
             y = self.up(torch.nn.functional.pad(y, (0, 1, 0, 1)))
             y = y[:, 1:3] * torch.sigmoid(y[:, :2])
-            y = torch.cat([y, y.mean((2, 3), keepdim=True).expand_as(y)], 1) \
-                if False else torch.cat([y, torch.relu(y)], 1)
+            y = torch.cat([y, torch.relu(y)], 1)
             return self.head(torch.flatten(nn.functional.adaptive_max_pool2d(y, 1), 1))
     module = ConvNeXtish().eval()
     with torch.no_grad():
