@@ -23,7 +23,7 @@ __all__ = [
     "analyze", "topological_order", "ParamError", "ProjectLoadError", "dumps_project",
     "load_project", "loads_project", "project_from_dict", "project_to_dict", "save_project",
     "LayerSpec", "ShapeError", "all_specs", "format_shape", "find_layer", "get_layer",
-    "build_model", "GraphModule", "GraphError",
+    "build_model", "GraphModule", "GraphError", "from_torch",
 ]
 
 
@@ -32,4 +32,7 @@ def __getattr__(name: str):
     if name in ("build_model", "GraphModule", "GraphError"):
         from . import builder
         return getattr(builder, name)
+    if name == "from_torch":  # a PyTorch module → (project, weights); imports torch
+        from .torch_import import from_torch
+        return from_torch
     raise AttributeError(name)

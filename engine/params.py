@@ -11,8 +11,8 @@ from typing import Any
 
 __all__ = [
     "Param", "IntParam", "FloatParam", "BoolParam", "ChoiceParam", "PairParam",
-    "PaddingParam", "ShapeParam", "TextParam", "PathParam", "TextListParam", "NumbersParam",
-    "ColumnParam", "pair", "ParamError",
+    "PaddingParam", "ShapeParam", "SidesParam", "TextParam", "PathParam", "TextListParam",
+    "NumbersParam", "ColumnParam", "pair", "ParamError",
 ]
 
 
@@ -197,6 +197,31 @@ class ShapeParam(Param):
 
     def describe(self) -> str:
         return "[C, H, W] or [features]"
+
+
+@dataclass(frozen=True)
+class SidesParam(ShapeParam):
+    """``[left, right, top, bottom]`` — ZeroPad2d's padding, always all four sides (torch also
+    takes one int; one spelling keeps files and the inspector simple).
+
+    A ShapeParam underneath only so that the inspector's list-of-numbers editor edits it."""
+    maximum: int = 4096
+    kind: str = field(init=False, default="sides")
+
+    def check(self, value: Any) -> Any:
+        if _is_int(value):
+            raise ParamError(f"{self.name} must list all four sides: write [{value}, {value}, "
+                             f"{value}, {value}] for [left, right, top, bottom]")
+        if (not isinstance(value, (list, tuple)) or len(value) != 4
+                or not all(_is_int(v) for v in value)):
+            raise ParamError(f"{self.name} must be [left, right, top, bottom] "
+                             f"(got {_short(value)})")
+        for v in value:
+            _check_bounds(self.name, v, 0, self.maximum)
+        return list(value)
+
+    def describe(self) -> str:
+        return f"[left, right, top, bottom], each 0 to {self.maximum}"
 
 
 class _TextLike(Param):

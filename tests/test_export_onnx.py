@@ -21,6 +21,8 @@ from layerlab.engine.inference import analyze  # noqa: E402
 from layerlab.engine.project import load_project  # noqa: E402
 from layerlab.engine.templates import load_template  # noqa: E402
 
+from export_projects import modern_project  # noqa: E402
+
 TEMPLATES = ("digits_cnn", "lenet5", "keras_mnist", "house_mlp", "worked_example", "resnet18")
 
 
@@ -79,6 +81,7 @@ def exported(tmp_path_factory):
     out = {}
     projects = {key: load_template(key) for key in TEMPLATES}
     projects["branches"] = branching_project()
+    projects["modern"] = modern_project()
     for i, (key, project) in enumerate(projects.items()):
         torch.manual_seed(i)
         state = randomized_state(build_model(project.graph), seed=i)
@@ -89,7 +92,9 @@ def exported(tmp_path_factory):
     return out
 
 
-KEYS = TEMPLATES + ("branches",)
+KEYS = TEMPLATES + ("branches", "modern")
+#: Layers that are the identity at inference: the ONNX file has no node for them.
+VANISH = ("Dropout", "Dropout2d", "Identity")
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -128,11 +133,10 @@ def test_l2_pooling_is_one_lppool_node(exported):
 
 
 def summary_rows(project):
-    """(type, output shape, parameters) of every node but Dropout, which an inference graph
-    drops."""
+    """(type, output shape, parameters) of every node but those an inference graph drops."""
     analysis = analyze(project.graph)
     return sorted((i.type, i.output_shape, i.params) for i in analysis.nodes.values()
-                  if i.type != "Dropout"), analysis
+                  if i.type not in VANISH), analysis
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -146,7 +150,7 @@ def test_import_gives_back_the_same_graph_and_outputs(exported, key):
     assert analysis_back.output_shape == analysis.output_shape
     # node ids come back from the exporter's module names
     assert set(imported.graph.nodes) == {n.id for n in project.graph.nodes.values()
-                                         if n.type != "Dropout"}
+                                         if n.type not in VANISH}
     assert imported.name == project.name
     original = build_model(project.graph)
     original.load_state_dict(state)
@@ -169,6 +173,23 @@ def test_branching_import_keeps_parameters_that_matter(exported):
     assert [e.source for e in imported.graph.incoming("concat1")] == ["relu61", "leakyrelu1",
                                                                      "elu1"]
     assert [e.source for e in imported.graph.incoming("add1")] == ["bn2", "fc2", "fc_c"]
+
+
+def test_modern_import_keeps_parameters_that_matter(exported):
+    imported, state = import_onnx(exported["modern"][2])
+    nodes = imported.graph.nodes
+    assert nodes["gn"].params["num_groups"] == 2 and nodes["gn_plain"].params["affine"] is False
+    assert nodes["shuffle"].params["groups"] == 2
+    assert (nodes["half_b"].params["start"], nodes["half_b"].params["length"]) == (4, 4)
+    assert nodes["pad"].params["padding"] == [0, 1, 0, 1]
+    assert nodes["deconv"].params["output_padding"] == 1 and nodes["deconv"].params["stride"] == 2
+    assert nodes["up_nearest"].params["scale_factor"] == 0.5
+    assert nodes["up_corners"].params == {"scale_factor": 1.5, "mode": "bilinear",
+                                          "align_corners": True}
+    assert nodes["ln_fc"].params.get("bias") is False
+    assert [e.source for e in imported.graph.incoming("excite")] == ["shuffle", "gate"]
+    assert {n.type for n in nodes.values()} >= {"SiLU", "Hardswish", "Hardsigmoid", "Mish",
+                                                 "Multiply", "LayerNorm", "ChannelShuffle"}
 
 
 def test_odd_lp_norm_exports_faithfully_but_does_not_import(tmp_path):

@@ -18,6 +18,9 @@ from layerlab.engine.export.pytorch_code import generate_pytorch_code
 from layerlab.engine.export.weights import save_weights, to_graph_keys, to_module_keys
 from layerlab.engine.inference import analyze
 from layerlab.engine.templates import load_template
+from layerlab.engine.torch_modules import CUSTOM
+
+from export_projects import modern_project
 
 
 def branching_project():
@@ -104,9 +107,11 @@ def load_module(path, name):
 
 
 PROJECTS = {key: (lambda key=key: load_template(key)) for key in
-            ("digits_cnn", "lenet5", "keras_mnist", "house_mlp", "worked_example", "resnet18")}
+            ("digits_cnn", "lenet5", "keras_mnist", "house_mlp", "worked_example", "resnet18",
+             "mobilenet_v2_shapes", "se_net_shapes")}
 PROJECTS["branches"] = branching_project
 PROJECTS["keywords"] = keyword_project
+PROJECTS["modern"] = modern_project
 
 
 @pytest.mark.parametrize("key", list(PROJECTS))
@@ -121,7 +126,7 @@ def test_exported_class_matches_graph_module(key, tmp_path):
     module = load_module(path, f"exported_{key}")
     cls = next(v for v in vars(module).values()
                if isinstance(v, type) and issubclass(v, torch.nn.Module)
-               and v.__module__ == module.__name__ and v.__name__ not in ("Add", "Concat"))
+               and v.__module__ == module.__name__ and v.__name__ not in CUSTOM)
     exported = cls()
     # the parameter count equals `layerlab summary`
     assert sum(p.numel() for p in exported.parameters()) == analysis.total_params

@@ -10,6 +10,9 @@ REFERENCE_PARAMS = {
     "alexnet": 61_100_840,
     "vgg16": 138_357_544,
     "resnet18": 11_689_512,
+    # modern blocks on 32×32 colour shapes (issue 14): our own figures
+    "mobilenet_v2_shapes": 19_526,
+    "se_net_shapes": 26_914,
 }
 
 
@@ -54,7 +57,8 @@ def test_resnet18_has_branches_and_bias_free_downsamples():
 
 
 @pytest.mark.parametrize("key", ["lenet5", "keras_mnist", "resnet18", "digits_cnn",
-                                 "worked_example", "house_mlp"])
+                                 "worked_example", "house_mlp", "mobilenet_v2_shapes",
+                                 "se_net_shapes"])
 def test_built_model_matches_inference(key):
     import torch
     from layerlab.engine import build_model
@@ -67,3 +71,45 @@ def test_built_model_matches_inference(key):
         outputs = model.forward_all(torch.zeros((2,) + shape))
     for node_id, info in analysis.nodes.items():
         assert tuple(outputs[node_id].shape[1:]) == info.output_shape, node_id
+
+
+def test_mobilenet_v2_template_is_depthwise_separable():
+    project = load_project(template_path("mobilenet_v2_shapes"))
+    analysis = analyze(project.graph)
+    depthwise = [i for i in analysis.nodes.values() if i.type == "Conv2d"
+                 and i.resolved["groups"] > 1]
+    assert len(depthwise) == 4
+    assert all(i.resolved["groups"] == i.input_shapes[0][0] == i.output_shape[0]
+               for i in depthwise)
+    assert analysis.nodes["block3_dw"].output_shape == (96, 8, 8)
+    assert analysis.nodes["block3_dw"].params == 3 * 3 * 96          # one 3×3 filter per channel
+    assert [n.id for n in project.graph.nodes.values() if n.type == "Add"] == ["block1_add",
+                                                                               "block3_add"]
+    assert analysis.output_shape == (6,)
+    assert f"{analysis.total_params:,} parameters" in project.description
+    assert project.dataset == {"kind": "shapes", "size": 32, "channels": 3, "count": 3000}
+
+
+def test_se_template_gates_every_stage():
+    project = load_project(template_path("se_net_shapes"))
+    analysis = analyze(project.graph)
+    gates = [i for i in analysis.nodes.values() if i.type == "Multiply"]
+    assert [g.input_shapes for g in gates] == [[(16, 32, 32), (16, 1, 1)],
+                                                [(32, 16, 16), (32, 1, 1)],
+                                                [(64, 8, 8), (64, 1, 1)]]
+    assert analysis.nodes["se1_fc1"].output_shape == (4, 1, 1)       # reduction 4
+    assert analysis.nodes["se3_fc2"].params == 16 * 64 + 64
+    assert analysis.output_shape == (6,)
+    assert project.dataset["size"] == 32 and project.dataset["channels"] == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", ["mobilenet_v2_shapes", "se_net_shapes"])
+def test_modern_templates_learn_the_shapes(key, tmp_path):
+    import json
+    from layerlab.engine.cli import main
+    metrics = tmp_path / "metrics.json"
+    assert main(["train", key, "--out", str(tmp_path / "run"), "--metrics-json",
+                 str(metrics)]) == 0
+    final = json.loads(metrics.read_text())["final"]
+    assert final["val_acc"] >= 0.95, final

@@ -39,6 +39,9 @@ class Dataset:
     #: What the loader left out or changed, in sentences naming files and counts
     #: ("2 unreadable files skipped: cats/a.png, dogs/b.jpg"; "3 bad rows skipped: …").
     notes: list[str] = field(default_factory=list)
+    #: A sample as its files store it × this = the raw 0..1 scale above (digits: 1/16, 8-bit
+    #: images: 1/255). Exports use it to accept samples exactly as stored.
+    stored_scale: float = 1.0
 
     @property
     def num_classes(self) -> int:

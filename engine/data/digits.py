@@ -87,7 +87,7 @@ def _load(values: dict, common, base_dir):
     if (h, w) != (8, 8):
         raw = RawSamples(x=upsample(raw.x, (h, w)), y=raw.y)
     return build_dataset(raw, common, name="digits", task="classification",
-                         class_names=CLASS_NAMES,
+                         class_names=CLASS_NAMES, stored_scale=1 / 16,  # pixels 0..16 stored
                          source=f"scikit-learn digits ({len(raw.x):,} images"
                                 + (f", upsampled to {h}×{w})" if (h, w) != (8, 8) else ")"))
 

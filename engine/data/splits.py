@@ -130,7 +130,8 @@ def _to_tensor(a: np.ndarray, dtype):
 def build_dataset(raw: RawSamples, common: CommonOptions, *, name: str, task: str,
                   class_names: list[str] | None = None, feature_names: list[str] | None = None,
                   target_names: list[str] | None = None, skipped: int = 0,
-                  source: str = "", notes: list[str] | None = None) -> Dataset:
+                  source: str = "", notes: list[str] | None = None,
+                  stored_scale: float | None = None) -> Dataset:
     import torch
     n = len(raw.x)
     if n == 0:
@@ -186,4 +187,5 @@ def build_dataset(raw: RawSamples, common: CommonOptions, *, name: str, task: st
         target_names=list(target_names or []) if task == "regression" else [],
         input_shape=tuple(int(d) for d in raw.x.shape[1:]),
         normalization=normalization, skipped=skipped, source=source, notes=notes,
+        stored_scale=raw.scale if stored_scale is None else stored_scale,
     )

@@ -1,6 +1,10 @@
 """Export a project as PyTorch code or ONNX, and import ONNX files back into an editable graph.
 
-The functions the GUI's File menu calls (each imports torch / onnx only when it runs)::
+What the window's File ▸ Export and ``layerlab export`` call — the trained weights beside the
+project by default, the dataset's normalization baked into ONNX files — is
+``project_export.export_project`` (see its docstring). A PyTorch module comes in through
+``layerlab.engine.from_torch`` (engine/torch_import.py). The lower-level functions (each
+imports torch / onnx only when it runs)::
 
     export_pytorch(project, "model.py", weights=None)   # -> [Path, ...] files written
     export_onnx(project, "model.onnx", weights=None)    # -> [Path, ...]

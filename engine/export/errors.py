@@ -38,8 +38,19 @@ class OnnxImportError(ExportError):
         self.node = node
 
     @classmethod
-    def for_operators(cls, source: str, unsupported: Counter) -> "OnnxImportError":
-        listed = ", ".join(f"{op} ×{n}" for op, n in sorted(unsupported.items()))
+    def for_operators(cls, source: str, unsupported: Counter,
+                      where: dict[str, list[str]] | None = None) -> "OnnxImportError":
+        """All the operators without a layer, with their counts and (``where``) the names of
+        the first few nodes that use each."""
+        where = where or {}
+
+        def names(op: str) -> str:
+            found = where.get(op, [])
+            if not found:
+                return ""
+            more = f", … {len(found) - 3} more" if len(found) > 3 else ""
+            return f" ({', '.join(found[:3])}{more})"
+        listed = ", ".join(f"{op} ×{n}{names(op)}" for op, n in sorted(unsupported.items()))
         total = sum(unsupported.values())
         return cls(f"{source} cannot be imported: {total} node(s) use operators that have no "
                    f"LayerLab layer: {listed}", unsupported)

@@ -13,8 +13,9 @@ from ..graph import Graph
 __all__ = ["class_name", "attribute_names", "reserved_attributes", "free_name"]
 
 #: Names the generated module defines at top level (the class must not take one of them).
-MODULE_NAMES = frozenset({"torch", "nn", "Add", "Concat", "Identity", "INPUT_SHAPE",
-                          "WEIGHTS_FILE", "from_layerlab_state_dict", "main", "Path"})
+MODULE_NAMES = frozenset({"torch", "nn", "Add", "Concat", "Identity", "Multiply", "Narrow",
+                          "ChannelLayerNorm", "INPUT_SHAPE", "WEIGHTS_FILE",
+                          "from_layerlab_state_dict", "main", "Path"})
 
 
 def class_name(project_name: str) -> str:

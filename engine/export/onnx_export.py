@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -50,11 +51,18 @@ _KEEP_NODE_METADATA = ("pkg.torch.onnx.name_scopes",)  # the node ids; drop stac
 
 
 def export_onnx(project: Project, path: str | os.PathLike, weights: Weights | None = None,
-                opset: int | None = None) -> list[Path]:
-    """Write ``project`` (with ``weights``, else freshly initialised ones) as ONNX. The file
-    is checked with ``onnx.checker``. Returns the files written."""
+                opset: int | None = None, preprocessing=None) -> list[Path]:
+    """Write ``project`` (with ``weights``, else freshly initialised ones) as ONNX. With
+    ``preprocessing`` (export/preprocessing.py) the file takes samples as stored and carries
+    the input normalization, class names and input layout. The file is checked with
+    ``onnx.checker``. Returns the files written."""
     onnx = require("onnx", "ONNX export")
     proto = onnx_model(project, weights, opset)
+    if preprocessing is not None:
+        from .preprocessing import bake_into_onnx
+        bake_into_onnx(proto, preprocessing)
+        if proto.ByteSize() < 2_000_000_000:
+            onnx.checker.check_model(proto, full_check=True)
     path = Path(path)
     data_name = path.name + ".data"
     if sum(len(t.raw_data) for t in proto.graph.initializer) > EXTERNAL_DATA_BYTES:
@@ -106,10 +114,11 @@ def onnx_model(project: Project, weights: Weights | None = None, opset: int | No
 
 
 def verify_onnx(project: Project, path: str | os.PathLike, weights: Weights,
-                batch_sizes: tuple[int, ...] = (1, 3), seed: int = 0) -> float:
+                batch_sizes: tuple[int, ...] = (1, 3), seed: int = 0,
+                preprocessing=None) -> float:
     """Run the file in onnxruntime and the project in torch (with ``weights``: the ones the
-    file was exported with) on the same random batches; return the largest absolute
-    difference."""
+    file was exported with, and the ``preprocessing`` it was exported with) on the same random
+    batches; return the largest absolute difference."""
     ort = require("onnxruntime", "Checking an ONNX export")
     analysis = checked_analysis(project)
     if problem := export_problem(analysis, max(batch_sizes)):
@@ -121,9 +130,15 @@ def verify_onnx(project: Project, path: str | os.PathLike, weights: Weights,
     worst = 0.0
     for n in batch_sizes:
         x = torch.randn(n, *shape, generator=generator)
+        feed = x.numpy()
+        if preprocessing is not None:  # the file takes stored samples: give it such
+            feed = (x.numpy() * 0.5 + 0.5) / preprocessing.stored_scale
+            x = torch.from_numpy(preprocessing.apply(feed))
         with torch.no_grad():
             expected = model(x).numpy()
-        got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+        if preprocessing is not None:
+            expected = preprocessing.finish(expected)
+        got = session.run(None, {session.get_inputs()[0].name: feed.astype(np.float32)})[0]
         if got.shape != expected.shape:
             raise ExportError(f"onnxruntime gives shape {got.shape}, torch {expected.shape}")
         worst = max(worst, float(abs(got - expected).max()))

@@ -1,13 +1,17 @@
 """ONNX → an editable LayerLab graph plus its weights (only the ``onnx`` package is needed).
 
-Steps: (1) every tensor computable without the input — initializers, Constant nodes and any
-node fed only by those (transposed or cast weights, reshape targets) — is folded into a
-constant with onnx's reference evaluator; (2) the remaining nodes that lead to the output are
-checked, and *all* operators without a LayerLab layer are reported together with their counts
-(:class:`OnnxImportError.unsupported`); (3) each node becomes a registry layer (see onnx_ops.py),
-its shape checked by the registry's own rule. Node ids come from the exporter's module names
-when the file has them (LayerLab and torch exports do), else from weight names, else from the
-layer's usual prefix (conv1, relu2, …).
+Steps: (1) the nodes the output depends on are put in an order they can run in, and a
+malformed graph (a cycle, an input nobody produces, …) is explained (onnx_graph.py); (2) every
+tensor computable without the input — initializers, Constant nodes, anything fed only by those
+(transposed or cast weights, reshape targets) and the Shape of a fixed-size tensor — is folded
+into a constant; (3) the subgraphs exporters write for one layer (x·sigmoid(x), channel
+shuffles, GroupNorm, …) are fused back into that layer (onnx_patterns.py); (4) *all* operators
+without a LayerLab layer are reported together with their counts and node names
+(:class:`OnnxImportError.unsupported`); (5) each node becomes a registry layer (onnx_ops.py,
+onnx_ops_modern.py), its shape checked by the registry's own rule and its weights by the
+layer's own tensors. Anything unexpected in a node becomes an error naming it. Node ids come
+from the exporter's module names when the file has them, else from weight names, else from the
+node's own name, else from the layer's usual prefix (conv1, relu2, …).
 """
 from __future__ import annotations
 
@@ -21,18 +25,20 @@ from typing import Any
 import numpy as np
 
 from .. import registry
-from ..graph import Edge, Graph, Node, Project
+from ..graph import Edge, Graph, Node, Project, id_problem
 from ..inference import analyze
 from ..layout import apply_layout
 from ..registry import ShapeError, format_shape
 from .errors import OnnxImportError, require
-from .onnx_ops import HANDLERS, unsupported_label
+from . import onnx_ops_modern  # noqa: F401  (registers its translations)
+from .onnx_graph import SHAPE_BATCH, fold_constants, order_needed, static_shapes
+from .onnx_ops import HANDLERS, handler_for, unsupported_label
+from .onnx_patterns import fuse
+from .preprocessing import PREFIX
 
 __all__ = ["import_onnx", "import_model"]
 
 _DEFAULT_DOMAINS = ("", "ai.onnx")
-_NEVER_FOLD = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
-               "Multinomial", "Bernoulli"}
 _GENERIC_GRAPH_NAMES = {"", "main_graph", "torch_jit", "torch-jit-export", "graph"}
 _NAME_SCOPES = "pkg.torch.onnx.name_scopes"
 
@@ -75,6 +81,7 @@ class _Importer:
         self.index: dict[int, int] = {}
         self.fused: dict[int, tuple] = {}     # id(MatMul) → (its Add, the bias's name)
         self.batch: int | None = None
+        self.shape_batch = SHAPE_BATCH       # the batch that shape-derived constants carry
         self.scopes: dict[str, str | None] = {}  # node id → the exporter's module name
 
     # --- driver -------------------------------------------------------------------------
@@ -82,26 +89,38 @@ class _Importer:
         g = self.model.graph
         if not g.input and not g.output and not g.node:
             raise OnnxImportError(f"{self.source} holds no ONNX graph")
+        self.nodes = [_passed_through(node) for node in self.nodes]
         for i, node in enumerate(self.nodes):
             self.index[id(node)] = i
+        output = self._single("output", [o for o in g.output])
+        available = {i.name for i in g.input} | set(self.consts)
+        ordered = order_needed(self.nodes, output.name, available, self.label, self.fail,
+                               self.source)
+        dynamic = fold_constants(ordered, self.consts, self.opset, static_shapes(self.model))
+        needed = fuse(self, self._needed(dynamic, output.name))
+        for i, node in enumerate(needed):
+            self.index.setdefault(id(node), len(self.nodes) + i)  # fused nodes are new
             for name in node.input:
                 if name:
                     self.consumers.setdefault(name, []).append(node)
-        dynamic = self._fold_constants()
-        output = self._single("output", [o for o in g.output])
-        needed = self._needed(dynamic, output.name)
         for node in needed:
-            handler = HANDLERS.get(node.op_type)
+            handler = HANDLERS.get(node.op_type) if node.domain in _DEFAULT_DOMAINS else None
             if handler is not None and hasattr(handler, "prepare"):
-                handler.prepare(self, node)
-        unsupported = Counter(label for node in needed
-                              if (label := unsupported_label(self, node)) is not None)
+                self._guarded(node, handler.prepare)
+        unsupported: Counter = Counter()
+        where: dict[str, list[str]] = {}
+        for node in needed:
+            label = self._guarded(node, unsupported_label)
+            if label is not None:
+                unsupported[label] += 1
+                if node.name:
+                    where.setdefault(label, []).append(node.name)
         if unsupported:
-            raise OnnxImportError.for_operators(self.source, unsupported)
+            raise OnnxImportError.for_operators(self.source, unsupported, where)
         self._add_input()
         for node in needed:
             if self.index[id(node)] not in self.skip:
-                HANDLERS[node.op_type](self, node)
+                self._guarded(node, handler_for(node))
         if output.name not in self.values:
             raise OnnxImportError(f"{self.source}: the output '{output.name}' does not depend "
                                   f"on the input")
@@ -116,31 +135,15 @@ class _Importer:
                                   + "; ".join(analysis.messages()))
         return project, self.state
 
-    def _fold_constants(self) -> list:
-        from onnx import helper, numpy_helper
-        from onnx.reference import ReferenceEvaluator
-        dynamic = []
-        for node in self.nodes:
-            inputs = [n for n in node.input if n]
-            if node.domain not in _DEFAULT_DOMAINS:
-                dynamic.append(node)
-            elif node.op_type == "Constant":
-                self.consts[node.output[0]] = _constant_value(node, helper, numpy_helper)
-            elif inputs and all(n in self.consts for n in inputs) \
-                    and node.op_type not in _NEVER_FOLD:
-                try:
-                    evaluator = ReferenceEvaluator(node, opsets={"": self.opset})
-                    feeds = {n: self.consts[n] for n in inputs}
-                    results = evaluator.run(None, feeds)
-                except Exception:
-                    dynamic.append(node)
-                    continue
-                for name, value in zip(node.output, results):
-                    if name:
-                        self.consts[name] = np.asarray(value)
-            else:
-                dynamic.append(node)
-        return dynamic
+    def _guarded(self, node, step):
+        """``step(self, node)``; anything unexpected in a malformed node becomes an error that
+        names it instead of a traceback."""
+        try:
+            return step(self, node)
+        except OnnxImportError:
+            raise
+        except Exception as exc:  # noqa: BLE001 — a foreign file can break any assumption
+            raise self.fail(node, f"cannot be read ({_short(exc)})") from None
 
     def _needed(self, dynamic: list, output: str) -> list:
         producer = {name: node for node in dynamic for name in node.output if name}
@@ -166,6 +169,7 @@ class _Importer:
                                   f"needs a batch of fixed-size images (N×C×H×W) or feature "
                                   f"vectors (N×F)")
         self.batch = shape[0]
+        self.shape_batch = shape[0] or SHAPE_BATCH
         self.graph.add_node(Node("input", "Input", {"shape": list(sample)}))
         self.values[value.name] = "input"
         self.shapes["input"] = tuple(sample)
@@ -190,6 +194,9 @@ class _Importer:
 
     def _description(self) -> str:
         text = f"Imported from {self.source}."
+        if any(n.name.startswith(f"{PREFIX}preprocess_") for n in self.model.graph.node):
+            text += (" The file normalized its input itself (see its metadata); this project "
+                     "takes normalized input, as training gives it.")
         doc = self.model.doc_string.strip()
         return f"{doc}\n\n{text}" if doc else text
 
@@ -205,9 +212,12 @@ class _Importer:
     def is_const(self, name: str) -> bool:
         return name in self.consts
 
-    def const(self, node, position: int, what: str) -> np.ndarray | None:
-        """Input ``position`` as an array (None when absent); a non-constant is an error."""
+    def const(self, node, position: int, what: str, required: bool = False) -> np.ndarray | None:
+        """Input ``position`` as an array (None when absent, unless ``required``); a
+        non-constant is an error."""
         if position >= len(node.input) or not node.input[position]:
+            if required:
+                raise self.fail(node, f"it lacks its {what}")
             return None
         name = node.input[position]
         if name not in self.consts:
@@ -215,10 +225,14 @@ class _Importer:
         return self.consts[name]
 
     def data(self, node, position: int = 0) -> str:
+        if position >= len(node.input) or not node.input[position]:
+            raise self.fail(node, f"it lacks input {position + 1}")
         name = node.input[position]
         if name in self.consts:
             raise self.fail(node, f"input '{name}' is a constant where LayerLab expects the "
                                   f"data flowing through the network")
+        if name not in self.values:
+            raise self.fail(node, f"its input '{name}' does not come from the model's input")
         return self.values[name]
 
     def shape(self, value_id: str) -> tuple:
@@ -237,27 +251,51 @@ class _Importer:
         """Create a layer fed by ``sources`` (node ids); its output becomes node.output[0]."""
         spec = registry.get(type_name)
         defaults = spec.defaults()
-        # defaults are left out, except the key parameters the canvas shows on the node
-        params = {k: v for k, v in params.items()
-                  if not _same(spec.param(k).check(v), defaults[k])
-                  or (k in spec.key_params and defaults[k] is not None)}
         node_id = self._node_id(node, spec, weight_name)
         try:
+            # defaults are left out, except the key parameters the canvas shows on the node
+            params = {k: v for k, v in params.items()
+                      if not _same(spec.param(k).check(v), defaults[k])
+                      or (k in spec.key_params and defaults[k] is not None)}
             resolved = spec.resolve(params)
-            shape = tuple(int(d) for d in spec.infer(resolved, [self.shapes[s] for s in sources]))
+            inputs = [self.shapes[s] for s in sources]
+            shape = tuple(int(d) for d in spec.infer(resolved, inputs))
         except (ShapeError, ValueError) as exc:
             raise self.fail(node, str(exc).replace("{node}", node_id)) from None
+        tensors = {k: _tensor(v) for k, v in (weights or {}).items() if v is not None}
+        if tensors:
+            self._check_weights(node, spec, resolved, inputs, tensors)
         self.graph.add_node(Node(node_id, type_name, params))
         self.scopes[node_id] = _scope_name(node)
         for port, source in enumerate(sources):
             self.graph.add_edge(Edge(source, node_id, port))
         self.shapes[node_id] = shape
-        for key, value in (weights or {}).items():
-            if value is not None:
-                self.state[f"layers.{node_id}.{key}"] = _tensor(value)
+        for key, value in tensors.items():
+            self.state[f"layers.{node_id}.{key}"] = value
         if output:
             self.values[node.output[0]] = node_id
         return node_id
+
+    def _check_weights(self, node, spec, resolved: dict, inputs: list, tensors: dict) -> None:
+        """Each tensor has the shape and kind the layer's torch module holds (built on the meta
+        device: nothing is allocated)."""
+        import torch
+        from ..builder import make_layer
+        name, kwargs = spec.torch_call(resolved, inputs)
+        with torch.device("meta"):
+            wanted = make_layer(name, kwargs).state_dict()
+        for key, value in tensors.items():
+            if key not in wanted:
+                raise self.fail(node, f"a {key} that a {spec.type} with these settings does not "
+                                      f"have")
+            if tuple(value.shape) != tuple(wanted[key].shape):
+                raise self.fail(node, f"its {key} has shape {tuple(value.shape)} but a "
+                                      f"{spec.type} with these settings needs "
+                                      f"{tuple(wanted[key].shape)}")
+            if wanted[key].is_floating_point() and not value.is_floating_point():
+                raise self.fail(node, f"its {key} holds "
+                                      f"{str(value.dtype).removeprefix('torch.')} values where "
+                                      f"numbers with a fraction are needed")
 
     def extend(self, node, target: str, sources: list[str]) -> bool:
         """Feed ``sources`` into the existing merge ``target`` as further ports (torch writes
@@ -275,28 +313,25 @@ class _Importer:
         return True
 
     def _node_id(self, node, spec, weight_name: str | None) -> str:
-        candidates = [_scope_name(node), weight_name and _weight_stem(weight_name)]
+        """The most readable free id: the exporter's module name (torch.export metadata, or the
+        TorchScript exporter's '/layer1/layer1.0/conv1/Conv' path), the weight's name, the
+        node's own name, else the layer's usual prefix."""
+        candidates = [_scope_name(node), _path_name(node),
+                      weight_name and _weight_stem(weight_name), _plain_name(node)]
         for candidate in candidates:
             name = _identifier(candidate) if candidate else None
-            if name:
-                return name if name not in self.graph.nodes else self.graph.unique_id(name + "_")
+            if not name or id_problem(name) is not None:
+                continue
+            if name not in self.graph.nodes:
+                return name
+            longer = _identifier(f"{name}_{spec.id_prefix}")
+            if longer and longer not in self.graph.nodes:
+                return longer
+            return self.graph.unique_id(name + "_")
         return self.graph.unique_id(spec.id_prefix)
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-def _constant_value(node, helper, numpy_helper) -> np.ndarray:
-    attr = node.attribute[0]
-    value = helper.get_attribute_value(attr)
-    if attr.name == "value":
-        return numpy_helper.to_array(value)
-    if attr.name in ("value_float", "value_int"):
-        return np.array(value, dtype=np.float32 if attr.name == "value_float" else np.int64)
-    if attr.name in ("value_floats", "value_ints"):
-        return np.array(value, dtype=np.float32 if attr.name == "value_floats" else np.int64)
-    raise OnnxImportError(f"Constant node '{node.name}' holds a {attr.name}, which LayerLab "
-                          f"cannot read")
-
 
 def _scope_name(node) -> str | None:
     """'layers.conv1' from the torch exporter's name scopes ['', 'layers.conv1', 'conv2d']."""
@@ -310,6 +345,43 @@ def _scope_name(node) -> str | None:
             if modules:
                 return modules[-1].removeprefix("layers.")
     return None
+
+
+def _passed_through(node):
+    """LayerLab's own export wraps the graph in the dataset's normalization (Mul and Add nodes
+    named layerlab_preprocess_* / layerlab_postprocess_*, see preprocessing.py): they are not
+    layers of the model, so they become identities here."""
+    if node.name.startswith((f"{PREFIX}preprocess_", f"{PREFIX}postprocess_")) \
+            and node.op_type in ("Mul", "Add") and len(node.input) == 2 \
+            and node.input[1].startswith(PREFIX):
+        from onnx import helper
+        return helper.make_node("Identity", [node.input[0]], list(node.output), name=node.name)
+    return node
+
+
+def _path_name(node) -> str | None:
+    """'layer1.0.conv1' from the TorchScript exporter's '/layer1/layer1.0/conv1/Conv' (each
+    segment is a module's attribute, or its full name under a container)."""
+    if not node.name.startswith("/"):
+        return None
+    segments: list[str] = []
+    for part in [p for p in node.name.split("/") if p][:-1]:  # the last part is the operator
+        if segments and part.startswith(segments[-1] + "."):
+            segments[-1] = part  # 'layer1' then 'layer1.0': a container's child
+        else:
+            segments.append(part)
+    return ".".join(segments) or None
+
+
+def _plain_name(node) -> str | None:
+    """The node's own name unless an exporter made it up from the operator ('Conv_3',
+    'node_conv2d_1', 'n0_2')."""
+    name = node.name
+    if not name or "/" in name or re.match(r"(node_|n\d+(_\d+)*$)", name):
+        return None
+    if re.sub(r"[^a-z]", "", name.lower()) == node.op_type.lower():
+        return None
+    return name
 
 
 def _weight_stem(name: str) -> str | None:
@@ -333,8 +405,16 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _tensor(value: np.ndarray):
+    """A torch copy with the array's own shape — a 0-d count stays 0-d (np.ascontiguousarray
+    would make it (1,), which no BatchNorm's num_batches_tracked accepts)."""
     import torch
-    array = np.ascontiguousarray(value)
+    array = np.array(value, copy=True, order="C")
     if array.dtype.kind == "f":
         array = array.astype(np.float32)
-    return torch.from_numpy(array.copy())
+    return torch.from_numpy(array)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= 160 else text[:157] + "..."

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["HANDLERS", "unsupported_label"]
+__all__ = ["HANDLERS", "handler_for", "unsupported_label"]
 
 HANDLERS: dict[str, Callable] = {}
 _SELU_ALPHA, _SELU_GAMMA = 1.6732632423543772, 1.0507009873554805
@@ -23,18 +23,24 @@ def handles(*ops: str):
     return register
 
 
+def _key(node) -> str:
+    return node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
+
+
+def handler_for(node) -> Callable:
+    return HANDLERS[_key(node)]
+
+
 def unsupported_label(ctx, node) -> str | None:
     """None when LayerLab can represent the node, else the name to list it under."""
-    if node.domain not in ("", "ai.onnx"):
-        return f"{node.domain}.{node.op_type}"
-    if node.op_type not in HANDLERS:
-        return node.op_type
-    if node.op_type in ("Add", "Sub", "Mul", "Div"):
-        if ctx.index[id(node)] in ctx.skip:
+    if _key(node) not in HANDLERS:
+        return _key(node)
+    if node.op_type in ("Add", "Sub", "Mul", "Div") and node.domain in ("", "ai.onnx"):
+        if ctx.index.get(id(node)) in ctx.skip:
             return None  # a Linear's bias
         a, b = (node.input[0] if node.input else ""), (node.input[1] if len(node.input) > 1 else "")
         if not ctx.is_const(a) and not ctx.is_const(b):
-            return None if node.op_type == "Add" else node.op_type
+            return None if node.op_type in ("Add", "Mul") else node.op_type
         if _neutral(ctx, node) is None:
             return f"{node.op_type} with a constant"
     return None
@@ -170,31 +176,36 @@ def pool(ctx, node) -> None:
     ctx.add(node, "LPPool2d", params, [x])
 
 
-@handles("GlobalAveragePool")
-def global_average_pool(ctx, node) -> None:
-    x = ctx.data(node)
-    if len(ctx.shape(x)) != 3:
-        raise ctx.fail(node, "LayerLab's global average pooling needs an N×C×H×W input")
-    ctx.add(node, "AdaptiveAvgPool2d", {"output_size": 1}, [x])
+_GLOBAL = {"GlobalAveragePool": ("AdaptiveAvgPool2d", "average"),
+           "ReduceMean": ("AdaptiveAvgPool2d", "average"),
+           "GlobalMaxPool": ("AdaptiveMaxPool2d", "max"), "ReduceMax": ("AdaptiveMaxPool2d", "max")}
 
 
-@handles("ReduceMean")
-def reduce_mean(ctx, node) -> None:
-    """Mean over height and width: global average pooling (+ Flatten when keepdims=0)."""
+@handles(*_GLOBAL)
+def global_pool(ctx, node) -> None:
+    """Average / maximum over height and width: global pooling (+ Flatten when a Reduce* has
+    keepdims=0)."""
     x = ctx.data(node)
+    layer, what = _GLOBAL[node.op_type]
+    rank = len(ctx.shape(x)) + 1
+    if node.op_type.startswith("Global"):
+        if rank != 4:
+            raise ctx.fail(node, f"LayerLab's global {what} pooling needs an N×C×H×W input")
+        ctx.add(node, layer, {"output_size": 1}, [x])
+        return
     a = attrs(node)
     axes = a.get("axes")
     if axes is None and len(node.input) > 1 and node.input[1]:
-        axes = ctx.const(node, 1, "axes").tolist()
-    rank = len(ctx.shape(x)) + 1
+        axes = ctx.const(node, 1, "axes").reshape(-1).tolist()
     if axes is None or sorted(int(v) % rank for v in axes) != [2, 3] or rank != 4:
-        raise ctx.fail(node, f"a mean over axes {axes}; LayerLab only has the mean over height "
-                             f"and width (global average pooling)")
+        raise ctx.fail(node, f"a {'mean' if what == 'average' else 'maximum'} over axes {axes}; "
+                             f"LayerLab only has it over height and width (global {what} "
+                             f"pooling)")
     if a.get("keepdims", 1):
-        ctx.add(node, "AdaptiveAvgPool2d", {"output_size": 1}, [x])
+        ctx.add(node, layer, {"output_size": 1}, [x])
     else:
-        gap = ctx.add(node, "AdaptiveAvgPool2d", {"output_size": 1}, [x], output=False)
-        ctx.add(node, "Flatten", {}, [gap])
+        pooled = ctx.add(node, layer, {"output_size": 1}, [x], output=False)
+        ctx.add(node, "Flatten", {}, [pooled])
 
 
 # --- activations -----------------------------------------------------------------------------
@@ -274,8 +285,9 @@ def batch_norm(ctx, node) -> None:
                              "mode")
     _single_output(ctx, node)
     x = ctx.data(node)
-    scale, bias = ctx.const(node, 1, "scale"), ctx.const(node, 2, "bias")
-    mean, var = ctx.const(node, 3, "running mean"), ctx.const(node, 4, "running variance")
+    scale, bias = ctx.const(node, 1, "scale", True), ctx.const(node, 2, "bias", True)
+    mean = ctx.const(node, 3, "running mean", True)
+    var = ctx.const(node, 4, "running variance", True)
     rank = len(ctx.shape(x))
     if rank not in (1, 3):
         raise ctx.fail(node, "LayerLab normalizes feature vectors or N×C×H×W images")
@@ -326,7 +338,7 @@ def reshape(ctx, node) -> None:
     size = int(np.prod(shape))
     zero_copies = not attrs(node).get("allowzero", 0)
     batch_ok = target and (target[0] == -1 or (target[0] == 0 and zero_copies)
-                           or (ctx.batch is not None and target[0] == ctx.batch))
+                           or target[0] == (ctx.batch or ctx.shape_batch))
     if len(target) == 2 and batch_ok and target[1] in (-1, size) and target != [-1, -1]:
         ctx.add(node, "Flatten", {}, [x])
         return
@@ -403,12 +415,15 @@ def arithmetic(ctx, node) -> None:
     if neutral is not None:
         ctx.alias(node, ctx.values[neutral])
         return
-    _merge(ctx, node, "Add")
+    _merge(ctx, node, "Multiply" if node.op_type == "Mul" else "Add")
 
 
 @handles("Concat")
 def concat(ctx, node) -> None:
     sources = [ctx.data(node, i) for i in range(len(node.input))]
+    if len(sources) == 1:  # torch.cat([x]) — DenseNet's first layer: nothing to join
+        ctx.alias(node, sources[0])
+        return
     rank = len(ctx.shape(sources[0])) + 1
     if int(attrs(node).get("axis", 1)) % rank != 1:
         raise ctx.fail(node, "a concatenation along another axis than channels / features")

@@ -100,7 +100,7 @@ def export_pytorch(project: Project, path: str | os.PathLike,
         from .weights import apply_weights
         if problem := export_problem(checked_analysis(project)):  # before building it
             raise ExportError(problem)
-        apply_weights(build_model(project.graph), state)  # refuse weights that do not fit
+        state = apply_weights(build_model(project.graph), state)  # refuse what does not fit
         torch.save(to_module_keys(project.graph, state), weights_path)
         written.append(weights_path)
     path.write_text(code, encoding="utf-8")

@@ -1,6 +1,8 @@
 """Activations: element-wise non-linear functions; the shape passes through unchanged."""
 from __future__ import annotations
 
+import math
+
 from ..params import ChoiceParam, FloatParam
 from ..registry import LayerSpec, register
 
@@ -9,18 +11,29 @@ def _same_shape(p: dict, inputs):
     return inputs[0]
 
 
-def _arithmetic(p: dict, inputs, out) -> list[str]:
-    return ["applied to every value on its own: output shape = input shape",
-            "parameters = 0"]
+def _arithmetic(examples: tuple[str, ...] = ()):
+    def arithmetic(p: dict, inputs, out) -> list[str]:
+        return (["applied to every value on its own: output shape = input shape"]
+                + list(examples) + ["parameters = 0"])
+    return arithmetic
 
 
-def _activation(type_: str, summary: str, explanation: str, params=(), kwargs=lambda p: {}):
+def _activation(type_: str, summary: str, explanation: str, params=(), kwargs=lambda p: {},
+                examples: tuple[str, ...] = ()):
     register(LayerSpec(
         type=type_, group="Activation", summary=summary, explanation=explanation,
-        params=tuple(params), infer=_same_shape, arithmetic=_arithmetic,
+        params=tuple(params), infer=_same_shape, arithmetic=_arithmetic(examples),
         torch_call=lambda p, inputs: (type_, kwargs(p)),
         key_params=tuple(x.name for x in params), id_prefix=type_.lower(),
     ))
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def _relu6(x: float) -> float:
+    return min(max(x, 0.0), 6.0)
 
 
 _activation(
@@ -70,3 +83,29 @@ _activation(
     "Training with cross-entropy applies it internally, so the last layer of a classifier is "
     "usually a plain Linear; put Softmax at the end to read probabilities.",
     (), lambda p: {"dim": 1})
+
+# --- what modern mobile and efficient networks use --------------------------------------------
+
+_activation(
+    "SiLU", "x · sigmoid(x) (\"swish\"): a smooth ReLU used by EfficientNet.",
+    "SiLU multiplies each value by its own sigmoid. Large positive values pass almost unchanged, "
+    "large negative ones become almost 0, and in between it dips slightly below zero. "
+    "EfficientNet and many recent networks use it instead of ReLU; it is also called swish.",
+    examples=(f"SiLU(x) = x · σ(x): SiLU(2) = 2 · σ(2) = {2 * _sigmoid(2):.3f}, "
+              f"SiLU(−1) = −1 · σ(−1) = {-_sigmoid(-1):.3f}",))
+_activation(
+    "Hardswish", "x · ReLU6(x + 3) / 6: SiLU made of straight pieces (MobileNetV3).",
+    "Hardswish approximates SiLU with a ReLU6, which is much cheaper on phones: 0 below −3, x "
+    "above +3, and a curve between. MobileNetV3 uses it in its deeper layers.",
+    examples=(f"Hardswish(1) = 1 · ReLU6(1 + 3) / 6 = {_relu6(4) / 6:.3f}, "
+              f"Hardswish(−4) = −4 · ReLU6(−1) / 6 = 0",))
+_activation(
+    "Hardsigmoid", "ReLU6(x + 3) / 6: a sigmoid made of straight pieces (MobileNetV3 gates).",
+    "Hardsigmoid approximates the sigmoid with straight lines: 0 below −3, 1 above +3, a ramp "
+    "between. MobileNetV3's squeeze-and-excitation gates use it.",
+    examples=(f"Hardsigmoid(1) = ReLU6(1 + 3) / 6 = {_relu6(4) / 6:.3f}",))
+_activation(
+    "Mish", "x · tanh(softplus(x)): smooth and slightly negative for small negatives.",
+    "Mish is a smooth activation like SiLU: x · tanh(ln(1 + eˣ)). Some detection networks "
+    "(YOLOv4) use it.",
+    examples=(f"Mish(1) = 1 · tanh(ln(1 + e)) = {math.tanh(math.log1p(math.e)):.3f}",))

@@ -1,7 +1,9 @@
-"""Pooling: shrink the feature maps by summarising small windows."""
+"""Pooling: shrink the feature maps by summarising small windows — and Upsample, the way back."""
 from __future__ import annotations
 
-from ..params import BoolParam, FloatParam, PaddingParam, PairParam, pair
+import math
+
+from ..params import BoolParam, ChoiceParam, FloatParam, PaddingParam, PairParam, pair
 from ..registry import LayerSpec, ShapeError, register
 from ._rules import check_pool_padding, check_positive, out_formula, pool_out, single_image
 
@@ -140,4 +142,81 @@ register(LayerSpec(
     torch_call=lambda p, inputs: ("AdaptiveAvgPool2d", {"output_size": p["output_size"]}),
     key_params=("output_size",),
     id_prefix="gap",
+))
+
+
+register(LayerSpec(
+    type="AdaptiveMaxPool2d",
+    group="Pooling",
+    summary="Keeps the largest value of windows chosen to give a fixed output size.",
+    explanation=(
+        "Adaptive max pooling chooses its windows so the output always has output_size height "
+        "and width, and keeps the largest value of each. With output_size 1 it reports, per "
+        "channel, the strongest response anywhere in the image (global max pooling)."),
+    params=(PairParam("output_size", 1, "output height and width", maximum=4096),),
+    infer=lambda p, inputs: (single_image(inputs, "AdaptiveMaxPool2d")[0],
+                             *pair(p["output_size"])),
+    arithmetic=_adaptive_arithmetic,
+    torch_call=lambda p, inputs: ("AdaptiveMaxPool2d", {"output_size": p["output_size"]}),
+    key_params=("output_size",),
+    id_prefix="gmp",
+))
+
+
+# --- Upsample: the way back up -------------------------------------------------------------------
+
+def _upsample_infer(p: dict, inputs):
+    c, h, w = single_image(inputs, "Upsample")
+    if p["align_corners"] and p["mode"] != "bilinear":
+        raise ShapeError('align_corners only applies to "bilinear" — switch it off for '
+                         '"nearest"')
+    scale = p["scale_factor"]
+    oh, ow = math.floor(h * scale), math.floor(w * scale)
+    if oh < 1 or ow < 1:
+        raise ShapeError(f"scale_factor {scale:g} shrinks its {h}×{w} input to nothing "
+                         f"({oh}×{ow})")
+    return c, oh, ow
+
+
+def _upsample_arithmetic(p: dict, inputs, out) -> list[str]:
+    c, h, w = inputs[0]
+    s = f"{p['scale_factor']:g}"
+    fh, fw = f"⌊{h} · {s}⌋ = {out[1]}", f"⌊{w} · {s}⌋ = {out[2]}"
+    lines = ([f"output height = width = {fh}"] if h == w
+             else [f"output height = {fh}", f"output width = {fw}"])
+    lines.append("nearest: every output pixel copies the closest input pixel"
+                 if p["mode"] == "nearest" else
+                 "bilinear: every output pixel blends the 4 closest input pixels by distance"
+                 + (" (corner pixels aligned)" if p["align_corners"] else ""))
+    lines.append(f"parameters = 0; channels stay {c}")
+    return lines
+
+
+def _upsample_torch(p: dict, inputs):
+    kwargs = {"scale_factor": p["scale_factor"], "mode": p["mode"]}
+    if p["mode"] == "bilinear" or p["align_corners"]:  # torch refuses it with "nearest"
+        kwargs["align_corners"] = p["align_corners"]
+    return "Upsample", kwargs
+
+
+register(LayerSpec(
+    type="Upsample",
+    group="Pooling",
+    summary="Enlarges the maps by a scale factor (nearest or bilinear); learns nothing.",
+    explanation=(
+        "Upsample makes every feature map scale_factor times taller and wider. 'nearest' copies "
+        "each pixel into a block; 'bilinear' blends neighbouring pixels smoothly. Decoders "
+        "(U-Net, feature pyramids) use it, often followed by a convolution — a cheaper, "
+        "checkerboard-free alternative to ConvTranspose2d."),
+    params=(FloatParam("scale_factor", 2.0, "how many times taller and wider", minimum=0.01,
+                       maximum=64.0),
+            ChoiceParam("mode", "nearest", "how new pixels are filled in",
+                        choices=("nearest", "bilinear")),
+            BoolParam("align_corners", False,
+                      "bilinear only: align the corner pixels of input and output")),
+    infer=_upsample_infer,
+    arithmetic=_upsample_arithmetic,
+    torch_call=_upsample_torch,
+    key_params=("scale_factor", "mode"),
+    id_prefix="up",
 ))
