@@ -39,6 +39,7 @@ from torch import nn
 from . import registry
 from .export.errors import ExportError
 from .graph import Edge, Graph, Node, Project, id_problem
+from .training.batches import BATCH_NORMS
 from .inference import analyze
 from .layout import apply_layout
 from .params import BoolParam, ParamError
@@ -450,7 +451,7 @@ def _refuse_unusual(module: nn.Module, input_shape: tuple) -> None:
     checks: list[tuple[bool, str]] = [
         (getattr(module, "padding_mode", "zeros") != "zeros",
          f"padding_mode '{getattr(module, 'padding_mode', '')}' (LayerLab pads with zeros)"),
-        (isinstance(module, nn.modules.batchnorm._BatchNorm)
+        (isinstance(module, BATCH_NORMS)
          and (module.momentum is None or not module.track_running_stats),
          "a BatchNorm without running statistics or with a cumulative average"),
         (getattr(module, "return_indices", False), "a pooling that also returns indices"),

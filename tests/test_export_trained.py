@@ -16,9 +16,10 @@ pytest.importorskip("onnxscript")
 
 from layerlab.engine.builder import build_model  # noqa: E402
 from layerlab.engine.cli import main  # noqa: E402
-from layerlab.engine.data import DATASET_KINDS, load_dataset  # noqa: E402
+from layerlab.engine.data import load_dataset  # noqa: E402
 from layerlab.engine.data.digits import digits_file, read_digits_csv  # noqa: E402
-from layerlab.engine.data.spec import parse_common  # noqa: E402
+from layerlab.engine.data.kinds import resolve_spec  # noqa: E402
+from layerlab.engine.data.spec import common_options  # noqa: E402
 from layerlab.engine.data.splits import split_indices  # noqa: E402
 from layerlab.engine.export import import_onnx  # noqa: E402
 from layerlab.engine.export.project_export import export_project  # noqa: E402
@@ -43,7 +44,8 @@ def trained_digits(tmp_path_factory):
 def raw_validation_digits(project_path):
     """The validation split as the file stores it: 8×8 pixel values 0..16, and the labels."""
     spec = load_project(project_path).dataset
-    common = parse_common(spec, DATASET_KINDS)
+    kind, values = resolve_spec(spec)
+    common = common_options(kind.name, values)
     images, labels = read_digits_csv(digits_file())
     _, val = split_indices(len(images), common.val_fraction, common.seed, common.limit)
     return images[val][:, None].astype(np.float32), labels[val]

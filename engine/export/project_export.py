@@ -46,7 +46,7 @@ class ExportResult:
         lines += [f"wrote {path}" for path in self.written]
         if self.max_difference is not None:
             lines.append(f"onnxruntime matches torch: largest difference "
-                         f"{self.max_difference:.2e}")
+                         f"{self.max_difference:.2e} (relative where outputs exceed 1)")
         return lines
 
 

@@ -21,11 +21,14 @@ def preload_limit_bytes(device: torch.device) -> int:
     return PRELOAD_BYTES
 
 
+#: torch's layers that normalize with batch statistics (its common base class is private).
+BATCH_NORMS = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d,
+               torch.nn.SyncBatchNorm)
+
+
 def has_batchnorm(model: torch.nn.Module) -> bool:
     """Whether any layer normalizes with batch statistics (which a batch of one cannot give)."""
-    kinds = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d,
-             torch.nn.SyncBatchNorm)
-    return any(isinstance(m, kinds) for m in model.modules())
+    return any(isinstance(m, BATCH_NORMS) for m in model.modules())
 
 
 def num_batches(n: int, batch_size: int, drop_single: bool) -> int:
