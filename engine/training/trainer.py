@@ -18,6 +18,7 @@ optimizer, position, history, random states); checkpoint.py only writes and read
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from dataclasses import asdict
@@ -32,7 +33,7 @@ from ..graph import Graph, Project
 from .batches import BatchSource, has_batchnorm, num_batches
 from .config import TrainingConfig, parse_training
 from .control import Controller
-from .device import DeviceInfo, resolve_device
+from .device import DeviceInfo, apply_determinism, resolve_device
 from .errors import CheckpointError, DataMismatchError, TrainingError
 from .loop import apply_update, evaluate, forward_loss, make_amp
 from .metrics import confusion_matrix, misclassified_cells, per_class_scores, regression_errors
@@ -103,9 +104,12 @@ class Trainer:
             else:
                 self.notes.append("channels_last is for image inputs (channels × height × "
                                   "width); ignored")
-        if self.device.type == "cuda":
-            torch.backends.cudnn.deterministic = cfg.deterministic
-            torch.backends.cudnn.benchmark = not cfg.deterministic
+        apply_determinism(self.device, cfg.deterministic)
+        cores = os.cpu_count() or 1
+        if cfg.threads > cores:
+            self.notes.append(f"training.threads is {cfg.threads} but this machine has {cores} "
+                              f"cores: more threads than cores only makes them wait for "
+                              f"each other")
 
         strategy = self.strategy
         self._train = BatchSource(dataset.x_train, dataset.y_train, self.device, layout=layout)
@@ -334,7 +338,10 @@ class Trainer:
         self._worker_ident = threading.get_ident()
         self.last_error = None
         result: RunResult | None = None
+        threads_before = torch.get_num_threads()
         try:
+            if self.config.threads:   # pinned for this run, on the thread that computes
+                torch.set_num_threads(self.config.threads)
             result = self._loop(max_batches)
         except Exception as exc:  # reported, not raised: a worker thread has no caller
             self.last_error = exc
@@ -350,6 +357,8 @@ class Trainer:
                 self._rng = capture_global(self.device)
                 self._active_before += self._active_now()
                 self.state = "stopped"
+            if torch.get_num_threads() != threads_before:
+                torch.set_num_threads(threads_before)
             self._control.end()
             self._worker_ident = None
         self.result = result
