@@ -231,6 +231,8 @@ def check_meta(meta: Any) -> list[str]:
         for key in ("correct", "count"):
             if key in meter:
                 add(_whole(f"meter.{key}", meter[key], 0))
+    if "events" in meta:
+        problems += _event_problems(meta["events"])
     history = meta["history"]
     if not isinstance(history, list):
         add(f"history must be a list of epochs (found {_show(history)})")
@@ -255,6 +257,41 @@ def check_meta(meta: Any) -> list[str]:
         if _is_int(row.get("epoch")) and row["epoch"] != i + 1:
             add(f"{where}.epoch must be {i + 1} (found {row['epoch']})")
     return problems
+
+
+#: TrainingEvent's fields: how each is checked (kind and message are text).
+_EVENT = {"kind": "text", "epoch": "int", "batch": "int", "step": "int", "at_epoch": "number",
+          "message": "text", "old": "optional", "new": "optional", "direction": "text"}
+_EVENT_REQUIRED = ("kind", "epoch", "batch", "step", "at_epoch", "message")
+
+
+def _event_problems(events: Any) -> list[str]:
+    """What is wrong with trainer.json's markers (TrainingEvent rows)."""
+    if not isinstance(events, list):
+        return [f"events must be a list of markers (found {_show(events)})"]
+    problems = []
+    for i, event in enumerate(events):
+        where = f"events[{i}]"
+        if not isinstance(event, dict):
+            problems.append(f"{where} must be an object (found {_show(event)})")
+            continue
+        for key in sorted(set(event) - set(_EVENT), key=str):
+            problems.append(f"{where}.{key}: unknown field (known: {', '.join(_EVENT)})")
+        for key in _EVENT_REQUIRED:
+            if key not in event:
+                problems.append(f"{where}.{key} is missing")
+        for key, kind in _EVENT.items():
+            if key not in event:
+                continue
+            value = event[key]
+            if kind == "text":
+                if not isinstance(value, str):
+                    problems.append(f"{where}.{key} must be text (found {_show(value)})")
+            elif kind == "int":
+                problems.append(_whole(f"{where}.{key}", value, 0))
+            else:
+                problems.append(_number(f"{where}.{key}", value, optional=kind == "optional"))
+    return [p for p in problems if p]
 
 
 def check_weights(model, weights: Any) -> None:

@@ -11,12 +11,12 @@ import math
 from typing import Any, Callable
 
 from .snapshots import (BatchSnapshot, EpochSnapshot, EvalSnapshot, RunInfo, RunResult,
-                        StateSnapshot, VisualSnapshot)
+                        StateSnapshot, TrainingEvent, VisualSnapshot)
 
 __all__ = ["TrainingObserver", "ObserverSet", "RateLimiter", "EVENTS"]
 
 EVENTS = ("on_start", "on_batch", "on_epoch", "on_evaluation", "on_visuals", "on_state",
-          "on_finish")
+          "on_event", "on_finish")
 
 
 class TrainingObserver:
@@ -28,6 +28,7 @@ class TrainingObserver:
     def on_evaluation(self, snap: EvalSnapshot) -> None: ...
     def on_visuals(self, snap: VisualSnapshot) -> None: ...
     def on_state(self, snap: StateSnapshot) -> None: ...
+    def on_event(self, event: TrainingEvent) -> None: ...
     def on_finish(self, result: RunResult) -> None: ...
 
 

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 __all__ = ["RunInfo", "BatchSnapshot", "EpochSnapshot", "EvalSnapshot", "VisualSnapshot",
-           "StateSnapshot", "RunResult", "HISTORY_FIELDS", "format_eta"]
+           "StateSnapshot", "RunResult", "TrainingEvent", "HISTORY_FIELDS", "format_eta"]
 
 def format_eta(seconds: float) -> str:
     """A BatchSnapshot's ``eta_s`` as ``m:ss`` or ``h:mm:ss`` (``--:--`` when unknown)."""
@@ -65,8 +65,18 @@ class BatchSnapshot:
     lr: float
     samples_seen: int   # training samples processed by this run() (not counting resumed ones)
     samples_per_s: float
-    elapsed_s: float    # wall time of this run(), pauses excluded
-    eta_s: float        # estimated time to the last epoch's end
+    elapsed_s: float    # wall time of this run(), pauses and slow-motion waits excluded
+    eta_s: float        # estimated time to the last epoch's end (slow-motion waits included)
+    #: The samples this batch trained on, as indices into ``split`` (this process's share,
+    #: before augmentation): sent after a Step or a pause and in slow motion, else None.
+    indices: tuple[int, ...] | None = None
+    split: str = "train"
+
+    @property
+    def position(self) -> float:
+        """Where the batch ends on an epoch axis: 1.5 = half-way through the second epoch.
+        (``step`` is its place on a batch axis.)"""
+        return self.epoch - 1 + self.batch / max(self.batches, 1)
 
 
 @dataclass(frozen=True)
@@ -127,6 +137,24 @@ class VisualSnapshot:
     probe_target: int | np.ndarray | None
     probe_output: np.ndarray | None  # class probabilities, or regression values (standardized)
     forced: bool = False            # sent regardless of the rate (pause, step, end)
+
+
+@dataclass(frozen=True)
+class TrainingEvent:
+    """Something worth a marker on the curves: a setting changed by hand mid-run ("lr",
+    "epochs"), or a hint about the run ("lr_hint": accuracy near chance). Where it happened
+    is given on both axes: ``step`` (a batch axis) and ``at_epoch`` (an epoch axis)."""
+    kind: str                 # lr | epochs | lr_hint
+    epoch: int                # 1-based epoch the next batch belongs to
+    batch: int                # batches already done in that epoch
+    step: int                 # optimizer steps done so far
+    at_epoch: float           # epochs done, as a fraction: 2.25 = a quarter into the third
+    message: str              # one sentence for the log
+    old: float | None = None  # lr / epochs: the value before
+    new: float | None = None  # lr / epochs: the value after; lr_hint: a learning rate to try
+    #: lr_hint: "lower" (the loss blew up, units died, weights grew), "higher" (nothing
+    #: moved), or "" when the run cannot tell which.
+    direction: str = ""
 
 
 @dataclass(frozen=True)

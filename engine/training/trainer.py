@@ -44,7 +44,7 @@ from .rng import (AUGMENT_STREAM, DROPOUT_STREAM, SHUFFLE_STREAM, capture_global
                   restore_global)
 from .setup import prepare
 from .snapshots import (BatchSnapshot, EpochSnapshot, EvalSnapshot, RunInfo, RunResult,
-                        StateSnapshot, VisualSnapshot)
+                        StateSnapshot, TrainingEvent, VisualSnapshot)
 from .strategy import SingleProcess, Strategy
 from .sums import EpochSums
 from .visuals import (conv_filters, dead_relu_fractions, feature_maps, gradient_norms,
@@ -60,6 +60,8 @@ GOOD_COPY_BUDGET = 0.005
 DEAD_RELU_HZ = 1.0
 #: Validation batch size: larger than training's is fine without gradients.
 EVAL_BATCH = 512
+#: Slow motion: the longest wait after a batch, in seconds.
+MAX_DELAY_S = 60.0
 
 
 def reads_every_loss(device: torch.device) -> bool:
@@ -133,6 +135,8 @@ class Trainer:
         self.batch = 0
         self.global_step = 0
         self.history: list[EpochSnapshot] = []
+        #: Markers: settings changed by hand mid-run, hints (kept in the checkpoint).
+        self.events: list[TrainingEvent] = []
         self.base_lr = cfg.lr
         self.state = "idle"
         self.result: RunResult | None = None
@@ -144,6 +148,8 @@ class Trainer:
         self._epoch_active_start = 0.0
         self._active_before = 0.0     # active seconds of earlier runs
         self._last_loss: torch.Tensor | None = None
+        self._last_batch: torch.Tensor | None = None   # indices of the last batch trained
+        self._delay = 0.0                               # slow motion: seconds after a batch
         self._good = LastGood(self.model, self.optimizer)
         self._rng = capture_global(self.device)
 
@@ -309,7 +315,39 @@ class Trainer:
         epochs = int(epochs)
         if not 1 <= epochs <= 100_000:
             raise ValueError(f"epochs must be from 1 to 100,000 (found {epochs})")
-        self._apply(lambda: setattr(self, "config", self.config.with_overrides(epochs=epochs)))
+
+        def apply() -> None:
+            old = self.config.epochs
+            self.config = self.config.with_overrides(epochs=epochs)
+            if epochs != old:
+                self._mark("epochs", f"epochs {old} → {epochs}", old, epochs)
+        self._apply(apply)
+
+    @staticmethod
+    def check_delay(seconds: Any) -> float:
+        """A slow-motion delay as a float, or ValueError saying what is allowed."""
+        try:
+            value = float(seconds)
+        except (TypeError, ValueError):
+            raise ValueError(f"the delay per batch must be a number of seconds "
+                             f"(found {seconds!r})") from None
+        if not (math.isfinite(value) and 0 <= value <= MAX_DELAY_S):
+            raise ValueError(f"the delay per batch must be from 0 to {MAX_DELAY_S:g} seconds "
+                             f"(found {value:g})")
+        return value
+
+    @property
+    def delay(self) -> float:
+        """Slow motion: seconds waited after every batch (0: full speed)."""
+        return self._delay
+
+    def set_delay(self, seconds: float) -> None:
+        """Slow motion, so a one-second run can be watched: wait ``seconds`` after every
+        batch (0 turns it off). Pause, stop and queued calls answer during the wait; the
+        waits count neither as training time nor in samples/s. Every batch waited after is
+        sent to observers (``batch_hz`` permitting) with the samples it trained on."""
+        value = self.check_delay(seconds)
+        self._apply(lambda: setattr(self, "_delay", value))
 
     def call_soon(self, fn) -> bool:
         """Queue ``fn()`` to run on the training thread at its next batch boundary (also while
@@ -410,7 +448,8 @@ class Trainer:
                                                    f"{'es' if done != 1 else ''} (as asked) at "
                                                    f"{self._where()}")
                 start = self.batch * lb
-                x, y = source.take(order[start:start + lb])
+                idx = order[start:start + lb]
+                x, y = source.take(idx)
                 if augment_spec is not None:
                     x = augment(x, augment_spec, augment_gen)
                 out, loss = forward_loss(model, objective, x, y, amp)
@@ -431,16 +470,21 @@ class Trainer:
                 sums.add(loss, value, objective.predict(out.detach()) if classify else None,
                          y, real)
                 self._last_loss = loss
+                self._last_batch = idx
                 self.batch += 1
                 self.global_step += 1
                 self._samples += real * world  # ≈ all processes (padding is < 1 per process)
                 done += 1
+                slow = self._delay > 0
                 if due:
                     tick.done(now, now)
                     if want_batch:
-                        self._observers.emit("on_batch", self._batch_snapshot(value))
+                        self._observers.emit("on_batch", self._batch_snapshot(value, slow))
                 if want_visuals and self._visual_rate.ready(now):
                     self._emit_visuals(forced=False)
+                if slow:   # not training time: counted with the pauses
+                    end = clock()
+                    self._paused_total += ctl.sleep(lambda: end + self._delay, clock)
             if not self._end_epoch():
                 return self._diverged(float("nan"), in_sums=True)
         return self._finish("finished", f"finished {self.epoch} epoch"
@@ -619,7 +663,8 @@ class Trainer:
                                   f"(step {self.global_step})")
         if (self._last_loss is not None and self._observers.wants("on_batch")
                 and self.config.snapshots.batch_hz > 0):
-            self._observers.emit("on_batch", self._batch_snapshot(self._last_loss.item()))
+            self._observers.emit("on_batch", self._batch_snapshot(self._last_loss.item(),
+                                                                  with_indices=True))
         if self._observers.wants("on_visuals"):
             self._emit_visuals(forced=True)
 
@@ -629,11 +674,15 @@ class Trainer:
         if self._control.active and not self._control.stop_requested:
             self._set_state("running", "")
 
-    def _batch_snapshot(self, loss: float) -> BatchSnapshot:
+    def _batch_snapshot(self, loss: float, with_indices: bool = False) -> BatchSnapshot:
         elapsed = self._active_now()
         rate = self._samples / elapsed if elapsed > 0 else 0.0
         remaining = ((self.config.epochs - self.epoch) * self.batches_per_epoch - self.batch)
-        eta = remaining * self.global_batch / rate if rate > 0 else math.inf
+        eta = (remaining * (self.global_batch / rate + self._delay) if rate > 0
+               else math.inf)
+        indices = None
+        if with_indices and self._last_batch is not None:
+            indices = tuple(int(i) for i in self._last_batch.tolist())
         sums = self._sums
         count = max(sums.count, 1)
         return BatchSnapshot(epoch=self.epoch + 1, batch=self.batch,
@@ -642,7 +691,7 @@ class Trainer:
                              running_acc=sums.correct / count if sums.classify else None,
                              lr=float(self.optimizer.param_groups[0]["lr"]),
                              samples_seen=self._samples, samples_per_s=rate, elapsed_s=elapsed,
-                             eta_s=max(eta, 0.0))
+                             eta_s=max(eta, 0.0), indices=indices)
 
     def _emit_visuals(self, forced: bool) -> None:
         if not self._observers.wants("on_visuals") or self.config.snapshots.visual_hz <= 0:
@@ -713,9 +762,22 @@ class Trainer:
             notes=tuple(self.notes))
 
     def _set_lr_now(self, lr: float) -> None:
+        old = float(self.optimizer.param_groups[0]["lr"])
         factor = lr_factor(self.config.schedule, self.epoch, self.config.epochs)
         self.base_lr = lr / factor if factor > 1e-12 else lr
         set_optimizer_lr(self.optimizer, lr)
+        if lr != old:
+            self._mark("lr", f"learning rate {old:g} → {lr:g}", old, lr)
+
+    def _mark(self, kind: str, message: str, old: float | None = None,
+              new: float | None = None, direction: str = "") -> TrainingEvent:
+        """Record and send a marker at the current position (see TrainingEvent)."""
+        event = TrainingEvent(kind, self.epoch + 1, self.batch, self.global_step,
+                              self.epoch + self.batch / max(self.batches_per_epoch, 1),
+                              message, old, new, direction)
+        self.events.append(event)
+        self._observers.emit("on_event", event)
+        return event
 
     # --- state ----------------------------------------------------------------------------
     def _on_training_thread(self) -> bool:
@@ -741,6 +803,7 @@ class Trainer:
             "meter": {"loss": self._sums.loss, "correct": self._sums.correct,
                       "count": self._sums.count},
             "history": [asdict(h) for h in self.history],
+            "events": [asdict(e) for e in self.events],
             "config": self.config.to_dict(),
             "num_train": self._train.n, "num_val": self._val.n,
             "batches_per_epoch": self.batches_per_epoch,
@@ -802,6 +865,8 @@ class Trainer:
         self.global_step = int(meta["global_step"])
         self.base_lr = float(meta["base_lr"])
         self.history = [EpochSnapshot(**row) for row in meta["history"]]
+        self.events = [TrainingEvent(**e) for e in meta.get("events", [])]
+        self._last_batch = None
         self._good.clear()
         # The random states of this device: a CPU checkpoint resumed on a GPU keeps the GPU's.
         self._rng = {**self._rng, **{k: v for k, v in glob.items() if k in self._rng}}
