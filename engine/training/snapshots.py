@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 __all__ = ["RunInfo", "BatchSnapshot", "EpochSnapshot", "EvalSnapshot", "VisualSnapshot",
-           "StateSnapshot", "RunResult", "TrainingEvent", "HISTORY_FIELDS", "format_eta"]
+           "StateSnapshot", "RunResult", "TrainingEvent", "HistogramSnapshot", "HISTORY_FIELDS", "format_eta"]
 
 def format_eta(seconds: float) -> str:
     """A BatchSnapshot's ``eta_s`` as ``m:ss`` or ``h:mm:ss`` (``--:--`` when unknown)."""
@@ -137,6 +137,22 @@ class VisualSnapshot:
     probe_target: int | np.ndarray | None
     probe_output: np.ndarray | None  # class probabilities, or regression values (standardized)
     forced: bool = False            # sent regardless of the rate (pause, step, end)
+
+
+@dataclass(frozen=True, eq=False)
+class HistogramSnapshot:
+    """Weight and activation histograms per layer (training/histograms.py): one for the
+    initial weights (epoch 0) when a run starts from scratch, then one per epoch."""
+    epoch: int                      # epochs completed when measured (0: before training)
+    step: int
+    #: node id → Histogram of its kernels/matrices (nodes with such parameters).
+    weights: dict
+    #: node id → Histogram of its output on the probe batch (every node but Input, Flatten
+    #: and Dropout, whose outputs repeat their input's values in eval mode).
+    activations: dict
+    #: ReLU/ReLU6 node id → fraction of units that are 0 for the whole probe batch.
+    dead_relu: dict[str, float]
+    samples: int                    # probe samples the activations were measured on
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,9 @@ from .recovery import LastGood
 from .rng import (AUGMENT_STREAM, DROPOUT_STREAM, SHUFFLE_STREAM, capture_global, derive_seed,
                   restore_global)
 from .setup import prepare
-from .snapshots import (BatchSnapshot, EpochSnapshot, EvalSnapshot, RunInfo, RunResult,
-                        StateSnapshot, TrainingEvent, VisualSnapshot)
+from .histograms import Grid, layer_histograms
+from .snapshots import (BatchSnapshot, EpochSnapshot, EvalSnapshot, HistogramSnapshot, RunInfo,
+                        RunResult, StateSnapshot, TrainingEvent, VisualSnapshot)
 from .strategy import SingleProcess, Strategy
 from .sums import EpochSums
 from .visuals import (conv_filters, dead_relu_fractions, feature_maps, gradient_norms,
@@ -166,6 +167,8 @@ class Trainer:
         self._dead_x: torch.Tensor | None = None
         self._dead_cache: dict[str, float] | None = None
         self._dead_rate = RateLimiter(DEAD_RELU_HZ)
+        #: (kind, node) → the histogram bins, kept for the trainer's life so strips line up.
+        self._hist_grids: dict[tuple[str, str], Grid] = {}
         self._visual_rate = RateLimiter(cfg.snapshots.visual_hz, cfg.snapshots.visual_budget)
         self._clock = time.perf_counter
         self._run_start: float | None = None
@@ -422,6 +425,8 @@ class Trainer:
         want_visuals = self._observers.wants("on_visuals") and snaps.visual_hz > 0
         self._observers.emit("on_start", self._run_info())
         self._set_state("running", "")
+        if self.epoch == 0 and self._order is None:
+            self._emit_histograms()   # the initial weights: the strips' first row
         model = strategy.wrap(self.parts.train_model)
         objective, optimizer, amp = self.objective, self.optimizer, self.amp
         source, lb, world = self._train, self.local_batch, strategy.world_size
@@ -557,6 +562,7 @@ class Trainer:
         self._observers.emit("on_epoch", snap)
         if eval_snap is not None:
             self._observers.emit("on_evaluation", eval_snap)
+        self._emit_histograms()
         return True
 
     def _eval_snapshot(self, val_loss: float, preds: np.ndarray, y_val: np.ndarray
@@ -721,11 +727,8 @@ class Trainer:
             # statistic: measured at most once a second, fresh in every forced snapshot.
             now = time.perf_counter()
             if forced or self._dead_rate.ready(now) or self._dead_cache is None:
-                if self._dead_x is None:
-                    k = min(snaps.probe_batch, self._val.n)
-                    self._dead_x = self._val.range(0, k)[0]
                 self._dead_cache = dead_relu_fractions(model, self.parts.relu_ids,
-                                                       self._dead_x)
+                                                       self._probe_batch())
                 self._dead_rate.done(now, now)
             dead = dict(self._dead_cache)
         return VisualSnapshot(
@@ -735,6 +738,29 @@ class Trainer:
             grad_norms=gradient_norms(model) if snaps.gradients else {},
             dead_relu=dead, probe_index=self._probe_index, probe_target=probe_target,
             probe_output=probe_out, forced=forced)
+
+    def _emit_histograms(self) -> None:
+        if self._observers.wants("on_histograms") and self.config.snapshots.histograms:
+            self._observers.emit("on_histograms", self.capture_histograms())
+
+    def capture_histograms(self) -> HistogramSnapshot:
+        """A HistogramSnapshot now (see training/histograms.py). Call it when no run is
+        active, or from an observer on the training thread."""
+        x = self._probe_batch()
+        weights, activations, dead = layer_histograms(
+            self.model, x, self.parts.histogram_ids, self.parts.relu_ids, self._hist_grids)
+        return HistogramSnapshot(epoch=self.epoch, step=self.global_step, weights=weights,
+                                 activations=activations, dead_relu=dead,
+                                 samples=0 if x is None else int(x.shape[0]))
+
+    def _probe_batch(self) -> torch.Tensor | None:
+        """The first ``probe_batch`` validation samples (dead ReLUs, activation histograms)."""
+        if not self._val.n:
+            return None
+        if self._dead_x is None:
+            k = min(self.config.snapshots.probe_batch, self._val.n)
+            self._dead_x = self._val.range(0, k)[0]
+        return self._dead_x
 
     def _probe(self) -> tuple[torch.Tensor | None, Any]:
         if self._probe_x is not None:

@@ -11,7 +11,8 @@ from torch import nn
 from ..builder import GraphModule
 from .losses import Objective
 
-__all__ = ["to_numpy", "conv_filters", "gradient_norms", "feature_maps", "dead_relu_fractions"]
+__all__ = ["to_numpy", "conv_filters", "gradient_norms", "feature_maps", "dead_relu_fractions",
+           "dead_share"]
 
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:
@@ -55,6 +56,14 @@ def feature_maps(model: GraphModule, x: torch.Tensor) -> dict[str, torch.Tensor]
         model.train(was_training)
 
 
+def dead_share(out: torch.Tensor) -> torch.Tensor:
+    """The fraction (a 0-dim tensor, on the device) of a ReLU output's units that are 0 for
+    every sample of the batch: channels of image-shaped outputs, features of vectors."""
+    dims = [d for d in range(out.dim()) if d != 1]
+    alive = out.amax(dim=dims) > 0 if out.dim() > 1 else out > 0
+    return 1.0 - alive.float().mean()
+
+
 def dead_relu_fractions(model: GraphModule, relu_ids: list[str],
                         x: torch.Tensor) -> dict[str, float]:
     """Fraction of units of each ReLU node that output 0 for every sample of ``x``. A unit is
@@ -66,9 +75,7 @@ def dead_relu_fractions(model: GraphModule, relu_ids: list[str],
 
     def hook_for(node_id: str):
         def hook(_module: nn.Module, _inputs, out: torch.Tensor) -> None:
-            dims = [d for d in range(out.dim()) if d != 1]
-            alive = out.amax(dim=dims) > 0 if out.dim() > 1 else out > 0
-            fractions[node_id] = 1.0 - alive.float().mean()
+            fractions[node_id] = dead_share(out)
         return hook
 
     handles = [model.layers[n].register_forward_hook(hook_for(n)) for n in relu_ids]
