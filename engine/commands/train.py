@@ -120,6 +120,12 @@ class Progress:
                           f"{e.seconds:.1f} s\n")
         self.stream.flush()
 
+    def on_event(self, event) -> None:
+        if event.kind == "lr_hint":   # accuracy near chance: which way the lr should go
+            self._close()
+            self.stream.write(f"hint: {event.message}\n")
+            self.stream.flush()
+
     def on_state(self, s) -> None:
         if s.state in ("diverged", "failed", "stopped"):
             self._close()

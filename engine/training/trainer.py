@@ -43,6 +43,7 @@ from .recovery import LastGood
 from .rng import (AUGMENT_STREAM, DROPOUT_STREAM, SHUFFLE_STREAM, capture_global, derive_seed,
                   restore_global)
 from .setup import prepare
+from .hints import RunSigns, lr_hint, near_chance, round_down, weights_norm
 from .histograms import Grid, layer_histograms
 from .snapshots import (BatchSnapshot, EpochSnapshot, EvalSnapshot, HistogramSnapshot, RunInfo,
                         RunResult, StateSnapshot, TrainingEvent, VisualSnapshot)
@@ -151,6 +152,14 @@ class Trainer:
         self._last_loss: torch.Tensor | None = None
         self._last_batch: torch.Tensor | None = None   # indices of the last batch trained
         self._delay = 0.0                               # slow motion: seconds after a batch
+        # For the near-chance hint (hints.py): this run's first and this epoch's largest
+        # batch loss, the weights' norm at the run's start, and whether it was given.
+        self._first_loss: float | None = None
+        self._epoch_max_loss = -math.inf
+        self._norm_start: float | None = None
+        self._hinted = False
+        self._run_start_step = 0
+        self._chance: float | None = None
         self._good = LastGood(self.model, self.optimizer)
         self._rng = capture_global(self.device)
 
@@ -438,6 +447,8 @@ class Trainer:
             from ..data import augment
         if self._order is not None and self._good.step is None:
             self._save_good()  # continuing mid-epoch: a copy to go back to
+        self._first_loss, self._hinted, self._run_start_step = None, False, self.global_step
+        self._norm_start = weights_norm(self.model) if classify else None
         model.train()
         done = 0
 
@@ -463,6 +474,10 @@ class Trainer:
                 value = None
                 if sync_each or due:
                     value = loss.item()
+                    if value > self._epoch_max_loss:
+                        self._epoch_max_loss = value
+                        if self._first_loss is None:
+                            self._first_loss = value
                     if check_each:
                         if not math.isfinite(value):
                             return self._diverged(value)
@@ -510,6 +525,7 @@ class Trainer:
         torch.manual_seed(derive_seed(cfg.seed, DROPOUT_STREAM, self.epoch, rank))
         self._augment_gen.manual_seed(derive_seed(cfg.seed, AUGMENT_STREAM, self.epoch, rank))
         self._sums = self._new_sums()
+        self._epoch_max_loss = -math.inf
         self._epoch_active_start = self._active_total()
         self._save_good()  # the epoch's start: where a NaN found in its sums goes back to
 
@@ -562,8 +578,31 @@ class Trainer:
         self._observers.emit("on_epoch", snap)
         if eval_snap is not None:
             self._observers.emit("on_evaluation", eval_snap)
+        if classify and not self._hinted:
+            self._check_chance(snap)
         self._emit_histograms()
         return True
+
+    def _check_chance(self, snap: EpochSnapshot) -> None:
+        """Accuracy near chance: say whether the learning rate looks too high or too low."""
+        if self._chance is None:
+            counts = np.bincount(self.dataset.y_train.numpy().astype(np.int64))
+            self._chance = float(counts.max() / max(counts.sum(), 1)) if counts.size else 0.0
+        if not near_chance(snap.val_acc, self._chance):
+            return
+        probe = self._probe_batch()
+        dead = (dead_relu_fractions(self.model, self.parts.relu_ids, probe)
+                if probe is not None else {})
+        top = self._epoch_max_loss
+        hint = lr_hint(RunSigns(
+            epoch=snap.epoch, steps=self.global_step - self._run_start_step, lr=snap.lr,
+            chance=self._chance, val_acc=snap.val_acc,
+            train_acc=snap.train_acc, first_loss=self._first_loss,
+            max_loss=top if top > -math.inf else None, train_loss=snap.train_loss,
+            norm_start=self._norm_start, norm_now=weights_norm(self.model), dead=dead))
+        if hint is not None:
+            self._hinted = True
+            self._mark("lr_hint", hint.message, snap.lr, hint.suggested_lr, hint.direction)
 
     def _eval_snapshot(self, val_loss: float, preds: np.ndarray, y_val: np.ndarray
                        ) -> EvalSnapshot:
@@ -608,7 +647,7 @@ class Trainer:
                      "NaN/huge values in the dataset, or normalize it")
         else:
             cause = (f"the learning rate {lr:g} is probably too high, so the weights blew up — "
-                     f"try lr {_round_down(lr / 10):g}")
+                     f"try lr {round_down(lr / 10):g}")
             if self.amp is not None and self.amp.dtype == torch.float16:
                 cause += " (or turn mixed_precision off: float16 overflows above 65,504)"
         message = f"the loss became {what} at {where}: {cause}.{self._go_back(in_sums)}"
@@ -793,6 +832,7 @@ class Trainer:
         self.base_lr = lr / factor if factor > 1e-12 else lr
         set_optimizer_lr(self.optimizer, lr)
         if lr != old:
+            self._hinted = False   # a new learning rate deserves a new look
             self._mark("lr", f"learning rate {old:g} → {lr:g}", old, lr)
 
     def _mark(self, kind: str, message: str, old: float | None = None,
@@ -930,11 +970,3 @@ class Trainer:
         optimizer, position, history, random states. Same data, seed and batch size resume
         the same curve exactly."""
         self.load_state_dict(checkpoint.state)
-
-
-def _round_down(x: float) -> float:
-    """One significant digit, rounded down: 0.0347 → 0.03."""
-    if x <= 0:
-        return x
-    exp = math.floor(math.log10(x))
-    return math.floor(x / 10**exp) * 10**exp
