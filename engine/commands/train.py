@@ -73,6 +73,12 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.2f}%"
 
 
+def _errors(mae: float | None, rmse: float | None) -> str:
+    """Regression errors in the target's units, written plainly (30,540, not 3.054e+04)."""
+    from ..formatting import plain_number
+    return f"MAE {plain_number(mae)}  RMSE {plain_number(rmse)}"
+
+
 class Progress:
     """Observer: a progress bar per epoch on stderr (tqdm, at most 10 redraws a second) and
     one line per finished epoch."""
@@ -114,8 +120,8 @@ class Progress:
             metrics = (f"train loss {e.train_loss:.4f} acc {_pct(e.train_acc)}  "
                        f"val loss {e.val_loss:.4f} acc {_pct(e.val_acc)}")
         else:
-            metrics = (f"train loss {e.train_loss:.4f}  val loss {e.val_loss:.4f} "
-                       f"MAE {e.val_mae:,.4g} RMSE {e.val_rmse:,.4g}")
+            metrics = (f"train loss {e.train_loss:.4f}  val loss {e.val_loss:.4f}  "
+                       f"{_errors(e.val_mae, e.val_rmse)}")
         self.stream.write(f"epoch {e.epoch}/{self.epochs}  {metrics}  lr {e.lr:.3g}  "
                           f"{e.seconds:.1f} s\n")
         self.stream.flush()
@@ -139,11 +145,14 @@ def header(trainer, project, *, device: str, batch: str, more: tuple[str, ...] =
     """The lines a run starts with (``layerlab train`` and the torchrun entry)."""
     cfg, ds = trainer.config, trainer.dataset
     resumed = trainer.epoch or trainer.batch
+    loss = trainer.objective.loss
+    if ds.task == "regression":   # the dataset standardizes regression targets
+        names = ", ".join(ds.target_names)
+        loss += f" on standardized {names} (MAE and RMSE in {names}'s units)"
     return [f"training '{project.name}' on {ds.name} ({trainer.num_train:,} train / "
             f"{trainer.num_val:,} validation samples)", *more, f"device: {device}",
             f"{cfg.optimizer} lr {cfg.lr:g}, {batch}, {cfg.epochs} epochs, loss "
-            f"{trainer.objective.loss}" + (f", resuming after epoch {trainer.epoch}"
-                                           if resumed else "")]
+            f"{loss}" + (f", resuming after epoch {trainer.epoch}" if resumed else "")]
 
 
 def print_result(result, out: Path, metrics_path, where: str) -> None:
@@ -155,8 +164,10 @@ def print_result(result, out: Path, metrics_path, where: str) -> None:
             summary = (f"val_acc {_pct(last.val_acc)}  val_loss {last.val_loss:.4f}  "
                        f"train_acc {_pct(last.train_acc)}  train_loss {last.train_loss:.4f}")
         else:
-            summary = (f"val_mae {last.val_mae:,.4g}  val_rmse {last.val_rmse:,.4g}  "
-                       f"val_loss {last.val_loss:.4f}  train_loss {last.train_loss:.4f}")
+            from ..formatting import plain_number
+            summary = (f"val_mae {plain_number(last.val_mae)}  val_rmse "
+                       f"{plain_number(last.val_rmse)}  val_loss {last.val_loss:.4f}  "
+                       f"train_loss {last.train_loss:.4f}")
         print(f"epoch {result.final['epoch']}: {summary}")
     print(f"{result.status}: {result.message} — {result.seconds:.1f} s, "
           f"{result.samples_per_s:,.0f} samples/s on {where}")

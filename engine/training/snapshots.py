@@ -10,7 +10,8 @@ import math
 import numpy as np
 
 __all__ = ["RunInfo", "BatchSnapshot", "EpochSnapshot", "EvalSnapshot", "VisualSnapshot",
-           "StateSnapshot", "RunResult", "TrainingEvent", "HistogramSnapshot", "HISTORY_FIELDS", "format_eta"]
+           "StateSnapshot", "RunResult", "TrainingEvent", "HistogramSnapshot", "HISTORY_FIELDS", "format_eta",
+           "loss_label"]
 
 def format_eta(seconds: float) -> str:
     """A BatchSnapshot's ``eta_s`` as ``m:ss`` or ``h:mm:ss`` (``--:--`` when unknown)."""
@@ -20,6 +21,16 @@ def format_eta(seconds: float) -> str:
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def loss_label(info: "RunInfo") -> str:
+    """How a loss curve is labelled: ``loss (cross_entropy)``, or for regression on
+    standardized targets ``loss (mse on standardized price)`` — its numbers are not in the
+    target's units (MAE and RMSE are)."""
+    if info.standardized_targets:
+        names = ", ".join(info.target_names) or "targets"
+        return f"loss ({info.loss} on standardized {names})"
+    return f"loss ({info.loss})"
 
 
 #: Keys of one history row (EpochSnapshot.row()), in CSV column order.
@@ -51,6 +62,12 @@ class RunInfo:
     data_on_device: bool         # whole dataset resident on the device (no per-batch copy)
     mixed_precision: bool
     notes: tuple[str, ...]       # remarks for the log: a stripped Softmax, AMP ignored on CPU…
+    #: Regression: the loss compares *standardized* targets ((y − mean) / std per target),
+    #: so it starts near 1 whatever the units; MAE/RMSE and EvalSnapshot.predicted/actual
+    #: are in real units. real = standardized × target_std + target_mean.
+    standardized_targets: bool = False
+    target_mean: tuple[float, ...] = ()
+    target_std: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,6 +134,17 @@ class EvalSnapshot:
     target_names: tuple[str, ...] = ()
     mae: np.ndarray | None = None         # (T,) per target, real units
     rmse: np.ndarray | None = None
+    #: Regression, in the target's real units (un-standardized), (N, T) float64: what the
+    #: model predicted for each validation sample, and the true value.
+    predicted: np.ndarray | None = None
+    actual: np.ndarray | None = None
+
+    @property
+    def residuals(self) -> np.ndarray | None:
+        """predicted − actual, in real units (regression)."""
+        if self.predicted is None or self.actual is None:
+            return None
+        return self.predicted - self.actual
 
 
 @dataclass(frozen=True, eq=False)

@@ -620,7 +620,9 @@ class Trainer:
         mae, rmse = regression_errors(preds, y_val, ds.normalization.get("target_std"))
         return EvalSnapshot(epoch=self.epoch + 1, task=ds.task, val_loss=val_loss,
                             predictions=preds.astype(np.float32),
-                            target_names=tuple(ds.target_names), mae=mae, rmse=rmse)
+                            target_names=tuple(ds.target_names), mae=mae, rmse=rmse,
+                            predicted=ds.denormalize_target(preds),
+                            actual=ds.denormalize_target(y_val))
 
     # --- divergence -----------------------------------------------------------------------
     def _save_good(self, rate: RateLimiter | None = None) -> None:
@@ -814,6 +816,7 @@ class Trainer:
 
     def _run_info(self) -> RunInfo:
         ds, cfg = self.dataset, self.config
+        norm = ds.normalization if ds.task == "regression" else {}
         return RunInfo(
             device=self.device_info.device, device_name=self.device_info.name,
             device_reason=self.device_info.reason, task=ds.task, loss=self.objective.loss,
@@ -824,7 +827,9 @@ class Trainer:
             target_names=tuple(ds.target_names), node_ids=tuple(self.model.order),
             conv_ids=tuple(self.parts.conv_ids), relu_ids=tuple(self.parts.relu_ids),
             data_on_device=self._train.resident, mixed_precision=self.amp is not None,
-            notes=tuple(self.notes))
+            notes=tuple(self.notes), standardized_targets="target_mean" in norm,
+            target_mean=tuple(float(v) for v in norm.get("target_mean", ())),
+            target_std=tuple(float(v) for v in norm.get("target_std", ())))
 
     def _set_lr_now(self, lr: float) -> None:
         old = float(self.optimizer.param_groups[0]["lr"])
