@@ -1,12 +1,13 @@
 """``layerlab train FILE [--epochs N] [--device D] [--seed S] [--lr LR] [--batch-size N]
-[--optimizer NAME] [--max-batches N] [--out DIR] [--resume CKPT] [--metrics-json PATH]``:
+[--optimizer NAME] [--max-batches N] [--out DIR] [--resume CKPT] [--metrics-json PATH]
+[--keep-weights [N]]``:
 train a project (or a bundled template) headless.
 
 Progress goes to stderr as a progress bar (tqdm), one line per finished epoch; results to
-stdout. The run folder gets the checkpoint (checkpoint/), history.csv and history.json
-(training.run_folder). Errors print a message, no traceback, and exit non-zero: 2 for a
-project/settings problem, 1 when training diverged or failed, 130 when interrupted (the
-checkpoint is still written, so --resume continues). ``--max-batches N`` stops after N
+stdout. The run folder gets the checkpoint (checkpoint/), a record of the run in its run
+history (runs/), history.csv and history.json (training.run_folder). Errors print a message,
+no traceback, and exit non-zero: 2 for a project/settings problem, 1 when training diverged
+or failed, 130 when interrupted (the checkpoint is still written, so --resume continues). ``--max-batches N`` stops after N
 batches — a quick smoke test of a heavy template — and still writes the checkpoint (exit 0).
 
 Launched by torchrun (WORLD_SIZE set), the same command trains with DistributedDataParallel:
@@ -20,6 +21,8 @@ import sys
 from pathlib import Path
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+#: --keep-weights without a number: the newest runs whose weights the run history keeps.
+KEEP_WEIGHTS = 5
 #: training.OPTIMIZERS, repeated to keep --help free of imports (tests check they agree).
 OPTIMIZER_CHOICES = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 
@@ -60,6 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="continue from a checkpoint folder (or a run folder holding one)")
     parser.add_argument("--metrics-json", metavar="PATH",
                         help="also write final metrics, history and speed as JSON")
+    parser.add_argument("--keep-weights", type=_at_least_one, nargs="?", const=KEEP_WEIGHTS,
+                        default=0, metavar="N",
+                        help=f"keep this run's weights in the run history (runs/), and those of "
+                             f"the newest N runs in all (default N: {KEEP_WEIGHTS})")
     distributed_arguments(parser)
 
 
@@ -171,7 +178,7 @@ def print_result(result, out: Path, metrics_path, where: str) -> None:
         print(f"epoch {result.final['epoch']}: {summary}")
     print(f"{result.status}: {result.message} — {result.seconds:.1f} s, "
           f"{result.samples_per_s:,.0f} samples/s on {where}")
-    print(f"wrote {out} (checkpoint/, history.csv, history.json)"
+    print(f"wrote {out} (checkpoint/, runs/, history.csv, history.json)"
           + (f" and {metrics_path}" if metrics_path else ""))
 
 
@@ -197,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
         if args.resume:
             trainer.resume_from(load_checkpoint(checkpoint_in(args.resume)))
         folder = RunFolder(args.out or opened.run_dir, trainer, project,
-                           metrics_path=args.metrics_json)
+                           metrics_path=args.metrics_json, keep_weights=args.keep_weights)
         folder.create()
     except TrainingError as exc:
         print(f"error: {exc}", file=err)
