@@ -40,8 +40,8 @@ from .metrics import confusion_matrix, misclassified_cells, per_class_scores, re
 from .observers import ObserverSet, RateLimiter
 from .optim import implementation_flags, lr_factor, set_optimizer_lr
 from .recovery import LastGood
-from .rng import (AUGMENT_STREAM, DROPOUT_STREAM, SHUFFLE_STREAM, capture_global, derive_seed,
-                  restore_global)
+from .rng import (AUGMENT_STREAM, DROPOUT_STREAM, LR_FIND_STREAM, SHUFFLE_STREAM, capture_global,
+                  derive_seed, restore_global)
 from .setup import prepare
 from .hints import RunSigns, lr_hint, near_chance, round_down, weights_norm
 from .histograms import Grid, layer_histograms
@@ -969,6 +969,64 @@ class Trainer:
             raise CheckpointError(f"the checkpoint's optimizer or random state does not fit "
                                   f"this training setup: {exc}") from None
         return rng, glob
+
+    def lr_range_test(self, *, start_lr: float = 1e-7, end_lr: float = 10.0,
+                      num_batches: int = 100, progress=None):
+        """The learning-rate range test (lr_finder.py) on this model and training data: at
+        most 100 batches with the rate growing exponentially, the smoothed loss against it
+        and a suggested rate with its reason — an ``LrRangeResult``. Everything it changes
+        is put back (weights, BatchNorm statistics, optimizer state, gradients, the loss
+        scaler, torch's random state, train/eval mode), so training continues exactly as it
+        would have. Batches are shuffled by their own seeded generator, without augmentation.
+        Call it when no run is active, or on the training thread (``call_soon`` while
+        paused); ``progress(i, lr, loss)`` follows each batch."""
+        import copy
+
+        from .lr_finder import range_test
+        if self._control.active and not self._on_training_thread():
+            raise TrainingError("pause the training and run the range test with call_soon, or "
+                                "stop it first")
+        model, optimizer, amp = self.parts.train_model, self.optimizer, self.amp
+        params = list(self.model.parameters())
+        saved = LastGood(self.model, self.optimizer)
+        saved.save(self.global_step)
+        grads = [None if p.grad is None else p.grad.clone() for p in params]
+        scaler = (copy.deepcopy(amp.scaler.state_dict())
+                  if amp is not None and amp.scaler is not None else None)
+        rng = capture_global(self.device)
+        was_training = model.training
+        gen = torch.Generator().manual_seed(derive_seed(self.config.seed, LR_FIND_STREAM))
+        source, lb = self._train, self.local_batch
+        order: list[torch.Tensor] = []
+        cfg = self.config
+
+        def step(lr: float) -> float:
+            if not order:
+                perm = torch.randperm(source.n, generator=gen)
+                order.extend(source.order_for(perm).split(lb))
+            x, y = source.take(order.pop(0))
+            set_optimizer_lr(optimizer, lr)
+            _, loss = forward_loss(model, self.objective, x, y, amp)
+            value = float(loss.item())
+            if math.isfinite(value):
+                apply_update(loss, optimizer, l1=cfg.l1, l1_params=self.parts.l1_params,
+                             amp=amp)
+            return value
+
+        try:
+            torch.manual_seed(derive_seed(cfg.seed, LR_FIND_STREAM, DROPOUT_STREAM))
+            model.train()
+            return range_test(step, start_lr=start_lr, end_lr=end_lr,
+                              num_batches=num_batches, progress=progress)
+        finally:
+            saved.restore()
+            with torch.no_grad():
+                for p, g in zip(params, grads):
+                    p.grad = g
+            if scaler is not None:
+                amp.scaler.load_state_dict(scaler)
+            restore_global(rng, self.device)
+            model.train(was_training)
 
     def resume_from(self, checkpoint) -> None:
         """Continue from a checkpoint (checkpoint.load_checkpoint's result): weights,
