@@ -22,6 +22,7 @@ _LAZY = {
     "EvalSnapshot": "snapshots", "VisualSnapshot": "snapshots", "StateSnapshot": "snapshots",
     "RunResult": "snapshots", "HISTORY_FIELDS": "snapshots", "format_eta": "snapshots",
     "TrainingEvent": "snapshots", "HistogramSnapshot": "snapshots", "loss_label": "snapshots",
+    "Gap": "snapshots", "train_val_gap": "snapshots",
     "Checkpoint": "checkpoint", "save_checkpoint": "checkpoint", "load_checkpoint": "checkpoint",
     "DeviceInfo": "device", "resolve_device": "device", "available_devices": "device",
     "TrainingParts": "setup", "prepare": "setup", "check_model": "setup",

@@ -11,7 +11,7 @@ import numpy as np
 
 __all__ = ["RunInfo", "BatchSnapshot", "EpochSnapshot", "EvalSnapshot", "VisualSnapshot",
            "StateSnapshot", "RunResult", "TrainingEvent", "HistogramSnapshot", "HISTORY_FIELDS", "format_eta",
-           "loss_label"]
+           "loss_label", "Gap", "train_val_gap"]
 
 def format_eta(seconds: float) -> str:
     """A BatchSnapshot's ``eta_s`` as ``m:ss`` or ``h:mm:ss`` (``--:--`` when unknown)."""
@@ -31,6 +31,42 @@ def loss_label(info: "RunInfo") -> str:
         names = ", ".join(info.target_names) or "targets"
         return f"loss ({info.loss} on standardized {names})"
     return f"loss ({info.loss})"
+
+
+@dataclass(frozen=True)
+class Gap:
+    """The train/validation gap of one epoch: what a view shades between the two curves.
+    Positive means the network does better on what it trained on — overfitting."""
+    epoch: int
+    train_acc: float | None
+    val_acc: float | None
+    accuracy: float | None       # train_acc − val_acc (a fraction; None for regression)
+    train_loss: float | None
+    val_loss: float | None
+    loss: float | None           # val_loss − train_loss
+
+
+def _value(row, key: str) -> float | None:
+    value = row.get(key) if isinstance(row, dict) else getattr(row, key, None)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def train_val_gap(history) -> list[Gap]:
+    """The gap per epoch of a history: EpochSnapshots, or their ``row()`` dicts as in
+    history.json, a metrics file or a run record. Missing and non-finite values give None.
+    The training numbers are the epoch's running means, taken while the weights changed and
+    with dropout active; validation is measured after the epoch in eval mode — so with
+    dropout the training side reads a little low."""
+    gaps = []
+    for row in history:
+        ta, va = _value(row, "train_acc"), _value(row, "val_acc")
+        tl, vl = _value(row, "train_loss"), _value(row, "val_loss")
+        gaps.append(Gap(int(_value(row, "epoch") or 0), ta, va,
+                        ta - va if ta is not None and va is not None else None, tl, vl,
+                        vl - tl if tl is not None and vl is not None else None))
+    return gaps
 
 
 #: Keys of one history row (EpochSnapshot.row()), in CSV column order.
