@@ -1,7 +1,6 @@
 """Overfitting made visible (issue 11): the train/validation gap per epoch from any history,
 and a template on a small training subset where the plain network learns its training
 samples by heart and dropout or L2 — the documented toggle — closes the gap."""
-import math
 
 import pytest
 import torch

@@ -1,7 +1,6 @@
 """Every run of a project is kept in its run history (issue 11): one record per run in the
 run folder's runs/, written as it goes, listed as a table, loaded for overlaid curves."""
 import json
-import os
 import signal
 import subprocess
 import sys
