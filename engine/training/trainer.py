@@ -476,8 +476,8 @@ class Trainer:
                     value = loss.item()
                     if value > self._epoch_max_loss:
                         self._epoch_max_loss = value
-                        if self._first_loss is None:
-                            self._first_loss = value
+                    if self._first_loss is None:
+                        self._first_loss = value
                     if check_each:
                         if not math.isfinite(value):
                             return self._diverged(value)
