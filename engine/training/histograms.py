@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .visuals import dead_share
+from .visuals import dead_share, hooked_pass, to_floats
 
 __all__ = ["HISTOGRAM_BINS", "ACTIVATION_VALUES", "Grid", "Histogram", "Strips", "histogram",
            "weight_values", "activation_samples", "layer_histograms", "rebin", "strips"]
@@ -190,34 +190,21 @@ def layer_histograms(model, x: torch.Tensor | None, activation_ids: list[str],
     dead: dict[str, torch.Tensor] = {}
     if x is None or x.shape[0] == 0:
         return weights, activations, {}
-    relus = set(relu_ids)
+    wanted, relus = set(activation_ids), set(relu_ids)
 
     def hook_for(node_id: str):
-        def hook(_module: nn.Module, _inputs, out: torch.Tensor) -> None:
-            key = ("activations", node_id)
-            activations[node_id], grids[key] = histogram(out[:activation_samples(out)],
-                                                          grids.get(key))
+        def hook(out: torch.Tensor) -> None:
+            if node_id in wanted:
+                key = ("activations", node_id)
+                activations[node_id], grids[key] = histogram(out[:activation_samples(out)],
+                                                              grids.get(key))
             if node_id in relus:
                 dead[node_id] = dead_share(out)
         return hook
 
-    wanted = [n for n in activation_ids if n in model.layers]
-    handles = [model.layers[n].register_forward_hook(hook_for(n)) for n in wanted]
-    handles += [model.layers[n].register_forward_hook(hook_for(n))
-                for n in relus - set(wanted) if n in model.layers]
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        model.train(was_training)
-        for h in handles:
-            h.remove()
-    activations = {n: activations[n] for n in wanted if n in activations}
-    ids = [n for n in relu_ids if n in dead]
-    shares = torch.stack([dead[n] for n in ids]).cpu().tolist() if ids else []
-    return weights, activations, dict(zip(ids, (float(v) for v in shares)))
+    hooked_pass(model, x, {n: hook_for(n) for n in [*activation_ids, *relu_ids]})
+    activations = {n: activations[n] for n in activation_ids if n in activations}
+    return weights, activations, to_floats(dead, relu_ids)
 
 
 def rebin(hist: Histogram, grid: Grid) -> np.ndarray:
