@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["plain_number", "named_value", "MAX_DECIMALS"]
+__all__ = ["plain_number", "named_value", "MAX_DECIMALS", "json_kind", "json_short", "clip"]
 
 #: Decimals at most: a value closer to 0 than 10^-12 is written as 0.
 MAX_DECIMALS = 12
@@ -44,3 +44,24 @@ def plain_number(value: float | int | None, digits: int = 4) -> str:
 def named_value(name: str, value: float | int | None, digits: int = 4) -> str:
     """``price 421,900``: a value with the name of its column."""
     return f"{name} {plain_number(value, digits)}" if name else plain_number(value, digits)
+
+
+# --- values read from files, as a loader's message quotes them ------------------------------
+
+def json_kind(value) -> str:
+    """What a JSON value is, in a loader's words: "an object", "a list", "text"…"""
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false",
+            type(None): "null", int: "a number", float: "a number"}.get(type(value),
+                                                                          type(value).__name__)
+
+
+def json_short(value) -> str:
+    """A JSON value as a message quotes it (true, null, "text"), at most 40 characters."""
+    import json
+    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) \
+        else repr(value)
+    return clip(text)
+
+
+def clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
