@@ -78,7 +78,10 @@ def draw_seven(canvas) -> None:
 
 
 def predict_now(qtbot, d, timeout: int = WAIT_MS) -> np.ndarray:
-    """Ask for a prediction of the current drawing (or form) and wait for the answer."""
+    """Ask for a prediction of the current drawing (or form) and wait for the answer (the
+    Predict dock in front, as a person has it to draw)."""
+    d.docks["predict"].raise_()
+    qtbot.waitUntil(lambda: d.predict_panel.isVisible(), timeout=timeout)
     panel = d.predict_panel
     flush(d)
     panel.request()

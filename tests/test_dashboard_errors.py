@@ -37,8 +37,9 @@ def test_missing_csv_shows_the_message_and_does_not_train(qtbot, dash, tmp_path)
     assert "cannot start" in message.lower()
     assert "not found" in message and "nowhere.csv" in message
     assert d.session is None or d.session.step == 0
-    # the panel said so before Train, too: the worker described the dataset
-    assert "not found" in d.panel.dataset_text.text()
+    # the panel says so without pressing Train, too: the worker describes the dataset
+    qtbot.waitUntil(lambda: (flush(d), "not found" in d.panel.dataset_text.text())[1],
+                    timeout=WAIT_MS)
 
 
 def test_wrong_output_width_says_the_fix(qtbot, dash):

@@ -59,7 +59,7 @@ def test_another_project_shows_nothing_of_the_last_and_trains_again(qtbot, dash)
     assert d.panel.message_bar.kind != "error"
     _show(qtbot, d, "confusion")
     assert list(d.confusion_view.snapshot.class_names) == list(d.session.class_names)
-    assert d.confusion_view.table.rowCount() == len(d.session.class_names) == 4
+    assert d.confusion_view.table.rowCount() == len(d.session.class_names) == 6
     d.selection.select(["conv2"])
     _show(qtbot, d, "filters", "features")
     assert d.filters_view.mode.currentText() == CHANNELS   # the digits choice did not carry
@@ -73,18 +73,19 @@ def test_regression_after_classification(qtbot, dash):
     d.window.files.load_into(_small("shapes_cnn", count=300), None)
     train_and_wait(qtbot, d)
     d.window.files.load_into(_small("house_mlp", epochs=3), None)
-    _show(qtbot, d, "filters", "confusion")
+    _show(qtbot, d, "filters")                        # (confusion shares its tab group)
     assert "no convolution layer" in d.filters_view.body.text()   # no shape filters
     assert "acc" not in d.panel.run_text.text() + d.panel.progress.format()
     result = train_and_wait(qtbot, d)
     assert result.status == "finished"
-    _show(qtbot, d, "loss", "filters", "confusion")
+    _show(qtbot, d, "loss", "filters")
     assert d.loss_view.acc_plot.getPlotItem().getAxis("left").labelText == "MAE"
     assert "MAE" in d.loss_view.summary.text() and "accuracy" not in d.loss_view.summary.text()
     assert "acc" not in d.panel.run_text.text()
     assert "validation MAE" in d.panel.run_text.text()
-    assert "regression" in d.confusion_view.body.text()
     assert "no convolution layer" in d.filters_view.body.text()
+    _show(qtbot, d, "confusion")
+    assert "regression" in d.confusion_view.body.text()
 
 
 def test_paused_views_show_the_paused_weights_and_step_shows_one_batch_more(qtbot, dash):
@@ -93,6 +94,7 @@ def test_paused_views_show_the_paused_weights_and_step_shows_one_batch_more(qtbo
     _show(qtbot, d, "filters", "features")
     d.panel.train_button.click()
     qtbot.waitUntil(lambda: d.project_state.curves["batch_raw"].n > 3, timeout=WAIT_MS)
+    flush(d)
     d.panel.pause_button.click()
     wait_state(qtbot, d, "paused")
     run = d.project_state.run
@@ -108,6 +110,7 @@ def test_paused_views_show_the_paused_weights_and_step_shows_one_batch_more(qtbo
     before = d.project_state.results.visuals.filters["conv1"].copy()
 
     for expected in (parked + 1, parked + 2):         # each Step: exactly one batch more
+        assert d.panel.step_button.isEnabled()
         d.panel.step_button.click()
         qtbot.waitUntil(lambda: run.final.step == expected and run.final.state == "paused"
                         and d.project_state.results.visuals.step == expected,

@@ -28,6 +28,7 @@ from .state.project_state import Message, ProjectFacts, ProjectState
 from .state.session import graph_key
 from .state_binding import StateBinding
 from .training.run_control import RunControl
+from .views.lazy_view import LazyView, after_first_paint
 from .views.registry import VIEWS, ViewContext
 
 __all__ = ["Dashboard"]
@@ -36,9 +37,11 @@ log = logging.getLogger(__name__)
 
 Area = Qt.DockWidgetArea
 AREAS = {"bottom": Area.BottomDockWidgetArea, "right": Area.RightDockWidgetArea}
+#: The worker starts when the window has painted, or after this long (a window not shown).
+WORKER_START_AT_LATEST_MS = 1000
 #: Main-window panels that share the loss view's tab group.
 TABBED_WITH_LOSS = ("summary", "problems")
-#: Attribute names kept for the views (tests and tools reach them by these).
+#: Attribute names of the views (``dashboard.panel``…: tests and tools reach them by these).
 VIEW_ATTRS = {"training": "panel", "loss": "loss_view", "filters": "filters_view",
               "features": "feature_view", "confusion": "confusion_view",
               "gradients": "gradients_view", "predict": "predict_panel"}
@@ -61,6 +64,7 @@ class Dashboard(RunControl, QObject):
         self._close_when_idle = False
         self._pending: dict[int, str] = {}        # call id → "load:<purpose>" | "save"
         self._ending_worker: str | None = None    # why we ended the worker ourselves
+        self._train_when_ready: tuple | None = None   # Train pressed while PyTorch loaded
         self._stop_timer = self._make_stop_timer()
         self._dataset_timer = QTimer(self)
         self._dataset_timer.setSingleShot(True)
@@ -79,13 +83,23 @@ class Dashboard(RunControl, QObject):
         ctx = ViewContext(state=self.project_state, editor=self.editor, notifier=self.notifier,
                           ask=self.binding.call, command=self.command,
                           select=self._select_on_canvas, choose=self.choose)
+        # Each view is built the first time its dock is shown (views/lazy_view.py).
         self.views: dict = {}
         for spec in VIEWS:
-            widget = spec.make(ctx)
+            widget = LazyView(spec, ctx)
+            widget.window_painted = False
             self.views[spec.key] = widget
             self.binding.add_view(spec, widget)
-            if spec.key in VIEW_ATTRS:
-                setattr(self, VIEW_ATTRS[spec.key], widget)
+        central = self.window.centralWidget()
+        after_first_paint(getattr(central, "viewport", lambda: central)(), self._window_painted)
+
+    def _window_painted(self) -> None:
+        """The window is on screen: now the worker starts (PyTorch loads there), and the
+        views on show fill their docks."""
+        self._start_worker_now()
+        for widget in self.views.values():
+            widget.window_painted = True
+            widget.build_if_shown()
 
     def _build_actions(self) -> None:
         w = self.window
@@ -133,6 +147,11 @@ class Dashboard(RunControl, QObject):
         for spec in VIEWS:
             if spec.raised:
                 self.docks[spec.key].raise_()
+        # A dock brought to the front (its tab, or shown again) builds or redraws its view.
+        for key, dock in self.docks.items():
+            dock.visibilityChanged.connect(
+                lambda shown, view=self.views[key]: shown and QTimer.singleShot(
+                    0, view.build_if_shown))
         # Sizes need a laid-out window: applied once the event loop runs, and only when no
         # saved layout was restored (that one is the user's).
         if w.settings.value("window/state") is None:
@@ -171,8 +190,16 @@ class Dashboard(RunControl, QObject):
 
     # --- the worker ----------------------------------------------------------------------------------
     def _start_worker(self) -> None:
-        """The warm worker (PyTorch loading there while the window opens)."""
-        self.binding.attach(worker_process.acquire())
+        """The worker: a warm one left by a closed window, or a new one that starts once the
+        window has painted (on a small machine, PyTorch loading beside the window's own
+        start would delay the window). Requests made before it runs wait for it."""
+        self.binding.attach(worker_process.acquire(start=False))
+        QTimer.singleShot(WORKER_START_AT_LATEST_MS, self._start_worker_now)
+
+    def _start_worker_now(self) -> None:
+        worker = self.binding.worker
+        if worker is not None and not worker.started and not self._shut_down:
+            worker.start()
 
     def _rescue_dir(self) -> str | None:
         return str(self.autosave.weights_dir) if self.autosave is not None else None
@@ -233,6 +260,7 @@ class Dashboard(RunControl, QObject):
             self.binding.call("stop", token=state.run.token)
         generation = state.new_project(self._facts())
         self._pending.clear()
+        self._train_when_ready = None
         self._close_when_idle = False
         if self.autosave is not None:
             self.autosave.discard_weights()
@@ -344,8 +372,10 @@ class Dashboard(RunControl, QObject):
         self.binding.schedule()
 
     def _on_state(self, topics: frozenset) -> None:
-        self._update_lock_and_actions()
         state = self.project_state
+        if "worker" in topics and state.worker.ready and self._train_when_ready is not None:
+            QTimer.singleShot(0, self._train_if_queued)
+        self._update_lock_and_actions()
         if "weights" in topics:
             update = getattr(self.window, "update_modified", None)
             if update is not None:
@@ -488,6 +518,11 @@ class Dashboard(RunControl, QObject):
         if self.project_state.run.active:
             self.binding.call("stop", token=self.project_state.run.token)
         _release(self.binding)
+
+
+for _key, _attr in VIEW_ATTRS.items():
+    setattr(Dashboard, _attr, property(lambda self, key=_key: self.views[key].view,
+                                       doc=f"The {_key} view (built if it was not yet)."))
 
 
 def _release(binding: StateBinding) -> None:

@@ -147,20 +147,12 @@ class StateBinding(QObject):
         self.drawn[spec.key] = self.drawn.get(spec.key, 0) + 1
         return True
 
-    @gui_only
-    def draw_all(self) -> None:
-        """Everything that is dirty, now (idle: a single change, not a stream)."""
-        now = time.monotonic()
-        for spec, widget in self.views:
-            if widget.needs_flush():
-                self._drawn_at[spec.key] = now
-                widget.flush()
-                self.drawn[spec.key] = self.drawn.get(spec.key, 0) + 1
-
     def draw_now(self) -> None:
-        """Apply, publish and draw everything at once (tests; the end of a run)."""
+        """Apply, publish and draw every view with something new at once — also those off
+        screen (tests read their widgets)."""
         self.pump()
-        self.draw_all()
+        for _spec, widget in self.views:
+            widget.flush()
 
     def close(self) -> None:
         self._closed = True

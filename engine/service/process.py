@@ -86,10 +86,13 @@ def _send_all(conn, outbox: Outbox) -> None:
 
 def main() -> int:
     """``python -m layerlab.engine.service``: connect to the app, then serve it."""
-    hello = json.loads(sys.stdin.readline())
-    address = hello["address"]
-    conn = Client(tuple(address) if isinstance(address, list) else address,
-                  authkey=bytes.fromhex(hello["authkey"]))
+    try:
+        hello = json.loads(sys.stdin.readline())
+        address = hello["address"]
+        conn = Client(tuple(address) if isinstance(address, list) else address,
+                      authkey=bytes.fromhex(hello["authkey"]))
+    except (OSError, EOFError, ValueError, KeyError, multiprocessing.AuthenticationError):
+        return 1                        # the app is gone already (or this was not the app)
     serve(conn)
     return 0
 
@@ -171,13 +174,17 @@ class WorkerProcess:
         return self
 
     @property
+    def started(self) -> bool:
+        return self.process is not None
+
+    @property
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
 
     @property
     def alive(self) -> bool:
-        return (self.exited is None and self.process is not None
-                and self.process.poll() is None)
+        """Running — or not started yet (then its calls wait for it)."""
+        return self.exited is None and (self.process is None or self.process.poll() is None)
 
     def call(self, name: str, generation: int = 0, /, **args) -> int:
         """Send a request; returns its id (the Reply carries it). Never waits for the answer;
@@ -285,14 +292,16 @@ _idle: list[WorkerProcess] = []
 _pool_lock = threading.Lock()
 
 
-def acquire() -> WorkerProcess:
-    """A started worker: the one a closed window left warm, or a new one."""
+def acquire(start: bool = True) -> WorkerProcess:
+    """The worker a closed window left warm, or a new one — started, or (``start=False``)
+    for the caller to start when it suits it (calls made meanwhile wait for it)."""
     with _pool_lock:
         while _idle:
             worker = _idle.pop()
             if worker.alive:
                 return worker
-    return WorkerProcess().start()
+    worker = WorkerProcess()
+    return worker.start() if start else worker
 
 
 def release(worker: WorkerProcess) -> None:

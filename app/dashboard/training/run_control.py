@@ -48,14 +48,25 @@ class RunControl:
         return (not self._shut_down and not s.run.active and s.worker.ready
                 and self.binding.worker is not None)
 
-    def train(self) -> bool:
-        """Train from fresh weights — after asking, when trained weights would be replaced."""
-        return self._train(start_paused=False, steps=0)
+    def train(self, start_over: bool = False) -> bool:
+        """Train from fresh weights — after asking, when trained weights would be replaced
+        (``start_over``: replace them without asking; scripts, benchmarks)."""
+        return self._train(start_paused=False, steps=0, start_over=start_over)
 
-    def _train(self, start_paused: bool, steps: int) -> bool:
+    def _train(self, start_paused: bool, steps: int, start_over: bool = False) -> bool:
+        state = self.project_state
+        if not state.worker.ready and not state.run.active and not self._shut_down:
+            # Pressed while PyTorch still loads (just after start-up): train once it is ready.
+            self._train_when_ready = (start_paused, steps)
+            state.set_message(Message("info", "Training starts when PyTorch is loaded",
+                                      "PyTorch is loading in the background (a few seconds "
+                                      "after start-up); the run begins as soon as it is "
+                                      "ready."))
+            self._state_changed()
+            return True
         if not self._can_start():
             return False
-        if self.can_resume():
+        if self.can_resume() and not start_over:
             choice = self._ask_resume_or_start_over()
             if choice == "resume":
                 return self._resume(start_paused, steps)
@@ -171,6 +182,13 @@ class RunControl:
         self.binding.schedule()
 
     # --- the lock and the actions ----------------------------------------------------------------
+    def _train_if_queued(self) -> None:
+        """PyTorch is ready: the Train pressed while it loaded begins now."""
+        queued, self._train_when_ready = self._train_when_ready, None
+        if queued is not None and self.project_state.worker.ready:
+            self.project_state.set_message(None)
+            self._train(*queued)
+
     def _update_lock_and_actions(self) -> None:
         s = self.project_state
         status = s.run.status
@@ -179,7 +197,7 @@ class RunControl:
         if reason != self.doc.lock_reason:
             self.editor.set_locked(reason)
         idle, ready = status == "idle", s.worker.ready
-        self.act_train.setEnabled(idle and ready)
+        self.act_train.setEnabled(idle and self._train_when_ready is None)
         self.act_resume.setEnabled(idle and ready and self.can_resume())
         self.act_pause.setEnabled(status in ("running", "paused"))
         self.act_pause.setText("&Resume" if status == "paused" else "&Pause")

@@ -134,7 +134,7 @@ class ConfusionView(DeferredDraw, QWidget):
     # --- drawing ---------------------------------------------------------------------------------
     @gui_only
     def flush(self) -> None:
-        if not self.needs_flush():
+        if not self._dirty:              # (drawn on request even off screen)
             return
         topics = self.take_topics()
         state = self.state

@@ -49,7 +49,7 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
         self.probe_label.setFixedWidth(96)
         self.caption = caption(name="featuresCaption")
         self.grid = ImageGrid()
-        self.bars = pg.PlotWidget()
+        self.bars = pg.PlotWidget(enableMenu=False)
         self.bars.setBackground(None)
         self.bars.getPlotItem().setMenuEnabled(False)
         self.bars.getPlotItem().showGrid(y=True, alpha=0.25)
@@ -115,7 +115,7 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
     # --- drawing ---------------------------------------------------------------------------------
     @gui_only
     def flush(self) -> None:
-        if not self.needs_flush():
+        if not self._dirty:              # (drawn on request even off screen)
             return
         self.take_topics()
         state = self.state
@@ -136,11 +136,11 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
                             "each one makes of a sample.")
             return
         if snap is None or not snap.feature_maps:
-            loading = "" if state.worker.ready else "Loading PyTorch… then "
-            what = ("training starts…" if state.run.active else
-                    f"{loading}press Train (Ctrl+T)")
+            what = ("once training starts…" if state.run.active else
+                    "when you press Train (Ctrl+T)" if state.worker.ready else
+                    "when you press Train (Ctrl+T; PyTorch is loading…)")
             self._show_note(f"What each layer makes of one validation sample appears here "
-                            f"once {what}: pick a layer above (or on the canvas).")
+                            f"{what}: pick a layer above (or on the canvas).")
             return
         self.body.show_content()
         self._draw_probe(snap)

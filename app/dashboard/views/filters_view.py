@@ -117,7 +117,7 @@ class FiltersView(NodePicker, DeferredDraw, QWidget):
     # --- drawing ---------------------------------------------------------------------------------
     @gui_only
     def flush(self) -> None:
-        if not self.needs_flush():
+        if not self._dirty:              # (drawn on request even off screen)
             return
         self.take_topics()
         state = self.state
@@ -131,11 +131,11 @@ class FiltersView(NodePicker, DeferredDraw, QWidget):
                             "Conv2d layer learns to look for: add one to see them here.")
             return
         if weights is None:
-            loading = "" if state.worker.ready else "Loading PyTorch… then "
-            what = ("training starts…" if state.run.active else
-                    f"{loading}press Train (Ctrl+T)")
-            self._show_note(f"{self.node}: its filters appear here once {what} — each "
-                            f"filter a small grid of weights, changing as the network learns.")
+            what = ("once training starts…" if state.run.active else
+                    "when you press Train (Ctrl+T)" if state.worker.ready else
+                    "when you press Train (Ctrl+T; PyTorch is loading…)")
+            self._show_note(f"{self.node}: its filters appear here {what} — each filter a "
+                            f"small grid of weights, changing as the network learns.")
             return
         self.body.show_content()
         mode = self.mode.currentText() or CHANNELS

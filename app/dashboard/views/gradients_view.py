@@ -90,7 +90,7 @@ class GradientsView(DeferredDraw, QWidget):
 
     @gui_only
     def flush(self) -> None:
-        if not self.needs_flush():
+        if not self._dirty:              # (drawn on request even off screen)
             return
         self.take_topics()
         state = self.state
@@ -102,11 +102,12 @@ class GradientsView(DeferredDraw, QWidget):
                 self.body.show_note("This network has no layer with weights yet: gradients "
                                     "are measured on the layers that learn (Conv2d, Linear…).")
                 return
-            loading = "" if state.worker.ready else "Loading PyTorch… then "
-            when = "training starts…" if state.run.active else f"{loading}press Train"
-            self.body.show_note(f"Once {when}: how big the gradient of each of the {n} "
-                                f"layers with weights is (tiny = it barely learns, huge = "
-                                f"unstable), and the ReLU units that died.")
+            when = ("Once training starts" if state.run.active else
+                    "When you press Train" if state.worker.ready else
+                    "When you press Train (PyTorch is loading…)")
+            self.body.show_note(f"{when}: how big the gradient of each of the {n} layers "
+                                f"with weights is (tiny = it barely learns, huge = unstable), "
+                                f"and the ReLU units that died.")
             return
         self.body.show_content()
         if snap is self._shown:

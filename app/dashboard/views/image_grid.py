@@ -123,7 +123,7 @@ class ImageGrid(pg.GraphicsLayoutWidget):
         self.setObjectName("imageGrid")
         self.gap = 1
         self.ci.setContentsMargins(2, 2, 2, 2)
-        self.vb = self.addViewBox()
+        self.vb = self.addViewBox(enableMenu=False)
         self.vb.setAspectLocked(True)
         self.vb.invertY(True)
         self.vb.setMouseEnabled(False, False)

@@ -168,7 +168,7 @@ class LossView(DeferredDraw, QWidget):
     @gui_only
     def flush(self) -> None:
         """Draw what changed in the state's curves (called by the dashboard's frames)."""
-        if not self.needs_flush():
+        if not self._dirty:              # (drawn on request even off screen)
             return
         self.take_topics()
         state = self.state

@@ -13,15 +13,15 @@ class NodePicker:
         return self.combo.currentText() or None
 
     def _set_choices(self, ids, fallback: str | None = None, wanted: str | None = None) -> None:
-        """Offer ``ids`` and show ``wanted`` when it is one of them, else keep the current
-        layer when it is still there, else ``fallback`` — without announcing anything."""
+        """Offer ``ids`` and show ``wanted`` (the project state's choice) when it is one of
+        them, else ``fallback`` — without announcing anything. The combo's own current
+        entry does not count: it may be a choice made in another project."""
         ids = list(ids)
-        current = self.node
         self.combo.blockSignals(True)
         if [self.combo.itemText(i) for i in range(self.combo.count())] != ids:
             self.combo.clear()
             self.combo.addItems(ids)
-        for choice in (wanted, current, fallback):
+        for choice in (wanted, fallback):
             if choice in ids:
                 self.combo.setCurrentText(choice)
                 break

@@ -116,7 +116,7 @@ class PredictPanel(DeferredDraw, QWidget):
 
     @gui_only
     def flush(self) -> None:
-        if not self.needs_flush():
+        if not self._dirty:              # (drawn on request even off screen)
             return
         topics = self.take_topics()
         state = self.state

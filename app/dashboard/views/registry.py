@@ -53,41 +53,47 @@ class ViewSpec:
     raised: bool = False                # in front of its tab group at start
 
 
-def _views() -> tuple[ViewSpec, ...]:
-    from .confusion_view import ConfusionView
-    from .feature_maps_view import FeatureMapsView
-    from .filters_view import FiltersView
-    from .gradients_view import GradientsView
-    from .loss_view import LossView
-    from .predict_panel import PredictPanel
-    from .training_panel import TrainingPanel
-    return (
-        ViewSpec("training", "Training", TrainingPanel, area="right", tab_with="inspector",
-                 observes=("project", "dataset", "worker", "run", "progress", "session",
-                           "weights", "message"), max_hz=4, raised=True),
-        ViewSpec("loss", "Loss", LossView, raised=True,
-                 observes=("project", "dataset", "worker", "run", "progress", "session",
-                           "curves")),
-        ViewSpec("filters", "Filters", FiltersView, split_from="loss", image=True,
-                 raised=True, max_hz=15,
-                 observes=("project", "worker", "run", "session", "visuals", "choices")),
-        ViewSpec("features", "Feature maps", FeatureMapsView, split_from="filters",
-                 image=True, raised=True, max_hz=15,
-                 observes=("project", "dataset", "worker", "run", "session", "visuals",
-                           "choices", "samples")),
-        ViewSpec("confusion", "Confusion matrix", ConfusionView, tab_with="filters",
-                 image=True, max_hz=15,
-                 observes=("project", "dataset", "worker", "run", "session", "evaluation",
-                           "choices", "samples")),
-        ViewSpec("predict", "Predict", PredictPanel, area="right", tab_with="training",
-                 observes=("project", "dataset", "worker", "session", "prediction")),
-        ViewSpec("gradients", "Gradients", GradientsView, tab_with="features", image=True,
-                 max_hz=15, observes=("project", "worker", "run", "session", "visuals")),
-    )
+def _view(module: str, name: str) -> Callable[[ViewContext], QWidget]:
+    """The view class ``name`` of views/``module``.py, imported when the view is built (the
+    window shows before the dashboard's view modules are even loaded)."""
+    def make(ctx: ViewContext) -> QWidget:
+        import importlib
+        cls = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+        return cls(ctx)
+    make.__qualname__ = f"{module}.{name}"
+    return make
+
+
+VIEWS_DECLARED = (
+    ViewSpec("training", "Training", _view("training_panel", "TrainingPanel"), area="right",
+             tab_with="inspector", observes=("project", "dataset", "worker", "run", "progress",
+                                             "session", "weights", "message"),
+             max_hz=4, raised=True),
+    ViewSpec("loss", "Loss", _view("loss_view", "LossView"), raised=True,
+             observes=("project", "dataset", "worker", "run", "progress", "session",
+                       "curves")),
+    ViewSpec("filters", "Filters", _view("filters_view", "FiltersView"), split_from="loss",
+             image=True, raised=True, max_hz=15,
+             observes=("project", "worker", "run", "session", "visuals", "choices")),
+    ViewSpec("features", "Feature maps", _view("feature_maps_view", "FeatureMapsView"),
+             split_from="filters", image=True, raised=True, max_hz=15,
+             observes=("project", "dataset", "worker", "run", "session", "visuals",
+                       "choices", "samples")),
+    ViewSpec("confusion", "Confusion matrix", _view("confusion_view", "ConfusionView"),
+             tab_with="filters", image=True, max_hz=15,
+             observes=("project", "dataset", "worker", "run", "session", "evaluation",
+                       "choices", "samples")),
+    ViewSpec("predict", "Predict", _view("predict_panel", "PredictPanel"), area="right",
+             tab_with="training",
+             observes=("project", "dataset", "worker", "session", "prediction")),
+    ViewSpec("gradients", "Gradients", _view("gradients_view", "GradientsView"),
+             tab_with="features", image=True, max_hz=15,
+             observes=("project", "worker", "run", "session", "visuals")),
+)
 
 
 #: Every view of the dashboard, in docking order.
-VIEWS: tuple[ViewSpec, ...] = _views()
+VIEWS: tuple[ViewSpec, ...] = VIEWS_DECLARED
 
 
 def view_spec(key: str) -> ViewSpec:

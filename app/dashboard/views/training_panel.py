@@ -306,7 +306,7 @@ class TrainingPanel(DeferredDraw, QWidget):
     # --- the run, from the project state ----------------------------------------------------
     @gui_only
     def flush(self) -> None:
-        if not self.needs_flush():
+        if not self._dirty:              # (drawn on request even off screen)
             return
         topics = self.take_topics()
         state = self.state
@@ -337,8 +337,8 @@ class TrainingPanel(DeferredDraw, QWidget):
     def set_run_state(self, state: str, can_resume: bool, ready: bool = True) -> None:
         """idle | preparing | running | paused | stopping: which buttons and fields work."""
         active = state != "idle"
-        self.train_button.setEnabled(not active and ready)
-        self.train_button.setText("Train" if ready else "Loading PyTorch…")
+        self.train_button.setEnabled(not active)
+        self.train_button.setText("Train" if ready else "Train (PyTorch loading…)")
         self.resume_button.setEnabled(not active and can_resume and ready)
         self.pause_button.setEnabled(state in ("running", "paused"))
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
@@ -372,7 +372,8 @@ class TrainingPanel(DeferredDraw, QWidget):
         state = self.state
         run, session = state.run, state.session
         if not state.worker.ready and not run.active:
-            return "Loading PyTorch…", "Train starts as soon as it is loaded.", 0
+            return ("Loading PyTorch…", "Press Train at any time: the run begins as soon as "
+                    "PyTorch is loaded.", 0)
         if run.status == "preparing":
             return "Loading the dataset…", "", 0
         snap = run.progress
