@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
         ed.modifiedChanged.connect(lambda _m: self.update_modified())
         doc.pathChanged.connect(lambda _p: self._update_title())
         doc.projectReset.connect(self._update_title)
+        doc.projectReset.connect(self.statusBar().clearMessage)   # nothing of the last one
         doc.analysisChanged.connect(self._update_stats)
         doc.lockChanged.connect(self._apply_lock)
         self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))

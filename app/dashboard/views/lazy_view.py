@@ -6,8 +6,8 @@ project state's notes and the frames' draws to the view. Asking for ``view`` bui
 once (tests, tools)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from .deferred_draw import on_screen
 
@@ -45,6 +45,10 @@ class LazyView(QWidget):
         self.window_painted = True
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self._loading = QLabel("Loading…")
+        self._loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._loading.setStyleSheet("color: palette(placeholder-text);")
+        layout.addWidget(self._loading)
 
     @property
     def built(self) -> bool:
@@ -55,6 +59,8 @@ class LazyView(QWidget):
         """The view (built now if it was not yet)."""
         if self._view is None:
             self._view = self.spec.make(self.ctx)
+            self.layout().removeWidget(self._loading)
+            self._loading.deleteLater()
             self.layout().addWidget(self._view)
             self._view.render()
             self._view.flush()          # what the project state holds, at once
