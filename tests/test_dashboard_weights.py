@@ -178,3 +178,37 @@ def test_predict_panel_for_a_regression_table(qtbot, dash):
     assert text.startswith("Predicted price: ")
     real = float(d.project_state.results.prediction.real[0])
     assert f"{real:,.4g}" in text                          # shown in real units
+
+
+def test_autosave_keeps_unsaved_weights_and_recovery_brings_them_back(qtbot, dash, tmp_path,
+                                                                      dialogs):
+    """Trained, not saved, the app dies: the next start offers the project *and* its
+    weights (the worker's rescue checkpoint in the autosave folder)."""
+    from layerlab.app.autosave import find_recoveries
+    d = dash
+    window = d.window
+    d.doc.project.training["epochs"] = 2
+    d.doc.project.dataset = {"kind": "digits", "limit": 300}
+    train_and_wait(qtbot, d)
+    autosave = window.autosave
+    assert d.project_state.weights.unsaved
+    qtbot.waitUntil(lambda: (autosave.weights_dir / "weights.safetensors").is_file()
+                    and autosave.file.is_file(), timeout=WAIT_MS)
+    step = d.session.step
+
+    autosave.lock.unlock()                            # as if this session had died
+    [found] = find_recoveries(autosave.directory)
+    assert found.weights == autosave.weights_dir
+    other = make_window(tmp_path / "next", qtbot)     # the next start, same autosave folder
+    other.autosave.directory = autosave.directory
+    od = other.dashboard
+    dialogs.question_answer = QMessageBox.StandardButton.Yes
+    assert other.offer_recovery()
+    assert "and its trained weights" in dialogs.shown[-1]["text"]
+    qtbot.waitUntil(lambda: od.session is not None and od.idle, timeout=WAIT_MS)
+    assert od.session.step == step and od.session.epoch == 2
+    assert od.project_state.weights.unsaved and other.isWindowModified()
+    assert od.can_resume()
+    other.editor.mark_saved()
+    od.discard_weights()
+    od.shutdown()
