@@ -132,11 +132,7 @@ class ConfusionView(DeferredDraw, QWidget):
         return self.state.choices.cell
 
     # --- drawing ---------------------------------------------------------------------------------
-    @gui_only
-    def flush(self) -> None:
-        if not self._dirty:              # (drawn on request even off screen)
-            return
-        topics = self.take_topics()
+    def draw(self, topics: frozenset) -> None:
         state = self.state
         snap = state.results.evaluation
         note = self._empty_note(snap)

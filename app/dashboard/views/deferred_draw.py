@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDockWidget
 
+from ..threads import gui_only
+
 __all__ = ["DeferredDraw", "on_screen"]
 
 
@@ -20,10 +22,10 @@ def on_screen(widget) -> bool:
 
 
 class DeferredDraw:
-    """Mixin for a QWidget view. ``render(topics)`` only notes the topics and marks the view
-    dirty; the dashboard's frames call ``flush()`` when ``needs_flush()`` (a direct call
-    draws even off screen: the view's widgets then say the right thing when read); a view
-    shown again
+    """Mixin for a QWidget view, which implements ``draw(topics)``. ``render(topics)`` only
+    notes the topics and marks the view dirty; the dashboard's frames call ``flush()`` when
+    ``needs_flush()`` (a direct call draws even off screen: the view's widgets then say the
+    right thing when read); a view shown again
     draws at once (hidden views, and views behind another tab, skip drawing: the dashboard
     tells a view whose dock comes to the front — ``render()`` then ``flush()``)."""
 
@@ -43,6 +45,16 @@ class DeferredDraw:
         topics, self._topics = self._topics, frozenset()
         self._dirty = False
         return topics
+
+    @gui_only
+    def flush(self) -> None:
+        """Draw what changed (a direct call draws even off screen)."""
+        if self._dirty:
+            self.draw(self.take_topics())
+
+    def draw(self, topics: frozenset) -> None:
+        """Draw from the project state; ``topics``: what changed (empty: everything)."""
+        raise NotImplementedError
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)

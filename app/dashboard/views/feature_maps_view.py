@@ -16,7 +16,6 @@ from .empty_state import EmptyState
 from .image_grid import ImageGrid, minmax_unit
 from .layout_helpers import caption
 from .node_picker import NodePicker
-from ..threads import gui_only
 
 __all__ = ["FeatureMapsView", "MAX_MAPS"]
 
@@ -113,11 +112,7 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
         return state.project.layer_ids
 
     # --- drawing ---------------------------------------------------------------------------------
-    @gui_only
-    def flush(self) -> None:
-        if not self._dirty:              # (drawn on request even off screen)
-            return
-        self.take_topics()
+    def draw(self, _topics: frozenset) -> None:
         state = self.state
         layers = self._layer_ids()
         convs = state.session.conv_ids if state.session_fits else state.project.conv_ids

@@ -19,7 +19,6 @@ from .empty_state import EmptyState
 from .image_grid import ImageGrid, symmetric_unit
 from .layout_helpers import caption
 from .node_picker import NodePicker
-from ..threads import gui_only
 
 __all__ = ["FiltersView", "filter_tiles", "MODES", "MAX_TILES"]
 
@@ -115,11 +114,7 @@ class FiltersView(NodePicker, DeferredDraw, QWidget):
         return visuals.filters.get(self.node or "") if visuals is not None else None
 
     # --- drawing ---------------------------------------------------------------------------------
-    @gui_only
-    def flush(self) -> None:
-        if not self._dirty:              # (drawn on request even off screen)
-            return
-        self.take_topics()
+    def draw(self, _topics: frozenset) -> None:
         state = self.state
         convs = self._conv_ids()
         self._set_choices(convs, fallback=convs[0] if convs else None,

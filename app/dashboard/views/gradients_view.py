@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt
 from .deferred_draw import DeferredDraw
 from .empty_state import EmptyState
 from .layout_helpers import caption, expanding, still_plot
-from ..threads import gui_only
 
 __all__ = ["GradientsView", "LogAxis"]
 
@@ -88,11 +87,7 @@ class GradientsView(DeferredDraw, QWidget):
         rank = {n: i for i, n in enumerate(order)}
         return sorted(values, key=lambda n: rank.get(n, len(rank)))
 
-    @gui_only
-    def flush(self) -> None:
-        if not self._dirty:              # (drawn on request even off screen)
-            return
-        self.take_topics()
+    def draw(self, _topics: frozenset) -> None:
         state = self.state
         snap = state.results.visuals
         if snap is None or not (snap.grad_norms or snap.dead_relu):

@@ -18,7 +18,6 @@ from ..state.curves import FOLLOW_SERIES, LIVE_SERIES, LOSS_SERIES
 from .deferred_draw import DeferredDraw
 from .empty_state import EmptyState
 from .layout_helpers import caption, expanding, still_plot
-from ..threads import gui_only
 
 __all__ = ["LossView", "decimate", "MAX_POINTS"]
 
@@ -165,12 +164,8 @@ class LossView(DeferredDraw, QWidget):
         self.flush()
 
     # --- drawing -----------------------------------------------------------------------------
-    @gui_only
-    def flush(self) -> None:
+    def draw(self, _topics: frozenset) -> None:
         """Draw what changed in the state's curves (called by the dashboard's frames)."""
-        if not self._dirty:              # (drawn on request even off screen)
-            return
-        self.take_topics()
         state = self.state
         curves = state.curves
         note = self._empty_note()

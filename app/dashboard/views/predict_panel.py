@@ -18,7 +18,6 @@ from .deferred_draw import DeferredDraw
 from .draw_canvas import DrawCanvas, image_to_input, qimage_to_gray
 from .image_grid import ImageGrid
 from .layout_helpers import caption, still_plot
-from ..threads import gui_only
 
 __all__ = ["PredictPanel"]
 
@@ -114,11 +113,7 @@ class PredictPanel(DeferredDraw, QWidget):
             return None
         return np.asarray(prediction.values, dtype=np.float64)
 
-    @gui_only
-    def flush(self) -> None:
-        if not self._dirty:              # (drawn on request even off screen)
-            return
-        topics = self.take_topics()
+    def draw(self, topics: frozenset) -> None:
         state = self.state
         info = state.session if state.session_fits else None
         if info is not self.session or not topics:

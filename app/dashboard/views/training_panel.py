@@ -22,7 +22,6 @@ from ..settings_commands import replace_section, set_setting
 from .deferred_draw import DeferredDraw
 from .layout_helpers import caption
 from .message_bar import MessageBar
-from ..threads import gui_only
 
 __all__ = ["TrainingPanel", "KIND_LABELS"]
 
@@ -304,11 +303,7 @@ class TrainingPanel(DeferredDraw, QWidget):
             self.dataset_text.setText(text)
 
     # --- the run, from the project state ----------------------------------------------------
-    @gui_only
-    def flush(self) -> None:
-        if not self._dirty:              # (drawn on request even off screen)
-            return
-        topics = self.take_topics()
+    def draw(self, topics: frozenset) -> None:
         state = self.state
         if not topics or "project" in topics:
             self.refresh()                   # another project, or this one edited
