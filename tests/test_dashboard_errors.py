@@ -12,7 +12,7 @@ from layerlab.app.dashboard.settings_commands import replace_section, set_settin
 from layerlab.engine.templates import load_template
 
 from dashboard_helpers import (WAIT_MS, dash, dialogs, flush, wait_idle,  # noqa: F401
-                               wait_ready, wait_state)
+                               wait_ready)
 
 
 def _start_and_fail(qtbot, d) -> str:

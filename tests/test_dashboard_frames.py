@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from layerlab.engine.service.outbox import Outbox
 from layerlab.engine.service.protocol import Event
 
-from dashboard_helpers import WAIT_MS, dash, dialogs, train_and_wait  # noqa: F401
+from dashboard_helpers import dash, dialogs, train_and_wait  # noqa: F401
 
 
 def ev(kind: str, payload=None, generation: int = 1) -> Event:

@@ -10,7 +10,7 @@ import logging
 import traceback
 from pathlib import Path
 
-from .requests import CONTROL, JOB, MODEL, request
+from .requests import CONTROL, JOB, request
 
 __all__: list[str] = []
 
