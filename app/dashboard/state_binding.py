@@ -50,6 +50,7 @@ class StateBinding(QObject):
         self.frames = 0
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)   # 10 ms, not "about 10–15"
         self.timer.timeout.connect(self.frame)
         self.woke.connect(self._on_wake, Qt.ConnectionType.QueuedConnection)
         self._closed = False
@@ -127,18 +128,20 @@ class StateBinding(QObject):
                 self.receive(rest)
 
     def _draw_one(self, rates: bool = True) -> bool:
-        """Draw the view that has waited longest among those with something new (and, with
-        ``rates``, due by their rate); False when none is."""
+        """Draw the most overdue view among those with something new (and, with ``rates``,
+        due by their rate): overdue in periods of its own rate, so the curves (30 a second)
+        are not starved by four image views (15 a second each). False when none is due."""
         now = time.monotonic()
-        best, best_at = None, None
+        best, best_score = None, -1.0
         for spec, widget in self.views:
             if not widget.needs_flush():
                 continue
-            last = self._drawn_at.get(spec.key, 0.0)
-            if rates and now - last < 1.0 / spec.max_hz:
+            waited = now - self._drawn_at.get(spec.key, 0.0)
+            if rates and waited < 1.0 / spec.max_hz:
                 continue
-            if best_at is None or last < best_at:
-                best, best_at = (spec, widget), last
+            score = waited * spec.max_hz
+            if score > best_score:
+                best, best_score = (spec, widget), score
         if best is None:
             return False
         spec, widget = best
