@@ -113,3 +113,25 @@ def test_a_killed_training_process_is_reported_and_the_last_weights_kept(qtbot, 
     assert d.session.step == rescued.step and d.session.epoch == rescued.epoch >= 1
     assert d.can_resume() and d.project_state.weights.unsaved
     assert d.window.isWindowModified()
+
+
+def test_a_worker_that_cannot_start_is_reported_and_not_restarted_forever(qtbot, tmp_path,
+                                                                          dialogs, monkeypatch):
+    import sys
+
+    from layerlab.engine.service import process
+
+    from app_helpers import make_window
+    monkeypatch.setattr(process, "_command",
+                        lambda: [sys.executable, "-c", "import sys; sys.exit(3)"])
+    monkeypatch.setattr(process, "_idle", [])        # no warm worker left to reuse
+    window = make_window(tmp_path, qtbot)
+    d = window.dashboard
+    qtbot.waitUntil(lambda: d.binding.worker is None, timeout=WAIT_MS)
+    flush(d)
+    message = d.panel.message_bar.message()
+    assert "cannot start" in message and "exited with code 3" in message
+    assert "editing works" in message
+    assert not d.train() and d.state == "idle"
+    assert d.editor.add_node("Input", (0, 0))         # the editor is unaffected
+    window.editor.mark_saved()

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 Area = Qt.DockWidgetArea
 AREAS = {"bottom": Area.BottomDockWidgetArea, "right": Area.RightDockWidgetArea}
+#: Workers that die before they are ready, in a row, before the dashboard gives up.
+MAX_FAILED_STARTS = 3
 #: The worker starts when the window has painted, or after this long (a window not shown).
 WORKER_START_AT_LATEST_MS = 1000
 #: Main-window panels that share the loss view's tab group.
@@ -65,6 +67,8 @@ class Dashboard(RunControl, QObject):
         self._pending: dict[int, str] = {}        # call id → "load:<purpose>" | "save"
         self._ending_worker: str | None = None    # why we ended the worker ourselves
         self._train_when_ready: tuple | None = None   # Train pressed while PyTorch loaded
+        self._worker_was_ready = False
+        self._failed_starts = 0                   # workers that died before they were ready
         self._stop_timer = self._make_stop_timer()
         self._dataset_timer = QTimer(self)
         self._dataset_timer.setSingleShot(True)
@@ -218,6 +222,17 @@ class Dashboard(RunControl, QObject):
         if self._shut_down:
             return
         state = self.project_state
+        if not self._worker_was_ready:
+            self._failed_starts += 1
+        self._worker_was_ready = False
+        if self._failed_starts >= MAX_FAILED_STARTS:
+            state.set_message(Message(
+                "error", "The training process cannot start",
+                f"It ended before PyTorch was loaded, {self._failed_starts} times "
+                f"({exited.how}). Training is not available in this session; editing works "
+                f"as before. The log has the details."))
+            self.binding.worker = None
+            return
         why = self._ending_worker or f"The training process stopped unexpectedly: {exited.how}."
         self._ending_worker = None
         self._pending.clear()
@@ -373,6 +388,8 @@ class Dashboard(RunControl, QObject):
 
     def _on_state(self, topics: frozenset) -> None:
         state = self.project_state
+        if state.worker.ready:
+            self._worker_was_ready, self._failed_starts = True, 0
         if "worker" in topics and state.worker.ready and self._train_when_ready is not None:
             QTimer.singleShot(0, self._train_if_queued)
         self._update_lock_and_actions()

@@ -204,9 +204,12 @@ class WorkerProcess:
     def _accept(self) -> bool:
         """Wait for the worker to connect (False: it died first)."""
         def watch() -> None:                    # accept() has no timeout: a worker that
-            self.process.wait()                 # dies before connecting closes the listener
-            if not self._connected.is_set():
-                self._listener.close()
+            self.process.wait()                 # dies before connecting must not leave it
+            if not self._connected.is_set():    # waiting, so knock with a wrong key
+                try:
+                    Client(self._listener.address, authkey=b"the worker died").close()
+                except (OSError, EOFError, multiprocessing.AuthenticationError):
+                    pass
         threading.Thread(target=watch, name="layerlab-worker-watch", daemon=True).start()
         try:
             conn = self._listener.accept()

@@ -147,6 +147,15 @@ class TrainingService:
         self._thread.join(timeout)
 
     def _boot(self) -> None:
+        try:
+            self._load_torch()
+        except Exception as exc:  # noqa: BLE001 — said in the window; the editor still works
+            log.exception("PyTorch could not be loaded")
+            self.emit(Event("failed", ("PyTorch could not be loaded",
+                                       f"{type(exc).__name__}: {exc}. Training is not "
+                                       f"available; editing works as before.")))
+
+    def _load_torch(self) -> None:
         import os
 
         from . import model_facts

@@ -55,6 +55,8 @@ class RunControl:
 
     def _train(self, start_paused: bool, steps: int, start_over: bool = False) -> bool:
         state = self.project_state
+        if self.binding.worker is None:
+            return False                # no training process (it could not start)
         if not state.worker.ready and not state.run.active and not self._shut_down:
             # Pressed while PyTorch still loads (just after start-up): train once it is ready.
             self._train_when_ready = (start_paused, steps)
