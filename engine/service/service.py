@@ -29,7 +29,7 @@ from typing import Any, Callable
 from .protocol import WORKER_GENERATION, Call, Event, Reply, Rescued, SessionInfo
 from .requests import CONTROL, JOB, REQUESTS
 
-__all__ = ["TrainingService", "GUI_SNAPSHOTS", "RESCUE_EVERY_S"]
+__all__ = ["TrainingService", "GUI_SNAPSHOTS", "RESCUE_EVERY_S", "RESCUE_BUDGET"]
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,12 @@ log = logging.getLogger(__name__)
 #: the image views redraw at display rates (≥ 20 and ≥ 10 a second), the looks inside at a
 #: few per cent of the training time at most.
 GUI_SNAPSHOTS = {"batch_hz": 30.0, "visual_hz": 12.0, "visual_budget": 0.04}
-#: The last good weights go to the rescue folder after the first epoch, then at most this
-#: often (and when a run ends): what a crash of the worker cannot take away.
-RESCUE_EVERY_S = 15.0
+#: The last good weights go to the rescue folder at epoch ends (and when a run ends): what a
+#: crash of the worker cannot take away — at most every RESCUE_EVERY_S seconds, and spaced
+#: so writing them takes at most RESCUE_BUDGET of the time (a large model's checkpoint
+#: takes a while; a small one's a few milliseconds).
+RESCUE_EVERY_S = 2.0
+RESCUE_BUDGET = 0.05
 #: Datasets kept loaded (a project's, and the one before while switching back and forth).
 KEEP_DATASETS = 2
 
@@ -55,7 +58,7 @@ class Forwarder:
         self.project = None
         self.rescue_dir: Path | None = None
         self.run_token: int | None = None
-        self._rescued_at = -float("inf")
+        self._rescue_next = -float("inf")
 
     def _emit(self, kind: str, payload: Any) -> None:
         self.service.emit(Event(kind, payload, self.generation))
@@ -72,7 +75,7 @@ class Forwarder:
 
     def on_epoch(self, snap) -> None:
         self._emit("epoch", snap)
-        if time.monotonic() - self._rescued_at >= RESCUE_EVERY_S:
+        if time.monotonic() >= self._rescue_next:
             self.rescue()
 
     def on_evaluation(self, snap) -> None:
@@ -95,12 +98,14 @@ class Forwarder:
                 or self.generation < self.service.latest_generation):
             return                      # nowhere to write, or a project no longer open
         from ..training import TrainingError, save_checkpoint
+        start = time.monotonic()
         try:
             save_checkpoint(self.rescue_dir, self.trainer, self.project)
         except TrainingError as exc:
             log.warning("rescue checkpoint not written: %s", exc)
             return
-        self._rescued_at = time.monotonic()
+        took = time.monotonic() - start
+        self._rescue_next = start + max(RESCUE_EVERY_S, took / RESCUE_BUDGET)
         self._emit("rescued", Rescued(str(self.rescue_dir), int(self.trainer.epoch),
                                       int(self.trainer.global_step)))
 

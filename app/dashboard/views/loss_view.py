@@ -208,10 +208,20 @@ class LossView(DeferredDraw, QWidget):
     def _empty_note(self) -> str | None:
         """The sentence shown instead of empty plots, or None when there is something."""
         state = self.state
-        if not state.curves.empty or state.run.active:
+        series = state.curves.series
+        # A curve needs two points (one point of a 1-px line shows nothing); accuracy
+        # markers show from one.
+        drawable = any(s.n >= 2 for s in series.values()) or any(
+            series[n].n for n in ("train_acc", "val_acc", "follow_acc"))
+        if drawable or state.run.active:
             return None
         if state.run.outcome in ("diverged", "failed", "crashed"):
-            return (f"The run ended before any loss could be drawn: "
+            final = state.run.final
+            steps = f" after {final.step} step{'s' if final.step != 1 else ''}" \
+                if final is not None else ""
+            how = {"diverged": "Diverged", "failed": "Failed",
+                   "crashed": "The training process ended"}[state.run.outcome]
+            return (f"{how}{steps}, before there was a curve to draw: "
                     f"{state.run.outcome_message} See the Training panel.")
         if not state.worker.ready:
             return "Loading PyTorch… Then press Train (Ctrl+T): the loss falls here, batch " \
@@ -241,9 +251,12 @@ class LossView(DeferredDraw, QWidget):
         if not run.active and run.outcome in ("diverged", "failed", "crashed", "stopped"):
             final = run.final
             where = f" at step {final.step:,}" if final is not None else ""
+            if run.outcome == "crashed":     # the curves are those of the weights kept
+                s = state.session
+                kept = f"; kept: epoch {s.epoch}, step {s.step:,}" if s is not None else ""
+                return f"Process ended{where}{kept}."
             ending = {"diverged": f"Diverged{where}: the loss became NaN or infinite",
-                      "failed": f"Failed{where}", "crashed": f"Worker crashed{where}",
-                      "stopped": f"Stopped{where}"}[run.outcome]
+                      "failed": f"Failed{where}", "stopped": f"Stopped{where}"}[run.outcome]
             text = f"{ending}. {text}" if text else f"{ending}."
         return text
 

@@ -379,12 +379,23 @@ class TrainingPanel(DeferredDraw, QWidget):
             done = (snap.epoch - 1 + snap.batch / max(snap.batches, 1)) / max(epochs, 1)
             acc = f" · acc {100 * snap.running_acc:.1f} %" if snap.running_acc is not None \
                 else ""
-            where = {"paused": "Paused · ", "stopping": "Stopping · "}.get(run.status, "")
-            return (f"{where}Epoch {snap.epoch}/{epochs} · {snap.samples_per_s:,.0f} "
-                    f"samples/s · ETA {format_eta(snap.eta_s)}",
+            if run.status == "paused":      # (no speed or ETA: nothing runs)
+                bar = f"Paused · epoch {snap.epoch}/{epochs}"
+            elif run.status == "stopping":
+                bar = f"Stopping · epoch {snap.epoch}/{epochs}"
+            else:
+                bar = (f"Epoch {snap.epoch}/{epochs} · {snap.samples_per_s:,.0f} samples/s · "
+                       f"ETA {format_eta(snap.eta_s)}")
+            return (bar,
                     f"Batch {snap.batch}/{snap.batches} · step {snap.step:,} · loss "
                     f"{snap.running_loss:.4f}{acc} · lr {snap.lr:.3g}",
                     int(1000 * min(max(done, 0.0), 1.0)))
+        if run.outcome == "crashed":
+            final = run.final
+            where = f" at step {final.step:,}" if final is not None else ""
+            kept = (f"; the weights after step {session.step:,} (epoch {session.epoch}) are "
+                    f"kept" if session is not None else "")
+            return "Training process ended", f"It ended{where}{kept}.", None
         if run.outcome is not None:
             final, result = run.final, run.result
             step = final.step if final is not None else (result.steps if result else 0)
@@ -397,8 +408,10 @@ class TrainingPanel(DeferredDraw, QWidget):
                      and last.val_acc is not None else f" · validation MAE {last.val_mae:,.4g}"
                      if last is not None and last.val_mae is not None else "")
             value = 1000 if run.outcome == "finished" else None
+            # A diverged run's last step did not count (its update was undone).
+            where = "after" if run.outcome in ("diverged", "failed", "crashed") else "at"
             return (f"{run.outcome.capitalize()} · {epoch} epoch{'s' if epoch != 1 else ''}"
-                    f"{rate}", f"{run.outcome.capitalize()} at step {step:,} "
+                    f"{rate}", f"{run.outcome.capitalize()} {where} step {step:,} "
                     f"({epoch} epoch{'s' if epoch != 1 else ''} done){score}", value)
         if session is not None and session.loaded_from is not None:
             return (f"Trained · {session.epoch} epochs",
