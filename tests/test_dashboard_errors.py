@@ -135,3 +135,28 @@ def test_a_worker_that_cannot_start_is_reported_and_not_restarted_forever(qtbot,
     assert not d.train() and d.state == "idle"
     assert d.editor.add_node("Input", (0, 0))         # the editor is unaffected
     window.editor.mark_saved()
+
+
+def test_stop_always_stops_a_hung_training_process(qtbot, dash, monkeypatch):
+    """A run that does not reach its next batch boundary after Stop (here: the process is
+    frozen with SIGSTOP) is ended after the grace period; the last good weights are kept."""
+    from layerlab.app.dashboard.training import run_control
+    d = dash
+    d.doc.project.training["epochs"] = 500
+    d.doc.project.dataset = {"kind": "digits", "limit": 400}
+    assert d.train()
+    qtbot.waitUntil(lambda: d.project_state.weights.rescued is not None, timeout=WAIT_MS)
+    hung = d.worker.pid
+    os.kill(hung, signal.SIGSTOP)                     # it will never see the Stop
+    monkeypatch.setattr(run_control, "STOP_GRACE_S", 0.5)
+    d.stop()
+    assert d.state == "stopping"
+    qtbot.waitUntil(lambda: d.state == "idle" and d.worker is not None
+                    and d.worker.pid != hung, timeout=WAIT_MS)
+    flush(d)
+    message = d.panel.message_bar.message()
+    assert "Stop did not take effect within 0.5 s" in message
+    assert "were kept" in message
+    wait_ready(qtbot, d)
+    qtbot.waitUntil(lambda: d.session is not None and d.idle, timeout=WAIT_MS)
+    assert d.can_resume()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import threading
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
@@ -175,8 +176,9 @@ class RunControl:
         self._ending_worker = "Stop did not take effect within " \
                               f"{STOP_GRACE_S:g} s, so the training process was ended"
         worker = self.binding.worker
-        if worker is not None:
-            worker.kill(grace_s=1.0)
+        if worker is not None:         # (off the GUI thread: a hung process takes a while)
+            threading.Thread(target=worker.kill, kwargs={"grace_s": 1.0},
+                             name="layerlab-worker-kill", daemon=True).start()
 
     def set_probe(self, index: int) -> None:
         self.project_state.choose(probe=int(index))
