@@ -281,6 +281,12 @@ class Dashboard(RunControl, QObject):
             self.autosave.discard_weights()
         self.binding.call("reset", generation=generation, rescue_dir=self._rescue_dir())
         self._dataset_timer.start(0)         # once the path is set (after projectReset)
+        # The feature maps shown, and so sent (the worker sends only the watched node's: a
+        # whole network's outputs several times a second would cost training time).
+        facts = state.project
+        first = (facts.conv_ids or facts.layer_ids or (None,))[0]
+        if first is not None:
+            self.choose(feature_node=first)
         self._on_canvas_selection(self.selection.current)
         self._state_changed()
 

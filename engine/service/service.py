@@ -38,9 +38,9 @@ log = logging.getLogger(__name__)
 #: few per cent of the training time at most.
 GUI_SNAPSHOTS = {"batch_hz": 30.0, "visual_hz": 12.0, "visual_budget": 0.04}
 #: The last good weights go to the rescue folder at epoch ends (and when a run ends): what a
-#: crash of the worker cannot take away — at most every RESCUE_EVERY_S seconds, and spaced
-#: so writing them takes at most RESCUE_BUDGET of the time (a large model's checkpoint
-#: takes a while; a small one's a few milliseconds).
+#: crash of the worker cannot take away — from RESCUE_EVERY_S seconds into a run, at most
+#: that often, and spaced so writing them takes at most RESCUE_BUDGET of the time (a large
+#: model's checkpoint takes a while; a small one's a few milliseconds).
 RESCUE_EVERY_S = 2.0
 RESCUE_BUDGET = 0.05
 #: Datasets kept loaded (a project's, and the one before while switching back and forth).
@@ -64,6 +64,9 @@ class Forwarder:
         self.service.emit(Event(kind, payload, self.generation))
 
     def on_start(self, info) -> None:
+        # The first rescue after RESCUE_EVERY_S of this run (a run's first seconds are not
+        # worth a checkpoint's time; its end is rescued anyway).
+        self._rescue_next = max(self._rescue_next, time.monotonic() + RESCUE_EVERY_S)
         self._emit("run_started", info)
         if self.run_token is not None and self.run_token in self.service.cancelled:
             self.trainer.stop()             # Stop pressed while the data was loading

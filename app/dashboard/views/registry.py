@@ -79,8 +79,10 @@ VIEWS_DECLARED = (
              split_from="filters", image=True, raised=True, max_hz=15,
              observes=("project", "dataset", "worker", "run", "session", "visuals",
                        "choices", "samples")),
+    # Its data changes once an epoch: with epochs of a tenth of a second, 4 redraws a
+    # second are plenty.
     ViewSpec("confusion", "Confusion matrix", _view("confusion_view", "ConfusionView"),
-             tab_with="filters", image=True, max_hz=15,
+             tab_with="filters", image=True, max_hz=4,
              observes=("project", "dataset", "worker", "run", "session", "evaluation",
                        "choices", "samples")),
     ViewSpec("predict", "Predict", _view("predict_panel", "PredictPanel"), area="right",
