@@ -18,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog
 
+from layerlab.engine.data.fit import dataset_spec
 from layerlab.engine.locations import checkpoint_dir, has_checkpoint
 from layerlab.engine.project import project_to_dict
 from layerlab.engine.service import process as worker_process
@@ -72,6 +73,7 @@ class Dashboard(RunControl, QObject):
         self._worker_was_ready = False
         self._failed_starts = 0                   # workers that died before they were ready
         self._stop_timer = self._make_stop_timer()
+        self._asked_dataset: dict | None = None   # the dataset the worker last described
         self._dataset_timer = QTimer(self)
         self._dataset_timer.setSingleShot(True)
         self._dataset_timer.timeout.connect(self._request_dataset)
@@ -304,10 +306,16 @@ class Dashboard(RunControl, QObject):
 
     def _update_facts(self) -> None:
         self.project_state.update_project(self._facts())
+        # Without a dataset section the dataset follows the Input: a new shape, a new dataset.
+        if self._asked_dataset is not None and dataset_spec(self.doc.project) != \
+                self._asked_dataset:
+            self.project_state.forget_dataset()
+            self._dataset_timer.start(300)
         self.binding.schedule()
 
     def _request_dataset(self) -> None:
         path = self.doc.path
+        self._asked_dataset = dataset_spec(self.doc.project)
         self.binding.call("dataset", project=project_to_dict(self.doc.project.copy()),
                           base_dir=str(path.parent) if path else None)
 

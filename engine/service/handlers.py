@@ -43,7 +43,8 @@ def dataset(service, project: dict, base_dir: str | None = None):
     try:
         ds, description = service.load_dataset(proj, _base(base_dir))
     except DatasetError as exc:
-        return DatasetFacts(description=describe(proj.dataset or {}), error=str(exc))
+        from ..data.fit import dataset_spec
+        return DatasetFacts(description=describe(dataset_spec(proj)), error=str(exc))
     return dataset_facts(ds, description)
 
 

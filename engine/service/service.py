@@ -277,7 +277,8 @@ class TrainingService:
 
     @staticmethod
     def _dataset_key(project, base_dir) -> str:
-        return json.dumps([project.dataset or {}, str(base_dir or "")], sort_keys=True,
+        from ..data.fit import dataset_spec
+        return json.dumps([dataset_spec(project), str(base_dir or "")], sort_keys=True,
                           default=str)
 
     def _keep_dataset(self, key: str, dataset) -> None:
@@ -288,14 +289,17 @@ class TrainingService:
         self.dataset = dataset
 
     def load_dataset(self, project, base_dir):
-        """The project's dataset, loaded once per spec (training reuses it)."""
+        """The project's dataset, loaded once per spec (training reuses it). Without a
+        dataset section, the default that fits the Input (as training would load it)."""
         from ..data import describe, load_dataset
+        from ..data.fit import dataset_spec
+        spec = dataset_spec(project)
         key = self._dataset_key(project, base_dir)
         dataset = self._datasets.get(key)
         if dataset is None:
-            dataset = load_dataset(project.dataset, base_dir)
+            dataset = load_dataset(spec, base_dir)
         self._keep_dataset(key, dataset)
-        return dataset, describe(project.dataset or {})
+        return dataset, describe(spec)
 
     def new_trainer(self, project, base_dir, **overrides):
         """A Trainer for ``project`` whose snapshots flow to the app (GUI_SNAPSHOTS unless

@@ -401,6 +401,13 @@ class ProjectState:
             self.results.extra[reply.store] = reply.value
             self.touch(reply.store)
 
+    def forget_dataset(self) -> None:
+        """The dataset changed (its section, or the default that follows the Input): what the
+        worker said about the old one no longer holds."""
+        if self.dataset is not None:
+            self.dataset = None
+            self.touch("dataset")
+
     def _store_dataset(self, reply: Reply) -> None:
         self.dataset = reply.value
         self.touch("dataset")

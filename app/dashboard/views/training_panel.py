@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
                                QProgressBar, QPushButton, QScrollArea, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from layerlab.engine.data import all_kinds
+from layerlab.engine.data import all_kinds, describe
 from layerlab.engine.data.fit import dataset_spec, fitted_spec
 from layerlab.engine.training import DEFAULT_LR, LOSSES, OPTIMIZERS, check_training
 from layerlab.engine.training.config import TrainingConfig
@@ -299,9 +299,8 @@ class TrainingPanel(DeferredDraw, QWidget):
             text = facts.description
             if facts.task == "classification" and facts.class_names:
                 text += f" · {len(facts.class_names)} classes"
-        else:
-            kind = spec.get("kind", "digits")
-            text = KIND_LABELS.get(kind, kind).rstrip("…")
+        else:   # until the worker has loaded it: what the declarations say of it
+            text = describe(spec)
             text += "" if self.state.worker.ready else " (Loading PyTorch…)"
         if self.dataset_text.text() != text:
             self.dataset_text.setText(text)
