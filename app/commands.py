@@ -13,6 +13,7 @@ from PySide6.QtGui import QUndoCommand
 
 from layerlab.engine import Edge, Node
 from layerlab.engine import edits as E
+from layerlab.engine import registry
 
 from .document import Document
 
@@ -358,6 +359,8 @@ class ApplyFix(DocumentCommand):
         if isinstance(edit, E.SetParams):
             return [SetParam(doc, edit.node, name, _MISSING if value is None else value)
                     for name, value in edit.params.items()]
+        if isinstance(edit, E.ChangeType):
+            return self._change_type(edit)
         if isinstance(edit, E.Rename):
             return [RenameNode(doc, edit.old, edit.new)]
         if isinstance(edit, E.SetSection):
@@ -369,6 +372,24 @@ class ApplyFix(DocumentCommand):
                     values[key] = copy.deepcopy(value)
             return [SetProjectSection(doc, edit.section, values, self.fix.label, self.notify)]
         raise E.EditError(f"not an edit: {edit!r}")
+
+
+    def _change_type(self, edit: E.ChangeType):
+        """The hand-made way, one command after the other (each built on the state the one
+        before left): a node of the new type beside the old one, the old one's wires moved
+        to it, the old one deleted, the new one given the old id."""
+        doc, graph = self.doc, self.doc.graph
+        old = graph.nodes[edit.node]
+        spec = registry.get(edit.type)
+        temp = graph.unique_id(spec.id_prefix)
+        yield AddNode(doc, Node(temp, edit.type, E.kept_params(old.params, edit.type),
+                                old.position))
+        for wire in [e for e in graph.edges if edit.node in (e.source, e.target)]:
+            yield AddEdge(doc, Edge(temp if wire.source == edit.node else wire.source,
+                                    temp if wire.target == edit.node else wire.target,
+                                    wire.target_port))
+        yield DeleteItems(doc, [edit.node])
+        yield RenameNode(doc, temp, edit.node)
 
 
 def _wire(graph, source: str, target: str) -> Edge:

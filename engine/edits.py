@@ -16,10 +16,11 @@ import copy
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, Union
 
+from . import registry
 from .graph import Edge, GraphEditError, Node, Project
 
 __all__ = ["AddNode", "RemoveNode", "Connect", "Disconnect", "InsertBetween", "SetParams",
-           "Rename", "SetSection", "Edit", "Fix", "EditError", "apply_edits", "edit_to_json",
+           "ChangeType", "Rename", "SetSection", "Edit", "Fix", "EditError", "apply_edits", "edit_to_json",
            "edit_from_json", "fix_to_json", "fix_from_json", "EDIT_TYPES"]
 
 
@@ -81,6 +82,15 @@ class SetParams:
 
 
 @dataclass(frozen=True)
+class ChangeType:
+    """Make a node another layer type in place: its id and wires stay, and so do the
+    parameters the new type also has ("use a BatchNorm1d here instead")."""
+    op: ClassVar[str] = "change_type"
+    node: str
+    type: str
+
+
+@dataclass(frozen=True)
 class Rename:
     op: ClassVar[str] = "rename"
     old: str
@@ -97,11 +107,11 @@ class SetSection:
     replace: bool = False
 
 
-Edit = Union[AddNode, RemoveNode, Connect, Disconnect, InsertBetween, SetParams, Rename,
-             SetSection]
+Edit = Union[AddNode, RemoveNode, Connect, Disconnect, InsertBetween, SetParams, ChangeType,
+             Rename, SetSection]
 EDIT_TYPES: dict[str, type] = {cls.op: cls for cls in (AddNode, RemoveNode, Connect,
                                                         Disconnect, InsertBetween, SetParams,
-                                                        Rename, SetSection)}
+                                                        ChangeType, Rename, SetSection)}
 SECTIONS = ("dataset", "training")
 
 
@@ -158,6 +168,11 @@ def _apply(project: Project, edit) -> None:
             else:
                 params[key] = copy.deepcopy(value)
         node.params = params
+    elif isinstance(edit, ChangeType):
+        _need(project, edit.node)
+        node = graph.nodes[edit.node]
+        node.params = kept_params(node.params, edit.type)
+        node.type = edit.type
     elif isinstance(edit, Rename):
         _need(project, edit.old)
         graph.rename_node(edit.old, edit.new)
@@ -173,6 +188,15 @@ def _apply(project: Project, edit) -> None:
         setattr(project, edit.section, values)
     else:
         raise EditError(f"not an edit: {edit!r}")
+
+
+def kept_params(params: dict, type_name: str) -> dict:
+    """The parameters of ``params`` that a ``type_name`` layer also has (ChangeType)."""
+    spec = registry.find(type_name)
+    if spec is None:
+        raise EditError(f"there is no layer type '{type_name}'")
+    names = {p.name for p in spec.params}
+    return {k: copy.deepcopy(v) for k, v in params.items() if k in names}
 
 
 def _need(project: Project, *ids: str) -> None:

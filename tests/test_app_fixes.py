@@ -49,6 +49,30 @@ def test_the_problems_list_offers_the_fix_and_applies_it_in_one_undo_step(window
     assert ed.redo() and "flatten1" in graph.nodes
 
 
+def test_changing_a_layer_type_is_one_undo_step_that_keeps_its_place(window):
+    ed = window.editor
+    ed.add_node("Input", (0, 0))
+    ed.set_param("input1", "shape", [4])
+    ed.append_node("BatchNorm2d", "input1")
+    ed.append_node("ReLU", "bn1")
+    ed.set_param("bn1", "momentum", 0.3)
+    before = snapshot(window)
+    steps = ed.undo_stack.count()
+    fixes = window.scene.node_items["bn1"].fixes
+    assert [f.label for f in fixes] == ["Use a BatchNorm1d here instead"]
+    assert ed.apply_fix(fixes[0])
+    graph = window.document.graph
+    assert graph.nodes["bn1"].type == "BatchNorm1d" and graph.nodes["bn1"].params == {
+        "momentum": 0.3}
+    assert graph.nodes["bn1"].position == before[0]["bn1"][2]
+    assert sorted((e.source, e.target) for e in graph.edges) == [("bn1", "relu1"),
+                                                                 ("input1", "bn1")]
+    assert window.document.analysis.ok and ed.undo_stack.count() == steps + 1
+    assert window.scene.node_items["bn1"].label.status == "ok"
+    assert ed.undo() and snapshot(window) == before
+    assert ed.redo() and window.document.graph.nodes["bn1"].type == "BatchNorm1d"
+
+
 def test_the_red_badge_on_the_card_opens_the_fixes(window):
     ed = window.editor
     ed.add_node("Input", (0, 0))

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from layerlab.engine import analyze
-from layerlab.engine.edits import (AddNode, Connect, Disconnect, EditError, Fix, InsertBetween,
-                                   RemoveNode, Rename, SetParams, SetSection, apply_edits,
+from layerlab.engine.edits import (AddNode, ChangeType, Connect, Disconnect, EditError, Fix,
+                                   InsertBetween, RemoveNode, Rename, SetParams, SetSection, apply_edits,
                                    edit_from_json, edit_to_json, fix_from_json, fix_to_json)
 from layerlab.engine.templates import load_template
 
@@ -66,6 +66,36 @@ def test_rename_disconnect_and_add_node():
         apply_edits(out, [Disconnect(first.source, "renamed")])
 
 
+def test_change_type_keeps_the_id_the_wires_and_the_shared_parameters():
+    project = load_template("digits_cnn")
+    conv = next(n for n in project.graph.nodes.values() if n.type == "Conv2d")
+    wires = [e for e in project.graph.edges if conv.id in (e.source, e.target)]
+    out = apply_edits(project, [SetParams(conv.id, {"kernel_size": 5}),
+                                ChangeType(conv.id, "MaxPool2d")])
+    node = out.graph.nodes[conv.id]
+    assert node.type == "MaxPool2d" and node.params["kernel_size"] == 5
+    assert "out_channels" in conv.params and "out_channels" not in node.params
+    assert [e for e in out.graph.edges if conv.id in (e.source, e.target)] == wires
+    assert project.graph.nodes[conv.id].type == "Conv2d"                   # copy, not original
+    with pytest.raises(EditError, match="no layer type 'Blob'"):
+        apply_edits(project, [ChangeType(conv.id, "Blob")])
+    with pytest.raises(EditError, match="no node called 'nope'"):
+        apply_edits(project, [ChangeType("nope", "ReLU")])
+
+
+def test_batchnorm2d_fed_a_vector_offers_batchnorm1d_and_it_clears_the_error():
+    project = load_template("digits_cnn")
+    last = next(n for n in project.graph.nodes.values() if n.type == "Linear")
+    fed = apply_edits(project, [AddNode("bn", "BatchNorm2d", {"momentum": 0.2}),
+                                Connect(last.id, "bn")])
+    problem = next(p for p in analyze(fed.graph).problems if p.node == "bn")
+    assert [f.label for f in problem.fixes] == ["Use a BatchNorm1d here instead"]
+    fixed = apply_edits(fed, problem.fixes[0].edits)
+    assert fixed.graph.nodes["bn"].type == "BatchNorm1d"
+    assert fixed.graph.nodes["bn"].params == {"momentum": 0.2}
+    assert not any(p.node == "bn" for p in analyze(fixed.graph).problems)
+
+
 EDITS = st.one_of(
     st.builds(AddNode, id=st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True),
               type=st.sampled_from(["ReLU", "Conv2d", "Linear"]),
@@ -73,6 +103,8 @@ EDITS = st.one_of(
                                      st.integers(1, 9), max_size=2),
               position=st.none() | st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3))),
     st.builds(RemoveNode, id=st.text(min_size=1, max_size=5)),
+    st.builds(ChangeType, node=st.text(min_size=1, max_size=5),
+              type=st.sampled_from(["ReLU", "BatchNorm1d"])),
     st.builds(Connect, source=st.text(min_size=1, max_size=5),
               target=st.text(min_size=1, max_size=5), port=st.none() | st.integers(0, 3)),
     st.builds(SetSection, section=st.sampled_from(["dataset", "training"]),

@@ -288,10 +288,11 @@ def test_wires_into_an_input_cycles_and_bad_parameters_have_fixes():
     assert after.input_node == "input1" and after.nodes["fc"].status != "unconnected"
 
 
-def test_flatten_before_batchnorm1d_on_an_image():
+def test_batchnorm2d_or_a_flatten_for_batchnorm1d_on_an_image():
     g = chain(("BatchNorm1d", "bn", {}))
-    (fix,) = fixes_of(g)
-    assert fix.label == "Insert a Flatten before bn" and analyze(applied(g, fix)).ok
+    use, flatten = fixes_of(g)
+    assert use.label == "Use a BatchNorm2d here instead" and analyze(applied(g, use)).ok
+    assert flatten.label == "Insert a Flatten before bn" and analyze(applied(g, flatten)).ok
 
 
 def test_a_fix_is_offered_even_when_the_next_mistake_shows_after_it():

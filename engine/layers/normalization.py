@@ -1,10 +1,14 @@
 """Normalization and regularization: BatchNorm, GroupNorm, LayerNorm, Dropout, Dropout2d."""
 from __future__ import annotations
 
+from ..edits import ChangeType, Fix
 from ..params import BoolParam, FloatParam, IntParam
-from ..registry import LayerSpec, ShapeError, register
+from ..registry import LayerSpec, ShapeError, format_shape, register
 from ._rules import fmt, insert_before_fix, single_image
-from ..registry import format_shape
+
+
+def _use(type_name: str) -> Fix:
+    return Fix(f"Use a {type_name} here instead", (ChangeType("{node}", type_name),))
 
 
 def _bn1d_infer(p: dict, inputs):
@@ -12,7 +16,7 @@ def _bn1d_infer(p: dict, inputs):
     if len(shape) != 1:
         raise ShapeError(f"{{node}} receives the image {format_shape(shape)}; BatchNorm1d "
                          f"normalizes features — use BatchNorm2d here, or Flatten first",
-                         fixes=[insert_before_fix("Flatten")])
+                         fixes=[_use("BatchNorm2d"), insert_before_fix("Flatten")])
     return shape
 
 
@@ -20,7 +24,8 @@ def _bn2d_infer(p: dict, inputs):
     shape = inputs[0]
     if len(shape) != 3:
         raise ShapeError(f"{{node}} receives {shape[0]} features; BatchNorm2d normalizes "
-                         f"image channels — use BatchNorm1d after a Flatten or Linear")
+                         f"image channels — use BatchNorm1d after a Flatten or Linear",
+                         fixes=[_use("BatchNorm1d")])
     return single_image(inputs, "BatchNorm2d")
 
 
