@@ -94,3 +94,34 @@ def test_enter_adds_the_best_name_match_not_the_first_in_the_registry(window):
     window.palette_panel.search.setText("linear")        # "…for Linear layers" is Flatten's help
     window.palette_panel.search.returnPressed.emit()
     assert [n.type for n in ed.graph.nodes.values()] == ["Input", "Linear"]
+
+
+def test_no_layer_name_is_cut_at_the_narrowest_dock_nor_in_a_larger_font(qtbot):
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from layerlab.app.panels.palette import _TwoLineDelegate
+    panel = PalettePanel()
+    qtbot.addWidget(panel)
+
+    def cut_names() -> list[str]:
+        panel.resize(panel.minimumWidth(), 600)
+        panel.show()
+        qtbot.waitExposed(panel)
+        tree = panel.tree
+        bold = QFont(tree.font())
+        bold.setBold(True)
+        metrics = QFontMetrics(bold)
+        cut = []
+        for type_name, item in panel.items.items():
+            rect = tree.visualItemRect(item)
+            room = (tree.viewport().width() - rect.left() - tree.iconSize().width()
+                    - _TwoLineDelegate.GAP - _TwoLineDelegate.RIGHT)
+            if metrics.horizontalAdvance(type_name) > room:
+                cut.append(type_name)
+        return cut
+
+    assert cut_names() == []
+    font = QFont(panel.font())
+    font.setPointSizeF(font.pointSizeF() * 1.6)      # projector mode
+    panel.setFont(font)
+    assert cut_names() == []

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QPalette
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QLineEdit, QStyle, QStyledItemDelegate,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
@@ -27,6 +27,9 @@ SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 2
 class _TwoLineDelegate(QStyledItemDelegate):
     """Layer entries: the type name in bold, its one-line help below in a dimmer colour."""
 
+    #: Room left of the name: the icon's gap and the right margin (see paint).
+    GAP, RIGHT = 10, 4
+
     def sizeHint(self, option, index) -> QSize:  # noqa: N802
         size = super().sizeHint(option, index)
         if index.data(TYPE_ROLE):
@@ -44,8 +47,8 @@ class _TwoLineDelegate(QStyledItemDelegate):
         style = widget.style() if widget else None
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, widget)
         icon_size = option.decorationSize.width()
-        left = option.rect.left() + icon_size + 10
-        rect = QRect(left, option.rect.top() + 4, option.rect.right() - left - 4,
+        left = option.rect.left() + icon_size + self.GAP
+        rect = QRect(left, option.rect.top() + 4, option.rect.right() - left - self.RIGHT,
                      option.rect.height() - 8)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         pal = option.palette
@@ -108,12 +111,32 @@ class PalettePanel(QWidget):
         self.items: dict[str, QTreeWidgetItem] = {}
         self.group_items: dict[str, QTreeWidgetItem] = {}
         self._populate()
+        self._fit_names()
         self.search.textChanged.connect(self.filter)
         self.search.returnPressed.connect(self._activate_first)
         self.tree.itemActivated.connect(self._activated)
 
     def sizeHint(self) -> QSize:  # noqa: N802  (the dock's first width/height)
-        return QSize(270, 600)
+        return QSize(max(270, self.minimumWidth()), 600)
+
+    def _fit_names(self) -> None:
+        """Never narrower than the longest layer name: a name cut to "ConvTranspose2c" is
+        worse than a wider dock (the help line below it is elided and in the tooltip). Redone
+        when the font changes (projector mode)."""
+        bold = QFont(self.tree.font())
+        bold.setBold(True)
+        longest = max((QFontMetrics(bold).horizontalAdvance(t) for t in self.items), default=0)
+        tree = self.tree
+        inner = (2 * tree.indentation() + tree.iconSize().width() + _TwoLineDelegate.GAP
+                 + _TwoLineDelegate.RIGHT + 2 * tree.frameWidth()
+                 + tree.verticalScrollBar().sizeHint().width() + 8)
+        margins = self.layout().contentsMargins()
+        self.setMinimumWidth(longest + inner + margins.left() + margins.right())
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_names()
 
     def _populate(self) -> None:
         for group in GROUPS:
