@@ -116,7 +116,7 @@ class MainWindow(QMainWindow):
 
     def _update_stats(self, analysis) -> None:
         n = len(self.document.graph.nodes)
-        problems = len(analysis.problems)
+        problems = sum(p.is_error for p in analysis.problems)  # as the Problems tab counts
         self.stats_label.setText(
             f"{n} layer{'s' if n != 1 else ''} · {analysis.total_params:,} parameters · "
             + ("no problems" if not problems else

@@ -189,7 +189,8 @@ def _analyze(graph: Graph, check_fixes: bool) -> Analysis:
 
     inputs = [n.id for n in graph.nodes.values() if n.type == "Input"]
     if not graph.nodes:
-        problems.append(Problem(None, "the graph is empty — drag an Input node onto the canvas"))
+        problems.append(Problem(None, "the graph is empty — drag an Input node onto the canvas",
+                                severity="todo"))      # a start, not a mistake
     elif not inputs:
         problems.append(Problem(None, "no Input node — every graph starts with one",
                                 _add_input_fixes(graph, incoming)))

@@ -49,6 +49,19 @@ def test_the_problems_list_offers_the_fix_and_applies_it_in_one_undo_step(window
     assert ed.redo() and "flatten1" in graph.nodes
 
 
+def test_an_empty_or_unfinished_network_is_not_counted_as_a_problem_anywhere(window):
+    assert window.stats_label.text().endswith("no problems")      # the empty canvas
+    assert window.panels["problems"].windowTitle() == "Problems"
+    ed = window.editor
+    ed.add_node("Input", (0, 0))
+    ed.append_node("Conv2d", "input1")                            # ends in feature maps
+    assert window.stats_label.text().endswith("no problems")
+    assert window.panels["problems"].windowTitle() == "Problems"
+    ed.set_param("conv1", "kernel_size", 99)                      # now a real mistake
+    assert window.stats_label.text().endswith("1 problem")
+    assert window.panels["problems"].windowTitle() == "Problems (1)"
+
+
 def test_changing_a_layer_type_is_one_undo_step_that_keeps_its_place(window):
     ed = window.editor
     ed.add_node("Input", (0, 0))
