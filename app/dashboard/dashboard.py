@@ -160,19 +160,7 @@ class Dashboard(RunControl, QObject):
             dock.visibilityChanged.connect(
                 lambda shown, view=self.views[key]: shown and QTimer.singleShot(
                     0, view.build_if_shown))
-        # Sizes need a laid-out window: applied once the event loop runs, and only when no
-        # saved layout was restored (that one is the user's).
-        if w.settings.value("window/state") is None:
-            QTimer.singleShot(0, self._default_sizes)
-
-    def _default_sizes(self) -> None:
-        """Pixel sizes for a 1440×900 window; Qt scales them to the real one."""
-        w = self.window
-        side = [d for d in (w.panels.get("palette"), self.docks["training"]) if d is not None]
-        w.resizeDocks(side, [200, 310][-len(side):], Qt.Orientation.Horizontal)
-        w.resizeDocks([self.docks["loss"], self.docks["filters"], self.docks["features"]],
-                      [360, 250, 320], Qt.Orientation.Horizontal)
-        w.resizeDocks([self.docks["loss"]], [330], Qt.Orientation.Vertical)
+        # Where each dock starts and how large: the workspaces (app/workspaces.py).
 
     def _connect(self) -> None:
         # Where the graph does not fit its dataset: problems with fixes, like the graph's own.
