@@ -91,7 +91,12 @@ class MainWindow(QMainWindow):
         self.panels[key] = dock
         self.panels_menu.addAction(dock.toggleViewAction())
         if self._layout_restored:
-            self.restoreDockWidget(dock)
+            # Where the remembered layout had it, else where the workspace puts it (Qt's
+            # restoreDockWidget says True also for a dock it never saw).
+            if self.workspaces.knows(key):
+                self.restoreDockWidget(dock)
+            else:
+                self.workspaces.place([key])
         return dock
 
     def _build_panels(self) -> None:

@@ -290,6 +290,10 @@ class Workspaces(QObject):
         self.settings.setValue(f"workspaces/{self.current}/state", self.window.saveState())
         self.settings.setValue(f"workspaces/{self.current}/docks", list(self.window.panels))
 
+    def knows(self, dock_key: str) -> bool:
+        """The current workspace's remembered layout has a place for this dock."""
+        return dock_key in (self._known(self.current) or ())
+
     def _known(self, key: str) -> list[str] | None:
         known = self.settings.value(f"workspaces/{key}/docks")
         if known is None:
@@ -298,12 +302,14 @@ class Workspaces(QObject):
 
     def _place_unknown(self, known: list[str] | None) -> None:
         """Docks a remembered state did not know (a view added since): by the rule."""
-        if known is None:
-            return
+        if known is not None:
+            self.place([key for key in self.window.panels if key not in known])
+
+    def place(self, keys: list[str]) -> None:
+        """Put these docks where the current workspace's rule says (a panel added while the
+        window runs, or one its remembered layout does not know)."""
         ws, places, docks = self.workspace, dock_places(self.window), self.window.panels
-        for key in docks:
-            if key in known:
-                continue
+        for key in keys:
             if key in ws.hidden:
                 docks[key].hide()
                 continue
