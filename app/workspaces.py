@@ -17,7 +17,8 @@ registry later lands in both without code of its own.
 Switching saves the window's dock state (``QMainWindow.saveState``) under the workspace it
 leaves and restores the one it enters (QSettings ``workspaces/<key>/state``); docks that a
 remembered state does not know yet are placed by the workspace's rule. A run that starts
-switches to Train: pressing Train shows the training views.
+switches to Train: pressing Train shows the training views; a new message brings the docks
+that show messages (the Training panel) to the front.
 """
 from __future__ import annotations
 
@@ -247,9 +248,11 @@ class Workspaces(QObject):
         self.act_reset.setStatusTip("Put the panels of this workspace back where they start")
         self.act_reset.triggered.connect(lambda _c=False: self.reset())
         self._run_was_active = False
+        self._message = None
         dashboard = getattr(window, "dashboard", None)
         if dashboard is not None:
             dashboard.project_state.subscribe(self._on_run, ("run",))
+            dashboard.project_state.subscribe(self._on_message, ("message",))
 
     @property
     def workspace(self) -> Workspace:
@@ -323,6 +326,20 @@ class Workspaces(QObject):
             else:
                 self.window.tabifyDockWidget(docks[partner], docks[key])
             docks[key].show()
+
+    def _on_message(self, _topics) -> None:
+        """A new message (a run's end, weights loaded, an error) is news: the docks that show
+        messages come to the front of their tab group, in any workspace."""
+        from .dashboard.views.registry import VIEWS
+        message = self.window.dashboard.project_state.message
+        if message is None or message is self._message:
+            self._message = message
+            return
+        self._message = message
+        for spec in VIEWS:
+            dock = self.window.panels.get(spec.key)
+            if "message" in spec.observes and dock is not None and dock.isVisible():
+                dock.raise_()
 
     def _on_run(self, _topics) -> None:
         """A run that starts brings the training views forward (the Train workspace)."""

@@ -147,6 +147,25 @@ def test_clicking_a_node_brings_the_inspector_forward(window, qtbot):
     assert window.selection.current == "conv1"
 
 
+def test_a_new_message_brings_the_training_panel_forward(window, qtbot):
+    """In Build the Training panel is a tab behind the Inspector: news it shows (here: a
+    background run asked of an unsaved project) comes to the front; the same message again
+    does not take the front back from the Inspector."""
+    window.files.load_into(load_template("lenet5"), None)
+    window.panels["inspector"].raise_()
+    settle(qtbot, window)
+    assert not on_screen(window.panels["training"])
+    window.dashboard.open_follow()                        # "Save the project first"
+    qtbot.waitUntil(lambda: on_screen(window.panels["training"]), timeout=5000)
+    assert "Save the project first" in window.dashboard.project_state.message.title
+    window.panels["inspector"].raise_()
+    window.dashboard.project_state.touch("message")      # republished, nothing new
+    window.dashboard.project_state.publish()
+    settle(qtbot, window)
+    assert on_screen(window.panels["inspector"])
+    window.editor.mark_saved()
+
+
 def test_unknown_workspace_is_refused(window):
     with pytest.raises(KeyError, match="no workspace 'nope'"):
         window.workspaces.switch("nope")
