@@ -444,7 +444,13 @@ def import_errors(stderr: str, code: int) -> list[str]:
 
 
 def _sentence(text: str) -> str:
-    text = text.strip()
+    """One line of a report as a sentence: capitalised, ending in a full stop — except a
+    bullet, and a line ending in a path (a stop there would read as part of the name)."""
     if text.startswith("  - "):
-        return "• " + text[4:]
+        return "• " + text[4:].strip()
+    text = text.strip()
+    last = text.rsplit(maxsplit=1)[-1] if text else ""
+    if text and (text[-1].isalnum() or text[-1] in ")]\"'") and not any(
+            sep in last for sep in ("/", "\\")):
+        text += "."
     return text[:1].upper() + text[1:]

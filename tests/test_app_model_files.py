@@ -282,3 +282,17 @@ def test_export_and_import_never_import_torch_in_the_window(tmp_path):
     assert result["nodes"] == ["conv1", "conv2", "fc1", "fc2", "flatten", "input", "pool1",
                                "pool2", "relu1", "relu2", "relu3"]
     assert result["weights_unsaved"] is True
+
+
+def test_report_lines_read_as_sentences():
+    """The export report's lines run together in one box: each ends with a full stop,
+    except a bullet and a line ending in a path."""
+    from layerlab.app.model_files import _sentence
+    assert _sentence("using the trained weights (10 epochs, step 230), not saved yet") == \
+        "Using the trained weights (10 epochs, step 230), not saved yet."
+    assert _sentence("10 class names are in its metadata") == \
+        "10 class names are in its metadata."
+    assert _sentence("Already a sentence.") == "Already a sentence."
+    assert _sentence("Wrote /tmp/out/net.onnx") == "Wrote /tmp/out/net.onnx"
+    assert _sentence("  - conv1: no mapping") == "• conv1: no mapping"
+    assert _sentence("") == ""
