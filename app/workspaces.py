@@ -16,7 +16,10 @@ registry later lands in both without code of its own.
 
 Switching saves the window's dock state (``QMainWindow.saveState``) under the workspace it
 leaves and restores the one it enters (QSettings ``workspaces/<key>/state``); docks that a
-remembered state does not know yet are placed by the workspace's rule. A run that starts
+remembered state does not know yet are placed by the workspace's rule. A panel behind
+another's tab does not size its tab group (:meth:`Workspaces.fit_tabs`): the Feature maps
+view, once shown in Train, needs 225 px, and would otherwise hold Build's bottom row of tabs
+that high — in front it gets its room back. A run that starts
 switches to Train: pressing Train shows the training views; a new message brings the docks
 that show messages (the Training panel) to the front.
 """
@@ -249,6 +252,9 @@ class Workspaces(QObject):
         self.act_reset.triggered.connect(lambda _c=False: self.reset())
         self._run_was_active = False
         self._message = None
+        self._watched: set[str] = set()
+        self._minimums: dict[str, object] = {}       # key → its widget's own minimumSize
+        self._fit_pending = False
         dashboard = getattr(window, "dashboard", None)
         if dashboard is not None:
             dashboard.project_state.subscribe(self._on_run, ("run",))
@@ -261,10 +267,12 @@ class Workspaces(QObject):
     def start(self, restored: bool) -> None:
         """At start-up: the window's state was restored (then docks it did not know yet are
         placed), or there was none (then the current workspace's default)."""
+        self._relax_all()
         if restored:
             self._place_unknown(self._known(self.current))
         else:
             arrange(self.window, self.workspace)
+        self._schedule_fit()
 
     def switch(self, key: str) -> None:
         """Leave the current workspace (remembering its layout) for ``key``'s."""
@@ -276,17 +284,21 @@ class Workspaces(QObject):
         self.remember()
         self.current = key
         self.settings.setValue("workspaces/current", key)
+        self._relax_all()          # the remembered sizes, not the panels' minimums, decide
         state = self.settings.value(f"workspaces/{key}/state")
         if state is not None and self.window.restoreState(state):
             self._place_unknown(self._known(key))
         else:
             arrange(self.window, self.workspace)
+        self._schedule_fit()
         self.changed.emit(key)
 
     def reset(self) -> None:
         """The current workspace's default arrangement (its remembered one is replaced)."""
+        self._relax_all()
         arrange(self.window, self.workspace)
         self.remember()
+        self._schedule_fit()
 
     def remember(self) -> None:
         """Keep the current arrangement as the current workspace's."""
@@ -326,6 +338,38 @@ class Workspaces(QObject):
             else:
                 self.window.tabifyDockWidget(docks[partner], docks[key])
             docks[key].show()
+
+    # --- tab groups sized by the panel in front --------------------------------------------
+    def _schedule_fit(self, *_args) -> None:
+        if not self._fit_pending:
+            self._fit_pending = True
+            QTimer.singleShot(0, self.fit_tabs)
+
+    def fit_tabs(self) -> None:
+        """Panels behind another's tab ask for no room; the one in front for its own. (Qt
+        sizes a tab group by the largest minimum of all its panels.)"""
+        self._fit_pending = False
+        window = self.window
+        for key, dock in window.panels.items():
+            if key not in self._watched:
+                self._watched.add(key)
+                dock.visibilityChanged.connect(self._schedule_fit)   # a tab chosen
+            behind = (dock.isVisible() and bool(window.tabifiedDockWidgets(dock))
+                      and dock.visibleRegion().isEmpty())
+            if behind:
+                self._relax(key)
+            elif key in self._minimums and dock.widget() is not None:
+                dock.widget().setMinimumSize(self._minimums.pop(key))
+
+    def _relax_all(self) -> None:
+        for key in self.window.panels:
+            self._relax(key)
+
+    def _relax(self, key: str) -> None:
+        widget = self.window.panels[key].widget()
+        if widget is not None and key not in self._minimums:
+            self._minimums[key] = widget.minimumSize()
+            widget.setMinimumSize(1, 1)     # (0, 0) would mean "its own minimum"
 
     def _on_message(self, _topics) -> None:
         """A new message (a run's end, weights loaded, an error) is news: the docks that show

@@ -84,6 +84,30 @@ def test_each_workspace_restores_its_remembered_layout(tmp_path, qtbot, dialogs)
     again.editor.mark_saved()
 
 
+def test_build_keeps_its_low_row_of_tabs_after_a_visit_to_train(tmp_path, qtbot, dialogs):
+    """The plots, once shown large in Train, need more height than Build gives its row of
+    tabs: behind the Summary they must not hold that row high (Qt sizes a tab group by its
+    largest minimum); brought to the front, they get their room."""
+    window = make_window(tmp_path, qtbot, size=(1440, 900))
+    window.files.load_into(load_template("lenet5"), None)
+    settle(qtbot, window)
+    panels, spaces = window.panels, window.workspaces
+    build_height, canvas_height = panels["summary"].height(), window.view.height()
+    spaces.switch("train")
+    settle(qtbot, window)
+    qtbot.waitUntil(lambda: panels["features"].minimumSizeHint().height() > build_height,
+                    timeout=10_000)              # its view built (once on screen)
+    spaces.switch("build")
+    settle(qtbot, window)
+    assert abs(panels["summary"].height() - build_height) <= 2
+    assert abs(window.view.height() - canvas_height) <= 2
+    panels["features"].raise_()                          # its tab chosen
+    features = panels["features"]
+    qtbot.waitUntil(lambda: features.height() >= features.widget().minimumSizeHint().height(),
+                    timeout=5000)
+    window.editor.mark_saved()
+
+
 def test_workspaces_are_in_the_toolbar_and_the_view_menu(window):
     toolbar = window.toolbar.actions()
     menu = window.workspace_menu.actions()
