@@ -351,7 +351,7 @@ class ModelFiles(QObject):
                                       f"The weights of {job.source} could not be loaded: "
                                       f"{reply.error}. The network opened with fresh weights."))
         else:
-            state.mark_weights_unsaved()
+            state.mark_weights_unsaved(imported_from=job.source)
             state.set_message(Message("info", "Imported weights loaded",
                                       f"The network holds the weights of {job.source}: "
                                       f"Predict, the views and Export use them. Save keeps "

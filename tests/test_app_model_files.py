@@ -157,6 +157,8 @@ def test_import_onnx_opens_an_unsaved_project_with_its_weights(qtbot, dash, tmp_
     wait_idle(qtbot, d)
     message = d.project_state.message
     assert message.title == "Imported weights loaded" and "tiny.onnx" in message.text
+    # New, Open and Quit ask about them as imported, not as "trained (0 epochs, step 0)"
+    assert d.unsaved_weights().startswith("The weights imported from tiny.onnx are not saved")
 
 
 def test_import_onnx_names_what_cannot_be_mapped_and_keeps_the_work(qtbot, dash, tmp_path,

@@ -392,6 +392,9 @@ class Dashboard(RunControl, QObject):
         s = state.session
         if not state.weights.unsaved or s is None:
             return None
+        if state.weights.imported_from and s.step == 0:
+            return (f"The weights imported from {state.weights.imported_from} are not saved "
+                    f"yet: saving the project saves them beside it.")
         return (f"The trained weights ({s.epoch} epoch{'s' if s.epoch != 1 else ''}, step "
                 f"{s.step:,}) are not saved yet: saving the project saves them beside it.")
 
