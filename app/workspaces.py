@@ -180,7 +180,7 @@ def arrange(window, workspace: Workspace) -> None:
     _hide_stale_tab_bars(window)
     apply_sizes(window, workspace, anchors, rows)
     # Sizes need the laid-out window: again once the event loop has run.
-    QTimer.singleShot(0, lambda: apply_sizes(window, workspace, anchors, rows))
+    QTimer.singleShot(0, window, lambda: apply_sizes(window, workspace, anchors, rows))
 
 
 def _hide_stale_tab_bars(window) -> None:
@@ -343,7 +343,7 @@ class Workspaces(QObject):
     def _schedule_fit(self, *_args) -> None:
         if not self._fit_pending:
             self._fit_pending = True
-            QTimer.singleShot(0, self.fit_tabs)
+            QTimer.singleShot(0, self, self.fit_tabs)   # not once the window is gone
 
     def fit_tabs(self) -> None:
         """Panels behind another's tab ask for no room; the one in front for its own. (Qt
@@ -389,5 +389,5 @@ class Workspaces(QObject):
         """A run that starts brings the training views forward (the Train workspace)."""
         active = self.window.dashboard.project_state.run.active
         if active and not self._run_was_active:
-            QTimer.singleShot(0, lambda: self.switch(TRAIN.key))
+            QTimer.singleShot(0, self, lambda: self.switch(TRAIN.key))
         self._run_was_active = active
