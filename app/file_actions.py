@@ -2,6 +2,8 @@
 
 A file that fails to load shows every problem the loader found and leaves the current work
 untouched. Saving is atomic (the engine writes a temporary file and renames it).
+``layerlab ARG`` goes through :meth:`FileController.open_argument`: a project file, or a
+bundled template's name (as every command accepts) opened like File ▸ New from the gallery.
 """
 from __future__ import annotations
 
@@ -12,13 +14,14 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
 from layerlab.engine import Project, ProjectLoadError, load_project, save_project
+from layerlab.engine.locations import project_file
 
 from .autosave import Autosave
 from .editor import Editor
 from .recent_files import RecentFiles
 from .template_dialog import TemplateDialog
 
-__all__ = ["FileController", "FILE_FILTER"]
+__all__ = ["FileController", "FILE_FILTER", "project_slug"]
 
 log = logging.getLogger(__name__)
 FILE_FILTER = "LayerLab projects (*.json);;All files (*)"
@@ -69,6 +72,32 @@ class FileController(QObject):
         path, _ = QFileDialog.getOpenFileName(self.window, "Open project", start, FILE_FILTER)
         return self.open_path(Path(path), confirm=False) if path else False
 
+    def open_argument(self, text: str) -> bool:
+        """What ``layerlab ARG`` names: a project file, or a bundled template's name (a new,
+        unsaved project named after it, as File ▸ New from the gallery makes). One branch per
+        kind of thing, the same rule as every command (engine.locations.project_file)."""
+        path, template = project_file(text)
+        if template is not None:
+            return self.new_from_template(path)
+        if not path.exists():
+            from layerlab.engine.templates import list_templates
+            names = ", ".join(t.key for t in list_templates())
+            QMessageBox.warning(self.window, "Cannot open project",
+                                f"{text} is neither a project file nor the name of a bundled "
+                                f"template ({names}). Nothing was opened.")
+            return False
+        return self.open_path(path, confirm=False)
+
+    def new_from_template(self, path: Path) -> bool:
+        """A copy of the template at ``path`` as a new project (no file yet)."""
+        try:
+            project = load_project(path)
+        except ProjectLoadError as exc:
+            self.show_load_error(exc)
+            return False
+        self.load_into(project, None)
+        return True
+
     def open_path(self, path: Path, confirm: bool = True) -> bool:
         """Load ``path``; on failure show the loader's messages and keep the current work."""
         if confirm and not self.confirm_discard():
@@ -98,7 +127,7 @@ class FileController(QObject):
     def save_as(self) -> bool:
         start = str(self.doc.path) if self.doc.path else str(
             Path(str(self.settings.value("files/lastDir", str(Path.home()))))
-            / f"{_slug(self.doc.project.name)}.json")
+            / f"{project_slug(self.doc.project.name)}.json")
         path, _ = QFileDialog.getSaveFileName(self.window, "Save project as", start, FILE_FILTER)
         if not path:
             return False
@@ -173,5 +202,6 @@ class FileController(QObject):
         return self.doc.path.name if self.doc.path else self.doc.project.name or "Untitled"
 
 
-def _slug(name: str) -> str:
+def project_slug(name: str) -> str:
+    """A file name for a project called ``name`` ("LeNet-5" → "LeNet-5", "My net!" → "My_net")."""
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name).strip("_") or "project"

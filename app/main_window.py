@@ -26,12 +26,14 @@ from .canvas.view import CanvasView
 from .dashboard import Dashboard
 from .editor import Editor
 from .file_actions import FileController
+from .model_files import ModelFiles
 from .icons import app_icon
 from .panels.inspector import InspectorPanel
 from .panels.palette import PalettePanel
 from .panels.problems_panel import ProblemsPanel
 from .panels.summary_panel import SummaryPanel
 from .theme import current_theme, watch_color_scheme
+from .workspaces import Workspaces
 from . import window_menus
 
 __all__ = ["MainWindow", "run_app"]
@@ -66,6 +68,9 @@ class MainWindow(QMainWindow):
         window_menus.build_toolbar(self)
         self._build_panels()
         self.dashboard = Dashboard(self)   # training views, Training menu, worker process
+        self.workspaces = Workspaces(self)     # Build / Train: remembered dock layouts
+        window_menus.add_workspace_actions(self)
+        self.model_files = ModelFiles(self)    # File ▸ Export / Import (outside this process)
         self._build_status_bar()
         self._connect()
         self._restore_layout()
@@ -86,7 +91,12 @@ class MainWindow(QMainWindow):
         self.panels[key] = dock
         self.panels_menu.addAction(dock.toggleViewAction())
         if self._layout_restored:
-            self.restoreDockWidget(dock)
+            # Where the remembered layout had it, else where the workspace puts it (Qt's
+            # restoreDockWidget says True also for a dock it never saw).
+            if self.workspaces.knows(key):
+                self.restoreDockWidget(dock)
+            else:
+                self.workspaces.place([key])
         return dock
 
     def _build_panels(self) -> None:
@@ -248,13 +258,14 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1440, 900)
-        if state is not None:
-            self.restoreState(state)
+        restored = state is not None and self.restoreState(state)
+        self.workspaces.start(restored)       # the current workspace's, or its default
         self._layout_restored = True
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
+        self.workspaces.remember()
         self.settings.sync()
 
     def closeEvent(self, event) -> None:  # noqa: N802
@@ -271,7 +282,8 @@ class MainWindow(QMainWindow):
 
 
 def run_app(argv: list[str] | None = None) -> int:
-    """Open the main window (and ``argv``'s first file, if any); return the exit code."""
+    """Open the main window (and ``argv``'s first file or template name, if any); return the
+    exit code."""
     from .error_guard import install_excepthook, setup_logging
     argv = list(sys.argv[1:] if argv is None else argv)
     app = QApplication.instance()
@@ -291,7 +303,7 @@ def run_app(argv: list[str] | None = None) -> int:
     window.show()
     files = [a for a in argv if not a.startswith("-")]
     if not window.offer_recovery() and files:
-        window.files.open_path(Path(files[0]), confirm=False)
+        window.files.open_argument(files[0])     # a file, or a bundled template's name
     QTimer.singleShot(0, window.view.show_graph)
     _close_on_interrupt(window)
     return app.exec()

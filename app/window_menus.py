@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence, QPalette
-from PySide6.QtWidgets import QMenu, QMessageBox, QToolBar
+from PySide6.QtWidgets import QLabel, QMenu, QMessageBox, QToolBar
 
 from .canvas.diagram import export_diagram_dialog
 from .icons import action_icon
+from .workspaces import WORKSPACES
 
 __all__ = ["build_menus", "build_toolbar", "refresh_action_icons", "rebuild_recent_menu",
-           "canvas_menu", "popup"]
+           "canvas_menu", "popup", "add_workspace_actions"]
 
 CONTROLS = (
     "Add a layer: drag it from the Layers panel (onto a wire to insert it there), or "
@@ -48,7 +49,25 @@ def build_menus(w) -> None:
     f.addSeparator()
     w.act_save = _action(w, f, "&Save", files.save, keys.Save)
     w.act_save_as = _action(w, f, "Save &As…", files.save_as, keys.SaveAs)
-    w.act_export_diagram = _action(w, f, "Export &Diagram (PNG, SVG)…",
+    f.addSeparator()
+    # Import and export run outside the window's process (app/model_files.py).
+    w.import_menu = f.addMenu("&Import")
+    w.act_import_onnx = _action(w, w.import_menu, "&ONNX Model (.onnx)…",
+                                lambda: w.model_files.import_onnx(),
+                                tip="Open an ONNX model as a new project, with its weights")
+    w.act_import_torch = _action(w, w.import_menu, "&PyTorch Module (runs its code)…",
+                                 lambda: w.model_files.import_torch(),
+                                 tip="Open a torch.nn.Module made by your own Python code as a "
+                                     "new project (the code runs in a separate process)")
+    w.export_menu = f.addMenu("&Export")
+    w.act_export_pytorch = _action(w, w.export_menu, "&PyTorch Code (.py)…",
+                                   lambda: w.model_files.export("pytorch"),
+                                   tip="A standalone PyTorch file with the trained weights")
+    w.act_export_onnx = _action(w, w.export_menu, "&ONNX (.onnx)…",
+                                lambda: w.model_files.export("onnx"),
+                                tip="An ONNX model with the trained weights, taking samples as "
+                                    "the dataset stores them")
+    w.act_export_diagram = _action(w, w.export_menu, "&Diagram (PNG, SVG)…",
                                    lambda: export_diagram_dialog(w),
                                    tip="The whole network as a picture, for slides")
     f.addSeparator()
@@ -69,7 +88,7 @@ def build_menus(w) -> None:
     w.act_layout = _action(w, e, "Arrange (&Auto-layout)", ed.auto_layout, "Ctrl+L",
                            "Arrange the layers left to right by depth")
 
-    v = bar.addMenu("&View")
+    v = w.view_menu = bar.addMenu("&View")
     _action(w, v, "Zoom &In", lambda: view.zoom_by(1.25), [keys.ZoomIn, "Ctrl+="])
     _action(w, v, "Zoom &Out", lambda: view.zoom_by(0.8), keys.ZoomOut)
     w.act_fit = _action(w, v, "&Fit to View", view.fit_to_view, ["Ctrl+0", "F"])
@@ -102,6 +121,24 @@ def build_toolbar(w) -> QToolBar:
         bar.addSeparator()
     refresh_action_icons(w)
     return bar
+
+
+def add_workspace_actions(w) -> None:
+    """The workspaces (app/workspaces.py): View ▸ Workspace, and their toggles at the end
+    of the toolbar."""
+    menu = w.view_menu.addMenu("&Workspace")
+    w.workspace_menu = menu
+    bar = w.toolbar
+    bar.addSeparator()
+    label = QLabel(" Workspace: ")
+    label.setObjectName("workspaceLabel")
+    bar.addWidget(label)
+    for key, action in w.workspaces.actions.items():
+        menu.addAction(action)
+        if WORKSPACES[key].in_toolbar:
+            bar.addAction(action)
+    menu.addSeparator()
+    menu.addAction(w.workspaces.act_reset)
 
 
 def refresh_action_icons(w) -> None:

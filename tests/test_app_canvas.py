@@ -238,6 +238,8 @@ def test_lock_blocks_structure_but_allows_chosen_parameters(window):
     ed.connect("input1", "dropout1")
     ed.set_locked("training is running", lambda node, name: name == "p")
     assert window.view.banner.isVisible() and "training" in window.view.banner.text()
+    # above the canvas, not over its top row of nodes
+    assert window.view.banner.geometry().bottom() < window.view.viewport().geometry().top()
     assert window.lock_label.isVisible()
     assert not ed.delete(["dropout1"]) and "training" in ed.last_refusal
     assert not ed.connect("dropout1", "input1")
@@ -249,6 +251,7 @@ def test_lock_blocks_structure_but_allows_chosen_parameters(window):
     assert "training" in ed.last_refusal
     ed.set_locked(None)
     assert not window.view.banner.isVisible()
+    assert window.view.viewport().geometry().top() <= window.view.frameWidth()
     assert ed.delete(["dropout1"])
 
 

@@ -5,6 +5,8 @@ import logging
 import signal
 import sys
 
+import pytest
+
 from PySide6.QtCore import QPointF, QSettings, Qt
 from PySide6.QtGui import QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import QApplication
@@ -15,13 +17,14 @@ from layerlab.engine.templates import load_template
 from app_helpers import dialogs, drag_mouse, window  # noqa: F401
 
 
-def test_layerlab_file_opens_the_project(tmp_path, monkeypatch, dialogs, qapp):
+@pytest.fixture
+def launch(tmp_path, monkeypatch, qapp):
+    """``launcher.main(argv)`` as ``layerlab ARGS`` runs it, up to the event loop: returns
+    the window it opened (settings, autosave and log in tmp_path); closed afterwards."""
     import layerlab.app.autosave as autosave
     import layerlab.app.error_guard as guard
     import layerlab.app.main_window as main_window
     from layerlab.app import launcher
-    path = tmp_path / "lenet.json"
-    save_project(load_template("lenet5"), path)
     monkeypatch.setattr(main_window, "QSettings", lambda: QSettings(
         str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     handlers = list(logging.getLogger("layerlab").handlers)
@@ -30,15 +33,34 @@ def test_layerlab_file_opens_the_project(tmp_path, monkeypatch, dialogs, qapp):
     monkeypatch.setattr(autosave, "default_autosave_dir", lambda: tmp_path / "autosave")
     monkeypatch.setattr(guard, "log_path", lambda: tmp_path / "log" / "layerlab.log")
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)      # restored afterwards
-    before = set(QApplication.topLevelWidgets())
     opened = []
-    monkeypatch.setattr(QApplication, "exec",
-                        lambda *a: opened.extend(w for w in QApplication.topLevelWidgets()
-                                                 if isinstance(w, main_window.MainWindow)
-                                                 and w not in before) or 0)
-    assert launcher.main([str(path)]) == 0
-    assert len(opened) == 1
-    window = opened[0]
+
+    def run(argv):
+        before = set(QApplication.topLevelWidgets())
+        monkeypatch.setattr(QApplication, "exec",
+                            lambda *a: opened.extend(w for w in QApplication.topLevelWidgets()
+                                                     if isinstance(w, main_window.MainWindow)
+                                                     and w not in before) or 0)
+        assert launcher.main(argv) == 0
+        assert len(opened) == 1
+        return opened[0]
+    run.old_sigint = old_sigint
+    yield run
+    signal.signal(signal.SIGINT, old_sigint)
+    for window in opened:
+        window.editor.mark_saved()
+        window.close()
+    root = logging.getLogger("layerlab")
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+        handler.close()
+
+
+def test_layerlab_file_opens_the_project(tmp_path, launch, dialogs):
+    import layerlab.app.error_guard as guard
+    path = tmp_path / "lenet.json"
+    save_project(load_template("lenet5"), path)
+    window = launch([str(path)])
     assert window.document.path == path
     assert window.document.analysis.total_params == 61_706
     assert window.windowTitle().startswith("lenet.json")
@@ -48,14 +70,26 @@ def test_layerlab_file_opens_the_project(tmp_path, monkeypatch, dialogs, qapp):
     assert sizes == set(APP_ICON_SIZES) and not window.windowIcon().isNull()
     assert QApplication.desktopFileName() == "layerlab"
     assert sys.excepthook is guard._hook
-    assert signal.getsignal(signal.SIGINT) is not old_sigint   # Ctrl+C closes the window
-    signal.signal(signal.SIGINT, old_sigint)
-    window.editor.mark_saved()
-    window.close()
-    root = logging.getLogger("layerlab")
-    for handler in [h for h in root.handlers if h not in handlers]:
-        root.removeHandler(handler)
-        handler.close()
+    assert signal.getsignal(signal.SIGINT) is not launch.old_sigint   # Ctrl+C closes it
+
+
+def test_layerlab_template_name_opens_the_template(launch, dialogs):
+    """`layerlab lenet5`, as every command accepts a template's name: a new, unsaved project
+    named after it (like File ▸ New from the gallery), not "cannot be opened"."""
+    window = launch(["lenet5"])
+    assert not dialogs.shown
+    doc = window.document
+    assert doc.path is None and doc.project.name == "LeNet-5"
+    assert doc.graph == load_template("lenet5").graph
+    assert window.windowTitle().startswith("LeNet-5") and not window.isWindowModified()
+
+
+def test_layerlab_unknown_name_says_what_it_is_not(launch, dialogs):
+    window = launch(["lenet6"])
+    text = dialogs.texts()
+    assert "lenet6 is neither a project file nor the name of a bundled template" in text
+    assert "lenet5" in text                       # the names there are
+    assert window.document.path is None and len(window.document.graph) == 0
 
 
 def test_excepthook_logs_and_shows_a_message(dialogs, caplog):

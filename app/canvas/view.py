@@ -19,6 +19,8 @@ MIN_SCALE, MAX_SCALE = 0.03, 4.0
 #: reads (node_item.simple_text_px; tests/test_app_layout.py checks the templates).
 READABLE_ZOOM = 0.45
 GRID = 40.0
+#: Space above and below the lock banner, in the strip it takes above the canvas.
+BANNER_GAP = 6
 
 
 class CanvasView(QGraphicsView):
@@ -207,19 +209,25 @@ class CanvasView(QGraphicsView):
         self.viewport().update()
 
     def set_banner(self, text: str | None) -> None:
-        """A message pinned to the top of the canvas (e.g. why editing is locked)."""
+        """A message in a strip above the canvas (e.g. why editing is locked): the canvas
+        moves down to make room, so the banner never hides the top row of nodes (in the
+        Train workspace the fitted network starts right at the top)."""
         if text:
             self.banner.setText(text)
             self.banner.show()
             self._place_banner()
         else:
             self.banner.hide()
+            self.setViewportMargins(0, 0, 0, 0)
+        if self.auto_fit:
+            QTimer.singleShot(0, self._refit)
 
     def _place_banner(self) -> None:
         width = min(self.viewport().width() - 40, 640)
         self.banner.setFixedWidth(max(width, 120))
         self.banner.adjustSize()
-        self.banner.move((self.width() - self.banner.width()) // 2, 12)
+        self.setViewportMargins(0, self.banner.height() + 2 * BANNER_GAP, 0, 0)
+        self.banner.move((self.width() - self.banner.width()) // 2, BANNER_GAP)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)

@@ -160,19 +160,7 @@ class Dashboard(RunControl, QObject):
             dock.visibilityChanged.connect(
                 lambda shown, view=self.views[key]: shown and QTimer.singleShot(
                     0, view.build_if_shown))
-        # Sizes need a laid-out window: applied once the event loop runs, and only when no
-        # saved layout was restored (that one is the user's).
-        if w.settings.value("window/state") is None:
-            QTimer.singleShot(0, self._default_sizes)
-
-    def _default_sizes(self) -> None:
-        """Pixel sizes for a 1440×900 window; Qt scales them to the real one."""
-        w = self.window
-        side = [d for d in (w.panels.get("palette"), self.docks["training"]) if d is not None]
-        w.resizeDocks(side, [200, 310][-len(side):], Qt.Orientation.Horizontal)
-        w.resizeDocks([self.docks["loss"], self.docks["filters"], self.docks["features"]],
-                      [360, 250, 320], Qt.Orientation.Horizontal)
-        w.resizeDocks([self.docks["loss"]], [330], Qt.Orientation.Vertical)
+        # Where each dock starts and how large: the workspaces (app/workspaces.py).
 
     def _connect(self) -> None:
         # Where the graph does not fit its dataset: problems with fixes, like the graph's own.
@@ -404,6 +392,9 @@ class Dashboard(RunControl, QObject):
         s = state.session
         if not state.weights.unsaved or s is None:
             return None
+        if state.weights.imported_from and s.step == 0:
+            return (f"The weights imported from {state.weights.imported_from} are not saved "
+                    f"yet: saving the project saves them beside it.")
         return (f"The trained weights ({s.epoch} epoch{'s' if s.epoch != 1 else ''}, step "
                 f"{s.step:,}) are not saved yet: saving the project saves them beside it.")
 

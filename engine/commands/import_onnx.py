@@ -89,13 +89,20 @@ def _from_torch(spec: str, shape_text: str | None):
 def _shape(text: str | None) -> list[int]:
     if text is None:
         raise _UsageError("--torch needs --input-shape C,H,W (or F for feature vectors)")
+    shape = parse_input_shape(text)
+    if shape is None:
+        raise _UsageError(f"--input-shape must be C,H,W or F in whole numbers, got '{text}'")
+    return shape
+
+
+def parse_input_shape(text: str) -> list[int] | None:
+    """"3,32,32" / "3×32×32" / "13" → one sample's shape (1 or 3 whole numbers ≥ 1), else
+    None. (The window's import dialog checks with this too.)"""
     try:
         shape = [int(v) for v in text.replace("×", ",").replace("x", ",").split(",")]
     except ValueError:
-        shape = []
-    if len(shape) not in (1, 3) or min(shape, default=0) < 1:
-        raise _UsageError(f"--input-shape must be C,H,W or F in whole numbers, got '{text}'")
-    return shape
+        return None
+    return shape if len(shape) in (1, 3) and min(shape) >= 1 else None
 
 
 def _load(name: str):

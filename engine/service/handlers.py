@@ -240,3 +240,64 @@ def evaluate(service):
     if service.trainer is None:
         raise TrainingError("there is no trained model to evaluate")
     return evaluation(service.trainer)
+
+
+# --- files: export and import (File ▸ Export, File ▸ Import) --------------------------------------
+#: ``weights`` of an export: the session's in-memory weights (what the window shows).
+SESSION = "session"
+
+
+@request("export", store="exported")
+def export(service, project: dict, output: str, fmt: str | None = None,
+           project_path: str | None = None, base_dir: str | None = None,
+           weights: str | None = SESSION, graph_key: str = "", described: str = "") -> dict:
+    """Export the project as PyTorch code or ONNX with the session's trained weights (or
+    those beside the project, or random initial values); the lines to show."""
+    from ..export.errors import ExportError, MissingDependencyError
+    from ..export.project_export import TRAINED, export_project
+    from ..locations import Opened, run_dir
+    from ..training import TrainingError
+    proj = _project(project)
+    state = None
+    if weights == SESSION:
+        session, trainer = service.session, service.trainer
+        if trainer is None or session is None or (graph_key and session.graph_key != graph_key):
+            raise TrainingError("the trained weights are no longer held by the training "
+                                "process (another project was opened, or the network changed)"
+                                "; export again")
+        state = {k: v.detach().cpu().clone() for k, v in trainer.model.state_dict().items()}
+    elif weights not in (None, TRAINED):
+        raise ValueError(f"unknown weights {weights!r}")
+    path = Path(project_path) if project_path else Path.cwd() / "untitled.json"
+    base = _base(base_dir) or path.resolve().parent
+    opened = Opened(proj, path, base, run_dir(path), None)
+    try:
+        result = export_project(opened, output, fmt=fmt, project=proj,
+                                weights=state if weights == SESSION else weights)
+    except MissingDependencyError as exc:
+        raise ExportError(str(exc)) from None
+    except OSError as exc:
+        raise ExportError(f"{output} could not be written: {exc.strerror or exc}") from None
+    lines = result.messages()
+    if weights == SESSION:
+        lines.insert(0, f"using {described or 'the trained weights of this session'}")
+    return {"written": [str(p) for p in result.written], "format": result.format,
+            "weights": SESSION if weights == SESSION else result.weights_source,
+            "messages": lines}
+
+
+@request("adopt_weights", runs=JOB)
+def adopt_weights(service, project: dict, weights: str, base_dir: str | None = None,
+                  probe: int = 0, graph_key: str = "", settings_key: str = "",
+                  source: str = "") -> dict:
+    """Weights from a file (an imported model's) become the session's: a trainer on the
+    project's dataset holding them, so Predict, the views and Export use them."""
+    from ..export.weights import apply_weights, load_weights
+    proj = _project(project)
+    trainer, forwarder = service.new_trainer(proj, _base(base_dir))
+    apply_weights(trainer.model, load_weights(weights))
+    notes = (f"the weights come from {source}",) if source else ()
+    info = service.publish(trainer, forwarder, proj, graph_key, settings_key, notes=notes)
+    service.probe = int(probe) if 0 <= probe < info.num_val else 0
+    service.refresh_visuals()
+    return {"epoch": info.epoch, "step": info.step}

@@ -105,6 +105,7 @@ class RunState:
 @dataclass
 class WeightsState:
     unsaved: bool = False          # trained weights that no file holds yet
+    imported_from: str | None = None   # the file they came from, while untrained since
     saving: dict = field(default_factory=dict)   # request id → folder being written
     rescued: Any = None            # Rescued: the last good weights on disk for recovery
 
@@ -246,8 +247,11 @@ class ProjectState:
         self.weights.saving[call_id] = str(directory)
         self.touch("weights")
 
-    def mark_weights_unsaved(self) -> None:
+    def mark_weights_unsaved(self, imported_from: str | None = None) -> None:
+        """Weights no file holds; ``imported_from`` names the file they were imported from
+        (File ▸ Import), so questions about them do not call them trained."""
         self.weights.unsaved = True
+        self.weights.imported_from = imported_from
         self.touch("weights")
 
     def set_followed(self, rows: list[dict], reset: bool) -> None:
@@ -341,7 +345,7 @@ class ProjectState:
             run.outcome = result.status
             run.outcome_message = result.message
             if result.steps > start:
-                self.weights.unsaved = True
+                self.weights.unsaved, self.weights.imported_from = True, None
             self.message = self._ending_message(result)
             self.touch("message", "weights")
         self.touch("run", "progress")
