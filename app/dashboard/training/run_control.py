@@ -136,7 +136,9 @@ class RunControl:
                           resume=resume, start_paused=start_paused, steps=steps,
                           probe=self.project_state.choices.probe,
                           graph_key=graph_key(project.graph),
-                          settings_key=settings_key(project), token=token)
+                          settings_key=settings_key(project), token=token,
+                          run_folder=str(folder) if (folder := self.run_folder()) else None,
+                          delay=self.project_state.choices.delay)
         self._state_changed()
         return True
 
