@@ -4,6 +4,12 @@ Each curve is one PlotCurveItem created once and updated with ``setData`` on at 
 points (``decimate``), so a long run costs the same per frame as a short one; a series is
 redrawn only when its version moved; the accuracy markers grow by the new points only. The x
 axis is in epochs (fractional for batches), so batch and epoch curves line up.
+
+The gap between the training and validation epoch curves is shaded (overfitting made
+visible: a widening band), and the line under the plots says how wide it is in the last
+epoch (engine ``train_val_gap``). A learning rate changed mid-run leaves a dashed marker
+("lr 0.01 → 0.001") where it happened. For regression on standardized targets the loss axis
+says so (engine ``loss_label``) and the MAE is written in the target's units.
 """
 from __future__ import annotations
 
@@ -13,6 +19,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSplitter, QVBoxLayout, QWidget
+
+from layerlab.engine.formatting import plain_number
+from layerlab.engine.training.snapshots import loss_label, train_val_gap
 
 from ..state.curves import FOLLOW_SERIES, LIVE_SERIES, LOSS_SERIES
 from .deferred_draw import DeferredDraw
@@ -105,6 +114,16 @@ class LossView(DeferredDraw, QWidget):
         self._marked = {name: 0 for name in self._marks}
         for mark in self._marks.values():
             ap.addItem(mark)
+        # The train/validation gap, shaded between the epoch curves (it follows their data).
+        self.loss_gap = pg.FillBetweenItem(self.train_epoch, self.val_epoch,
+                                           brush=pg.mkBrush(224, 122, 46, 45))
+        self.acc_gap = pg.FillBetweenItem(self.train_acc, self.val_acc,
+                                          brush=pg.mkBrush(224, 122, 46, 45))
+        lp.addItem(self.loss_gap)
+        ap.addItem(self.acc_gap)
+        self._marker_lines: list = []
+        self._markers_drawn = None
+        self._loss_label = "loss"
         self.legend = caption("", "lossLegend")
         self._legend_followed: bool | None = None
         self._items = {name: getattr(self, name) for name in SERIES}
@@ -150,7 +169,8 @@ class LossView(DeferredDraw, QWidget):
             return
         self._legend_followed = followed
         keys = [_key("#C3C8CF", "━", "batch"), _key(BLUE, "━", "smoothed"),
-                _key(GREEN, "▬", "train (epoch)"), _key(ORANGE, "▬", "validation")]
+                _key(GREEN, "▬", "train (epoch)"), _key(ORANGE, "▬", "validation"),
+                _key("#E8B58F", "█", "gap")]
         if followed:
             keys.append(_key(GREY, "┅", "background run (dashed)"))
         self.legend.setText(" &nbsp; ".join(keys))
@@ -168,6 +188,7 @@ class LossView(DeferredDraw, QWidget):
         """Draw what changed in the state's curves (called by the dashboard's frames)."""
         state = self.state
         curves = state.curves
+        self._draw_markers(curves)           # none left of another project's run
         note = self._empty_note()
         if note is not None:
             self.body.show_note(note)
@@ -178,6 +199,11 @@ class LossView(DeferredDraw, QWidget):
         if label != self._acc_label:
             self._acc_label = label
             self.acc_plot.getPlotItem().setLabel("left", label)
+        info = state.run.info if state.run.info is not None else state.session
+        loss_text = loss_label(info) if getattr(info, "loss", "") else "loss"
+        if loss_text != self._loss_label:
+            self._loss_label = loss_text
+            self.loss_plot.getPlotItem().setLabel("left", loss_text)
         if curves is not self._curves:         # another project (or the first draw)
             self._curves = curves
             self._drawn.clear()
@@ -247,7 +273,12 @@ class LossView(DeferredDraw, QWidget):
             if last.val_acc is not None:
                 text += f" · accuracy {100 * last.val_acc:.1f} %"
             elif last.val_mae is not None:
-                text += f" · MAE {last.val_mae:,.4g}"
+                text += f" · MAE {state.mae_text(last)}"
+            gap = train_val_gap([last])[0]
+            if gap.accuracy is not None and gap.accuracy > 0.005:
+                text += f" · gap {100 * gap.accuracy:.1f} points"
+            elif gap.loss is not None and gap.loss > 0 and last.val_acc is None:
+                text += f" · gap {gap.loss:.3g}"
         if not run.active and run.outcome in ("diverged", "failed", "crashed", "stopped"):
             final = run.final
             where = f" at step {final.step:,}" if final is not None else ""
@@ -259,6 +290,31 @@ class LossView(DeferredDraw, QWidget):
                       "failed": f"Failed{where}", "stopped": f"Stopped{where}"}[run.outcome]
             text = f"{ending}. {text}" if text else f"{ending}."
         return text
+
+    def _draw_markers(self, curves) -> None:
+        """A dashed line where the learning rate was changed mid-run."""
+        key = (id(curves), curves.markers_version)
+        if key == self._markers_drawn:
+            return
+        self._markers_drawn = key
+        item = self.loss_plot.getPlotItem()
+        for line in self._marker_lines:
+            item.removeItem(line)
+        self._marker_lines = []
+        for event in curves.markers:
+            if event.kind != "lr" or event.old is None or event.new is None:
+                continue
+            line = pg.InfiniteLine(
+                pos=event.at_epoch, angle=90,
+                pen=pg.mkPen("#8E63CF", width=1, style=Qt.PenStyle.DashLine),
+                label=f"lr {plain_number(event.old)} → {plain_number(event.new)}",
+                labelOpts={"position": 0.85, "color": "#8E63CF"})
+            item.addItem(line)
+            self._marker_lines.append(line)
+
+    def marker_labels(self) -> list[str]:
+        """The markers' texts (tests read them back)."""
+        return [line.label.toPlainText() for line in self._marker_lines]
 
     def _mark(self, name: str, x: np.ndarray, y: np.ndarray, decimated: bool) -> None:
         mark, done = self._marks[name], self._marked[name]

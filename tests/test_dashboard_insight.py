@@ -1,0 +1,144 @@
+"""The looks inside in the window (issue 11): histograms, run history, where it looked, the
+batch, the train/validation gap, lr markers, slow motion and the range test — each drawn
+from the project state, and nothing of a project left once another one opens. The window's
+views never import PyTorch."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from layerlab.engine.templates import load_template
+from layerlab.engine.training.snapshots import TrainingEvent
+
+from dashboard_helpers import (WAIT_MS, dash, dialogs, flush, train_and_wait,  # noqa: F401
+                               wait_idle)
+
+#: The views of issue 11 (ViewSpec keys).
+INSIGHT_VIEWS = ("explain", "saliency", "histograms", "runs", "batch", "regression")
+
+
+def test_views_fill_after_a_run_and_a_new_project_empties_them(qtbot, dash):
+    d = dash
+    d.doc.project.training["epochs"] = 2
+    train_and_wait(qtbot, d)
+    # The run history: one row, its curve.
+    d.show_view("runs")
+    qtbot.waitUntil(lambda: (flush(d), d.runs_view.table.rowCount() == 1)[1], timeout=WAIT_MS)
+    assert not d.runs_view.body.empty
+    assert "1 run in" in d.runs_view.folder.text()
+    # Histograms: a strip per epoch of the chosen layer, with the dead-ReLU share.
+    d.show_view("histograms")
+    qtbot.waitUntil(lambda: (flush(d), not d.histograms_view.body.empty)[1], timeout=WAIT_MS)
+    # Where it looked: the probe's Grad-CAM.
+    d.show_view("saliency")
+    qtbot.waitUntil(lambda: (flush(d), not d.saliency_view.body.empty)[1], timeout=WAIT_MS)
+    # The gap is shaded between the epoch curves, and said under the plots.
+    x, _y = d.loss_view.curve("val_epoch")
+    assert len(x) == 2
+    assert d.loss_view.loss_gap.curves[0] is d.loss_view.train_epoch
+
+    d.window.files.load_into(load_template("shapes_cnn"), None)
+    flush(d)
+    state = d.project_state
+    assert state.insight.histograms is None and state.insight.lr_find is None
+    assert "runs" not in state.results.extra and "saliency" not in state.results.extra
+    for key in INSIGHT_VIEWS:
+        view = d.views[key].view
+        if view is None:
+            continue
+        assert view.body.empty, f"{key} still shows the previous project"
+    assert d.runs_view.table.rowCount() in (0, 1) and d.runs_view.body.empty
+    # The run history of the new, unsaved project is its own (none yet).
+    qtbot.waitUntil(lambda: (flush(d), "runs" in state.results.extra)[1], timeout=WAIT_MS)
+    flush(d)
+    assert d.runs_view.body.empty
+
+
+def test_a_learning_rate_changed_mid_run_leaves_a_marker_and_a_new_project_none(qtbot, dash):
+    d = dash
+    state = d.project_state
+    for x, loss in ((0.1, 2.3), (0.2, 2.1), (0.3, 1.9)):      # a curve to mark
+        state.curves.series["batch_raw"].append(x, loss)
+    state.curves.add_marker(TrainingEvent("lr", 1, 3, 12, 0.25, "lr changed", 0.01, 0.001))
+    state.curves.add_marker(TrainingEvent("lr_hint", 1, 9, 18, 1.0, "near chance"))
+    state.touch("curves")
+    flush(d)
+    assert d.loss_view.marker_labels() == ["lr 0.01 → 0.001"]
+    d.window.files.load_into(load_template("shapes_cnn"), None)
+    flush(d)
+    assert d.loss_view.marker_labels() == []
+
+
+def test_an_lr_hint_offers_a_rate_that_is_one_undoable_edit(qtbot, dash):
+    d = dash
+    state = d.project_state
+    before = d.doc.project.training["lr"]
+    state.apply([])
+    state._on_marker(TrainingEvent("lr_hint", 2, 0, 40, 1.0, "Accuracy stayed near chance.",
+                                   new=0.003, direction="lower"))
+    flush(d)
+    message = state.message
+    assert message.title == "Accuracy is near chance"
+    label, command = message.actions[0]
+    assert label == "Use learning rate 0.003"
+    d.command(command)
+    assert d.doc.project.training["lr"] == 0.003
+    assert state.message is None
+    d.window.editor.undo_stack.undo()
+    assert d.doc.project.training["lr"] == before
+
+
+def test_slow_motion_and_the_range_test_from_the_training_panel(qtbot, dash):
+    d = dash
+    box = d.panel.speed_box
+    box.delay.setCurrentIndex(2)
+    box.delay.activated.emit(2)
+    assert d.project_state.choices.delay == 0.3
+    box.delay.activated.emit(0)
+    assert d.project_state.choices.delay == 0.0
+    flush(d)
+    assert box.delay.currentIndex() == 0
+    assert box.plot.isHidden() and box.find_button.isEnabled()
+
+    box.find_button.click()
+    qtbot.waitUntil(lambda: (flush(d), d.project_state.insight.lr_find is not None
+                             and d.project_state.insight.lr_find.result is not None)[1],
+                    timeout=WAIT_MS)
+    result = d.project_state.insight.lr_find.result
+    assert not box.plot.isHidden()
+    x, y = box.curve.getData()
+    assert len(x) == len([v for v in result.losses if v == v])
+    if result.suggestion is not None:
+        assert box.use_button.isVisible() or not box.isVisible()
+        box.use_button.click()
+        assert d.doc.project.training["lr"] == float(f"{result.suggestion:.3g}")
+    # Another project: no range test of this one.
+    d.window.files.load_into(load_template("shapes_cnn"), None)
+    flush(d)
+    assert d.project_state.insight.lr_find is None and box.plot.isHidden()
+
+
+SCRIPT = """
+import importlib, json, pkgutil, sys
+names = []
+for package in ("layerlab.app.dashboard",):
+    module = importlib.import_module(package)
+    for info in pkgutil.walk_packages(module.__path__, package + "."):
+        importlib.import_module(info.name)
+        names.append(info.name)
+print(json.dumps({"imported": names, "torch": "torch" in sys.modules}))
+"""
+
+
+def test_the_window_never_imports_torch():
+    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+                         check=True, env={**__import__("os").environ,
+                                          "QT_QPA_PLATFORM": "offscreen"})
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    imported = set(result["imported"])
+    assert {f"layerlab.app.dashboard.views.{m}" for m in (
+        "explain_view", "saliency_view", "histograms_view", "runs_view", "batch_view",
+        "regression_view", "speed_box", "number_grid")} <= imported
+    assert "layerlab.app.dashboard.training.insight_control" in imported
+    assert result["torch"] is False
