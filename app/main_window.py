@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         window_menus.build_toolbar(self)
         self._build_panels()
         self.dashboard = Dashboard(self)   # training views, Training menu, worker process
+        self.inspector.sections.append(self.dashboard.inspector_section)   # activation plot
         self._build_status_bar()
         self._connect()
         self._restore_layout()

@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 
+import numpy as np
+
 from layerlab.engine.templates import load_template
 from layerlab.engine.training.snapshots import TrainingEvent
 
@@ -142,3 +144,66 @@ def test_the_window_never_imports_torch():
         "regression_view", "speed_box", "number_grid")} <= imported
     assert "layerlab.app.dashboard.training.insight_control" in imported
     assert result["torch"] is False
+
+
+def test_an_activations_inspector_plots_f_and_its_derivative_over_its_real_inputs(qtbot,
+                                                                                 dash):
+    from layerlab.app.dashboard.views.activation_plot import ActivationPlot
+    d = dash
+    inspector = d.window.inspector
+    d.selection.select(["relu1"])
+    plot = inspector.findChild(ActivationPlot)
+    assert plot is not None and plot.node == "relu1"
+    qtbot.waitUntil(lambda: (flush(d), plot.data is not None)[1], timeout=WAIT_MS)
+    data = plot.data
+    assert data["basis"] == "initial" and data["samples"] > 0      # not trained yet
+    x, y = plot.f.getData()
+    assert x[0] == data["low"] and x[-1] == data["high"]
+    assert (y == [max(v, 0.0) for v in x]).all()                  # ReLU, by torch
+    assert "receives values from" in plot.text.text() and "negative" in plot.text.text()
+    # A layer that is not an activation has no plot; Softmax mixes a vector: none either.
+    d.selection.select(["conv1"])
+    assert inspector.findChild(ActivationPlot) is None
+    # Trained: measured again on the trained weights.
+    d.selection.select(["relu1"])
+    d.doc.project.training["epochs"] = 1
+    train_and_wait(qtbot, d)
+    plot = inspector.findChild(ActivationPlot)
+    qtbot.waitUntil(lambda: (flush(d), plot.data is not None
+                             and plot.data["basis"] == "trained")[1], timeout=WAIT_MS)
+    # Another project: the old curve is not shown for it.
+    d.window.files.load_into(load_template("house_mlp"), None)
+    flush(d)
+    assert "activation_curve" not in d.project_state.results.extra
+
+
+def test_the_batch_axis_puts_optimizer_steps_on_x_and_a_step_moves_it_by_one(qtbot, dash):
+    d = dash
+    d.doc.project.training["epochs"] = 1
+    train_and_wait(qtbot, d)
+    view = d.loss_view
+    x_epoch, _ = view.curve("batch_raw")
+    assert x_epoch[-1] <= 1.0
+    view.batch_axis.setChecked(True)
+    assert d.project_state.choices.axis == "batch"
+    flush(d)
+    x, _ = view.curve("batch_raw")
+    steps = d.project_state.curves.series["batch_raw"].steps
+    # The batches sent (the worker thins them at full speed), each at its step.
+    assert list(x) == list(steps) and 0 < x[-1] <= d.project_state.session.step
+    assert (np.diff(x) > 0).all()
+    assert view.acc_plot.getPlotItem().getAxis("bottom").labelText == "batch"
+    ex, _ = view.curve("val_epoch")
+    assert list(ex) == [float(d.project_state.session.step)]     # epoch 1 ends at its step
+    # One Step: one more batch on the axis.
+    before = d.project_state.session.step
+    d.doc.project.training["epochs"] = 2                  # room to continue
+    assert d.step()
+    qtbot.waitUntil(lambda: (flush(d), view.curve("batch_raw")[0][-1] == before + 1)[1],
+                    timeout=WAIT_MS)
+    # Another project keeps the person's choice of axis out (choices are per project).
+    d.stop()
+    wait_idle(qtbot, d)
+    d.window.files.load_into(load_template("shapes_cnn"), None)
+    flush(d)
+    assert d.project_state.choices.axis == "epoch" and not view.batch_axis.isChecked()

@@ -18,6 +18,8 @@ import logging
 import shutil
 from pathlib import Path
 
+import shiboken6
+
 from layerlab.engine.locations import run_dir
 from layerlab.engine.project import project_to_dict
 
@@ -131,6 +133,44 @@ class InsightControl:
             changes.update(saliency_raw=raw, saliency_name="your drawing")
         self.choose(**changes)
         self.show_view("saliency")
+
+    # --- the inspector's activation plot -------------------------------------------------------
+    def inspector_section(self, node_id: str, node_type: str, group: str):
+        """The inspector of an element-wise activation: f and f′ over the range its inputs
+        take (asked of the worker now, and again when the weights or the graph change)."""
+        from ..views.activation_plot import NOT_A_CURVE
+        if group != "Activation" or node_type in NOT_A_CURVE:
+            return None
+        from ..views.activation_plot import ActivationPlot
+        plot = ActivationPlot(self.project_state, node_id, graph_key(self.doc.project.graph))
+        if not getattr(self, "_activation_subscribed", False):
+            self._activation_subscribed = True
+            self.project_state.subscribe(self._activation_changed,
+                                         ("activation_curve", "session", "project"))
+        self._activation_plot = plot
+        self._ask_activation(plot)
+        return plot
+
+    def _ask_activation(self, plot) -> None:
+        project = self.doc.project.copy()
+        path = self.doc.path
+        self.binding.call("activation_curve", project=project_to_dict(project),
+                          base_dir=str(path.parent) if path else None, node=plot.node,
+                          graph_key=plot.graph_key)
+        self.binding.schedule()
+
+    def _activation_changed(self, topics: frozenset) -> None:
+        plot = self._activation_plot
+        if plot is None or not shiboken6.isValid(plot):
+            self._activation_plot = None
+            return
+        key = graph_key(self.doc.project.graph)
+        if "session" in topics or key != plot.graph_key:
+            if plot.node not in self.doc.project.graph.nodes:
+                return
+            plot.graph_key = key              # new weights, or an edited graph: measure again
+            self._ask_activation(plot)
+        plot.draw()
 
     # --- the run history -------------------------------------------------------------------------
     def _session_runs(self) -> Path | None:

@@ -8,7 +8,8 @@ axis is in epochs (fractional for batches), so batch and epoch curves line up.
 The gap between the training and validation epoch curves is shaded (overfitting made
 visible: a widening band), and the line under the plots says how wide it is in the last
 epoch (engine ``train_val_gap``). A learning rate changed mid-run leaves a dashed marker
-("lr 0.01 → 0.001") where it happened. For regression on standardized targets the loss axis
+("lr 0.01 → 0.001") where it happened. "Batch axis" puts the optimizer step on x instead of
+the epoch, so single Steps and slow motion move the curves visibly. For regression on standardized targets the loss axis
 says so (engine ``loss_label``) and the MAE is written in the target's units.
 """
 from __future__ import annotations
@@ -143,8 +144,15 @@ class LossView(DeferredDraw, QWidget):
         self.log_scale.setToolTip("Show the loss on a logarithmic axis: late, small "
                                   "improvements stay visible")
         self.log_scale.toggled.connect(self._log_toggled)
+        self.batch_axis = QCheckBox("Batch axis")
+        self.batch_axis.setObjectName("lossBatchAxis")
+        self.batch_axis.setToolTip("Put the optimizer step (batch) on the x axis instead of "
+                                   "the epoch: a single Step moves the curves by one")
+        self.batch_axis.toggled.connect(
+            lambda on: ctx.choose(axis="batch" if on else "epoch"))
         bottom = QHBoxLayout()
         bottom.addWidget(self.summary, 1)
+        bottom.addWidget(self.batch_axis, 0, Qt.AlignmentFlag.AlignTop)
         bottom.addWidget(self.log_scale, 0, Qt.AlignmentFlag.AlignTop)
         split = expanding(QSplitter(Qt.Orientation.Vertical))
         split.addWidget(self.loss_plot)
@@ -188,6 +196,7 @@ class LossView(DeferredDraw, QWidget):
         """Draw what changed in the state's curves (called by the dashboard's frames)."""
         state = self.state
         curves = state.curves
+        batches = self._batch_axis()         # the checkbox follows the state, empty or not
         self._draw_markers(curves)           # none left of another project's run
         note = self._empty_note()
         if note is not None:
@@ -214,11 +223,15 @@ class LossView(DeferredDraw, QWidget):
         log = self.log_scale.isChecked()
         for name in SERIES:
             s = curves[name]
-            key = (s.version, log)
+            key = (s.version, log, batches)
             if self._drawn.get(name) == key:
                 continue
             self._drawn[name] = key
-            x, y = decimate(s.x, s.y, peaks=name == "batch_raw")
+            x, y = (s.steps, s.y) if batches else (s.x, s.y)
+            if batches:                       # a followed run's rows have no step
+                keep = np.isfinite(x)
+                x, y = x[keep], y[keep]
+            x, y = decimate(x, y, peaks=name == "batch_raw")
             if log and name in LOSS_SERIES:
                 keep = y > 0
                 x, y = x[keep], np.log10(y[keep])
@@ -278,7 +291,7 @@ class LossView(DeferredDraw, QWidget):
             if gap.accuracy is not None and gap.accuracy > 0.005:
                 text += f" · gap {100 * gap.accuracy:.1f} points"
             elif gap.loss is not None and gap.loss > 0 and last.val_acc is None:
-                text += f" · gap {gap.loss:.3g}"
+                text += f" · validation − training loss {gap.loss:.3g}"
         if not run.active and run.outcome in ("diverged", "failed", "crashed", "stopped"):
             final = run.final
             where = f" at step {final.step:,}" if final is not None else ""
@@ -291,9 +304,23 @@ class LossView(DeferredDraw, QWidget):
             text = f"{ending}. {text}" if text else f"{ending}."
         return text
 
+    def _batch_axis(self) -> bool:
+        """The x axis is the optimizer step (the person's choice, kept in the state)."""
+        batches = self.state.choices.axis == "batch"
+        if self.batch_axis.isChecked() != batches:
+            self.batch_axis.blockSignals(True)
+            self.batch_axis.setChecked(batches)
+            self.batch_axis.blockSignals(False)
+        label = "batch" if batches else "epoch"
+        axis = self.acc_plot.getPlotItem().getAxis("bottom")
+        if axis.labelText != label:
+            axis.setLabel(label)
+            self._ranges.pop("x", None)
+        return batches
+
     def _draw_markers(self, curves) -> None:
         """A dashed line where the learning rate was changed mid-run."""
-        key = (id(curves), curves.markers_version)
+        key = (id(curves), curves.markers_version, self.state.choices.axis)
         if key == self._markers_drawn:
             return
         self._markers_drawn = key
@@ -305,7 +332,8 @@ class LossView(DeferredDraw, QWidget):
             if event.kind != "lr" or event.old is None or event.new is None:
                 continue
             line = pg.InfiniteLine(
-                pos=event.at_epoch, angle=90,
+                pos=event.step if self.state.choices.axis == "batch" else event.at_epoch,
+                angle=90,
                 pen=pg.mkPen("#8E63CF", width=1, style=Qt.PenStyle.DashLine),
                 label=f"lr {plain_number(event.old)} → {plain_number(event.new)}",
                 labelOpts={"position": 0.85, "color": "#8E63CF"})
@@ -334,8 +362,15 @@ class LossView(DeferredDraw, QWidget):
             hi = max((s.hi for s in parts), default=-math.inf)
             return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None
 
-        last_x = max((float(series[n].x[-1]) for n in SERIES if series[n].n), default=0.0)
-        x = (0.0, max(float(self.state.curves.epochs_target), math.ceil(last_x)))
+        curves = self.state.curves
+        if self.state.choices.axis == "batch":
+            last = [float(np.nanmax(series[n].steps)) for n in SERIES
+                    if series[n].n and np.isfinite(series[n].steps).any()]
+            last_x = max(last, default=0.0)
+            x = (0.0, max(float(curves.epochs_target * curves.batches_per_epoch), last_x, 1.0))
+        else:
+            last_x = max((float(series[n].x[-1]) for n in SERIES if series[n].n), default=0.0)
+            x = (0.0, max(float(curves.epochs_target), math.ceil(last_x)))
         if self._ranges.get("x") != x:
             self._ranges["x"] = x
             for plot in (self.loss_plot, self.acc_plot):

@@ -75,7 +75,7 @@ VIEWS_DECLARED = (
              max_hz=4, raised=True),
     ViewSpec("loss", "Loss", _view("loss_view", "LossView"), raised=True,
              observes=("project", "dataset", "worker", "run", "progress", "session",
-                       "curves")),
+                       "curves", "choices")),
     ViewSpec("filters", "Filters", _view("filters_view", "FiltersView"), split_from="loss",
              image=True, raised=True, max_hz=15,
              observes=("project", "worker", "run", "session", "visuals", "choices")),

@@ -47,7 +47,7 @@ class SpeedBox(QGroupBox):
         self.find_button.clicked.connect(lambda: ctx.command("lr_find"))
         self.plot = still_plot("loss", "learning rate (log)")
         self.plot.setObjectName("lrFindPlot")
-        self.plot.setMinimumHeight(140)
+        self.plot.setFixedHeight(170)        # the panel scrolls: the plot must not grow
         item = self.plot.getPlotItem()
         item.setLogMode(x=True)
         self.curve = item.plot(pen=pg.mkPen("#3A7BD5", width=2))
@@ -102,6 +102,14 @@ class SpeedBox(QGroupBox):
         losses = np.asarray(test.losses if test is not None else (), dtype=float)
         keep = np.isfinite(losses) & (lrs > 0)
         self.curve.setData(lrs[keep], losses[keep])
+        if keep.any():
+            # Up to half again the first loss: the blow-up at the end would squash the dip.
+            y = losses[keep]
+            top = min(float(y.max()), 1.5 * float(y[0]) if y[0] > 0 else float(y.max()))
+            bottom = float(y.min())
+            span = max(top - bottom, 1e-6)
+            self.plot.getPlotItem().setYRange(bottom - 0.05 * span, top + 0.05 * span,
+                                              padding=0)
         result = test.result if test is not None else None
         if error is not None or (test is not None and test.error):
             self.text.setText(f"The range test failed: {error or test.error}")
@@ -112,13 +120,15 @@ class SpeedBox(QGroupBox):
             self.use_button.hide()
             self.mark.hide()
         else:
-            self._suggestion = result.suggestion
+            # Three significant digits, as the learning-rate field keeps it.
+            self._suggestion = (float(f"{result.suggestion:.3g}")
+                                if result.suggestion is not None else None)
             reason = result.reason[:1].upper() + result.reason[1:]
             self.text.setText(f"{reason}." if not reason.endswith(".") else reason)
-            if result.suggestion is not None:
+            if self._suggestion is not None:
                 self.mark.setValue(np.log10(result.suggestion))
                 self.mark.show()
-                self.use_button.setText(f"Use learning rate {plain_number(result.suggestion)}")
+                self.use_button.setText(f"Use learning rate {plain_number(self._suggestion)}")
                 self.use_button.show()
             else:
                 self.mark.hide()

@@ -413,7 +413,7 @@ class TrainingPanel(DeferredDraw, QWidget):
                 and result.samples_per_s else ""
             last = run.last_epoch
             score = (f" · validation accuracy {100 * last.val_acc:.1f} %" if last is not None
-                     and last.val_acc is not None else f" · validation MAE {last.val_mae:,.4g}"
+                     and last.val_acc is not None else f" · validation MAE {state.mae_text(last)}"
                      if last is not None and last.val_mae is not None else "")
             value = 1000 if run.outcome == "finished" else None
             # A diverged run's last step did not count (its update was undone).
