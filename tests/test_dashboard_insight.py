@@ -195,6 +195,9 @@ def test_the_batch_axis_puts_optimizer_steps_on_x_and_a_step_moves_it_by_one(qtb
     assert view.acc_plot.getPlotItem().getAxis("bottom").labelText == "batch"
     ex, _ = view.curve("val_epoch")
     assert list(ex) == [float(d.project_state.session.step)]     # epoch 1 ends at its step
+    # The accuracy markers moved with their curves (none left at the epoch positions).
+    mx, _ = view._marks["val_acc"].getData()
+    assert list(mx) == list(view.curve("val_acc")[0]) == list(ex)
     # One Step: one more batch on the axis.
     before = d.project_state.session.step
     d.doc.project.training["epochs"] = 2                  # room to continue
@@ -207,3 +210,31 @@ def test_the_batch_axis_puts_optimizer_steps_on_x_and_a_step_moves_it_by_one(qtb
     d.window.files.load_into(load_template("shapes_cnn"), None)
     flush(d)
     assert d.project_state.choices.axis == "epoch" and not view.batch_axis.isChecked()
+
+
+def test_a_step_of_a_finished_run_trains_one_more_batch_and_shows_it(qtbot, dash, dialogs):
+    from PySide6.QtWidgets import QMessageBox
+    d = dash
+    d.doc.project.training["epochs"] = 1
+    train_and_wait(qtbot, d)
+    done = d.project_state.session.step
+    d.show_view("batch")
+    # "Train 1 more epochs" — not "Nothing left to train": Epochs goes up (undoable), and
+    # the run pauses after the one batch.
+    dialogs.answer = QMessageBox.StandardButton.Yes
+    assert d.step()
+    qtbot.waitUntil(lambda: (flush(d), d.state == "paused" and d.project_state.run.progress
+                             is not None and d.project_state.run.progress.step == done + 1)[1],
+                    timeout=WAIT_MS)
+    assert d.doc.project.training["epochs"] == 2
+    view = d.batch_view
+    qtbot.waitUntil(lambda: (flush(d), not view.body.empty)[1], timeout=WAIT_MS)
+    snap = d.project_state.run.progress
+    assert view.caption.text().startswith(f"Step {done + 1:,}: the {len(snap.indices)} "
+                                          f"training samples")
+    assert len(view.grid._tiles) == len(snap.indices)
+    d.stop()
+    wait_idle(qtbot, d)
+    d.window.files.load_into(load_template("shapes_cnn"), None)
+    flush(d)
+    assert view.body.empty

@@ -124,6 +124,7 @@ class LossView(DeferredDraw, QWidget):
         ap.addItem(self.acc_gap)
         self._marker_lines: list = []
         self._markers_drawn = None
+        self._marks_axis: bool | None = None   # the x axis the accuracy markers were put on
         self._loss_label = "loss"
         self.legend = caption("", "lossLegend")
         self._legend_followed: bool | None = None
@@ -213,8 +214,9 @@ class LossView(DeferredDraw, QWidget):
         if loss_text != self._loss_label:
             self._loss_label = loss_text
             self.loss_plot.getPlotItem().setLabel("left", loss_text)
-        if curves is not self._curves:         # another project (or the first draw)
-            self._curves = curves
+        if curves is not self._curves or batches != self._marks_axis:
+            # Another project (or the first draw), or the other x axis: markers anew.
+            self._curves, self._marks_axis = curves, batches
             self._drawn.clear()
             self._ranges.clear()
             for name, mark in self._marks.items():
