@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QTabWidget, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
@@ -117,7 +117,7 @@ class ConfusionView(DeferredDraw, QWidget):
         top.addWidget(back)
         gl.addLayout(top)
         shows = QHBoxLayout()
-        shows.addWidget(caption("Show"))
+        shows.addWidget(QLabel("Show"))   # a caption would be squeezed to "S"
         shows.addWidget(self.where, 1)
         gl.addLayout(shows)
         gl.addWidget(self.gallery, 1)
