@@ -238,3 +238,60 @@ def test_a_step_of_a_finished_run_trains_one_more_batch_and_shows_it(qtbot, dash
     d.window.files.load_into(load_template("shapes_cnn"), None)
     flush(d)
     assert view.body.empty
+
+
+def test_where_it_looked_follows_the_class_picker_and_the_histograms_say_the_dead_share(
+        qtbot, dash):
+    d = dash
+    d.doc.project.training["epochs"] = 2
+    train_and_wait(qtbot, d)
+    d.show_view("saliency")
+    view = d.saliency_view
+    answer = lambda: d.project_state.results.extra.get("saliency")  # noqa: E731
+    qtbot.waitUntil(lambda: (flush(d), not view.body.empty and answer() is not None)[1],
+                    timeout=WAIT_MS)
+    predicted = answer().predicted[0]
+    assert answer().targets[0] == predicted and answer().node == "conv2"   # the last conv
+    other = (predicted + 1) % 10
+    view.klass.setCurrentIndex(view.klass.findData(other))
+    view.klass.activated.emit(view.klass.currentIndex())
+    qtbot.waitUntil(lambda: (flush(d), answer().targets[0] == other)[1], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: (flush(d), f"the evidence for {other}" in view.caption.text())[1],
+                    timeout=WAIT_MS)
+    heat = np.asarray(answer().heat[0])
+    assert heat.shape == (8, 8) and 0.0 <= heat.min() and heat.max() <= 1.0
+
+    d.show_view("histograms")
+    hv = d.histograms_view
+    hv.combo.setCurrentIndex(hv.combo.findData("relu1"))
+    hv.combo.activated.emit(hv.combo.currentIndex())
+    qtbot.waitUntil(lambda: (flush(d), hv.dead.isVisibleTo(hv))[1], timeout=WAIT_MS)
+    strips = d.project_state.insight.histograms
+    dead = dict(strips.dead_relu["relu1"])
+    assert sorted(dead) == [0, 1, 2]
+    assert f"epoch 2: {100 * dead[2]:.0f} %" in hv.dead.text()
+
+
+def test_house_prices_in_their_units_predicted_against_actual(qtbot, dash):
+    d = dash
+    project = load_template("house_mlp")
+    project.training = {**project.training, "epochs": 5, "device": "cpu"}
+    d.window.files.load_into(project, None)
+    train_and_wait(qtbot, d)
+    d.show_view("regression")
+    view = d.regression_view
+    qtbot.waitUntil(lambda: (flush(d), not view.body.empty)[1], timeout=WAIT_MS)
+    snap = d.project_state.results.evaluation
+    x, y = view.scatter.getData()
+    assert list(x) == list(np.asarray(snap.actual).reshape(-1)[:len(x)])
+    assert x.max() > 1000                         # prices, not standardized values
+    axis = view.scatter_plot.getPlotItem().getAxis("bottom")
+    assert axis.labelText == "actual price"
+    assert "e+" not in " ".join(axis.tickStrings([250000.0, 500000.0], 1.0, 250000.0))
+    loss_axis = d.loss_view.loss_plot.getPlotItem().getAxis("left").labelText
+    assert "standardized price" in loss_axis
+    assert "e+" not in d.loss_view.summary.text() and "(price)" in d.loss_view.summary.text()
+    # Another project: no prices of this one.
+    d.window.files.load_into(load_template("digits_cnn"), None)
+    flush(d)
+    assert view.body.empty and len(view.scatter.getData()[0]) == 0
