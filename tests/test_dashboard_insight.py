@@ -295,3 +295,27 @@ def test_house_prices_in_their_units_predicted_against_actual(qtbot, dash):
     d.window.files.load_into(load_template("digits_cnn"), None)
     flush(d)
     assert view.body.empty and len(view.scatter.getData()[0]) == 0
+
+
+def test_an_lr_changed_while_paused_is_marked_on_the_curves_and_in_the_run_history(qtbot,
+                                                                                   dash):
+    d = dash
+    d.doc.project.training["epochs"] = 30
+    d.doc.project.training["lr"] = 0.003
+    assert d.train()
+    qtbot.waitUntil(lambda: (flush(d), d.project_state.run.progress is not None)[1],
+                    timeout=WAIT_MS)
+    d.toggle_pause()
+    qtbot.waitUntil(lambda: (flush(d), d.state == "paused")[1], timeout=WAIT_MS)
+    d.command("set_lr:0.01")
+    d.toggle_pause()
+    qtbot.waitUntil(lambda: (flush(d), d.loss_view.marker_labels() != [])[1], timeout=WAIT_MS)
+    assert d.loss_view.marker_labels() == ["lr 0.003 → 0.01"]
+    d.stop()
+    wait_idle(qtbot, d)
+    d.show_view("runs")
+    qtbot.waitUntil(lambda: (flush(d), d.runs_view.table.rowCount() == 1)[1], timeout=WAIT_MS)
+    run = d.runs_view.runs[0]
+    assert [(e["old"], e["new"]) for e in run["events"] if e["kind"] == "lr"] == [(0.003,
+                                                                                   0.01)]
+    assert "changed 1×" in d.runs_view.table.item(0, 4).text()
