@@ -59,6 +59,10 @@ def test_a_clicked_cell_is_explained_with_the_engines_numbers(qtbot, dash, tmp_p
     grid.cellClicked.emit(3, 0, 5)
     f = _explained(qtbot, d, "conv1", (3, 0, 5))
     assert d.docks["explain"].isVisible()
+    # The maps clicked in stay in front of their tab group (the explainer floats over the
+    # canvas when its dock is smaller than it needs), not a neighbouring tab.
+    assert d.docks["explain"].isFloating()
+    assert not d.docks["features"].visibleRegion().isEmpty()
 
     # The same numbers as the engine's, computed here from the saved weights.
     path = tmp_path / "digits.json"

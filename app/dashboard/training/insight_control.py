@@ -45,6 +45,10 @@ class InsightControl:
         dock = self.docks.get(key)
         if dock is None:
             return False
+        # The tab in front of its group now (the Feature maps the person clicked in): when
+        # this dock floats out of the group, that one stays in front — not a neighbour.
+        front = next((d for d in self.window.tabifiedDockWidgets(dock)
+                      if d.isVisible() and not d.visibleRegion().isEmpty()), None)
         if not dock.isVisible():
             dock.show()
         dock.raise_()
@@ -53,6 +57,8 @@ class InsightControl:
         if wanted and not dock.isFloating() and (dock.width() < wanted[0]
                                                  or dock.height() < wanted[1]):
             self._float(dock, wanted)
+            if front is not None:
+                front.raise_()
         self.binding.schedule()
         return True
 
