@@ -64,6 +64,7 @@ class RunsView(DeferredDraw, QWidget):
         split.addWidget(curves)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([600, 400])   # the table's 12 columns first (the curves shrink well)
         content = QWidget()
         cl = QVBoxLayout(content)
         cl.setContentsMargins(0, 0, 0, 0)
