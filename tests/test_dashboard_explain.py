@@ -117,3 +117,22 @@ def test_a_clicked_cell_is_explained_with_the_engines_numbers(qtbot, dash, tmp_p
     assert d.project_state.choices.explain is None
     assert d.project_state.insight.explanation.meta is None
     assert view.frame is None and "Train the network first" in view.body.text()
+
+
+def test_the_grids_sit_side_by_side_in_a_wide_short_dock_and_stack_in_a_narrow_one(qtbot):
+    from PySide6.QtWidgets import QBoxLayout, QLabel
+
+    from layerlab.app.dashboard.views.explain_view import _Flow
+    from layerlab.app.dashboard.views.number_grid import NumberGrid
+    grids = [NumberGrid(name) for name in ("window", "kernel", "products")]
+    for g in grids:
+        g.set_values(np.linspace(-1, 1, 25).reshape(5, 5), title=g.objectName() or "grid")
+    flow = _Flow((grids[0], QLabel("×"), grids[1], QLabel("="), grids[2]))
+    qtbot.addWidget(flow)
+    flow.resize(780, 200)       # shapes_cnn's 5×5 kernels in the floating explainer
+    flow.show()
+    flow.sync()
+    assert flow.box.direction() == QBoxLayout.Direction.LeftToRight
+    flow.resize(260, 900)       # a narrow dock
+    flow.sync()
+    assert flow.box.direction() == QBoxLayout.Direction.TopToBottom

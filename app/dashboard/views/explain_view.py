@@ -62,9 +62,20 @@ class _Flow(QWidget):
         self.sync()
 
     def sync(self) -> None:
-        """Side by side or stacked for the width; one cell size for every grid."""
-        need = sum(w.sizeHint().width() for w in self.widgets if not w.isHidden())
-        direction = (QBoxLayout.Direction.LeftToRight if self.width() >= need
+        """Side by side or stacked, whichever gives the cells more room (a 5×5 kernel in a
+        wide, short dock reads side by side even when squeezed); one cell size for every
+        grid."""
+        shown = [w for w in self.widgets if not w.isHidden()]
+        hints = [(w.sizeHint(), isinstance(w, NumberGrid)) for w in shown]
+        fixed_w = sum(h.width() for h, grid in hints if not grid)
+        fixed_h = sum(h.height() for h, grid in hints if not grid)
+        grid_w = sum(h.width() for h, grid in hints if grid) or 1
+        grid_h = sum(h.height() for h, grid in hints if grid) or 1
+        tallest = max((h.height() for h, grid in hints if grid), default=1)
+        widest = max((h.width() for h, grid in hints if grid), default=1)
+        across = min((self.width() - fixed_w) / grid_w, self.height() / tallest)
+        down = min(self.width() / widest, (self.height() - fixed_h) / grid_h)
+        direction = (QBoxLayout.Direction.LeftToRight if across >= min(down, 1.0)
                      else QBoxLayout.Direction.TopToBottom)
         if self.box.direction() != direction:
             self.box.setDirection(direction)
@@ -557,6 +568,11 @@ class ExplainView(DeferredDraw, QWidget):
             brushes = [pg.mkBrush("#D9483C" if s >= 0 else "#3A7BD5") for s in sums]
             self.sums_bars.setOpts(x=np.arange(len(sums)), height=sums, width=0.8,
                                    brushes=brushes)
+            # Whole channels on the axis (not 0.5, 1.5), at most ~16 labels.
+            every = max(1, -(-len(sums) // 16))
+            self.sums_plot.getPlotItem().getAxis("bottom").setTicks(
+                [[(i, str(channels[i] if i < len(channels) else i))
+                  for i in range(0, len(sums), every)]])
 
     def _draw_pool(self, meta, f: dict) -> None:
         self.in_channel.hide()
