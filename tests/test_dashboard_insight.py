@@ -319,3 +319,37 @@ def test_an_lr_changed_while_paused_is_marked_on_the_curves_and_in_the_run_histo
     assert [(e["old"], e["new"]) for e in run["events"] if e["kind"] == "lr"] == [(0.003,
                                                                                    0.01)]
     assert "changed 1×" in d.runs_view.table.item(0, 4).text()
+
+
+def test_where_it_looked_for_a_drawing_and_for_an_opened_image(qtbot, dash, tmp_path):
+    from PIL import Image
+
+    from dashboard_helpers import draw_seven
+    d = dash
+    d.doc.project.training["epochs"] = 2
+    train_and_wait(qtbot, d)
+    d.show_view("predict")
+    panel = d.predict_panel
+    draw_seven(panel.canvas)
+    panel.where_button.click()                       # "Where did it look?"
+    view = d.saliency_view
+    answer = lambda: d.project_state.results.extra.get("saliency")  # noqa: E731
+    qtbot.waitUntil(lambda: (flush(d), answer() is not None
+                             and answer().subject == "your drawing")[1], timeout=WAIT_MS)
+    assert d.project_state.choices.saliency_subject == "drawing"
+    qtbot.waitUntil(lambda: (flush(d), view.caption.text().startswith("your drawing"))[1],
+                    timeout=WAIT_MS)
+    # An image from disk: a white bar on black, at another size than the Input's.
+    pixels = np.zeros((40, 40), dtype=np.uint8)
+    pixels[5:35, 18:22] = 255
+    path = tmp_path / "one.png"
+    Image.fromarray(pixels).save(path)
+    assert view.load_image(str(path))
+    qtbot.waitUntil(lambda: (flush(d), answer().subject != "your drawing")[1],
+                    timeout=WAIT_MS)
+    assert "one.png" in answer().subject
+    assert np.asarray(answer().images[0]).shape[:2] == (8, 8)
+    # Not an image: said, nothing crashes.
+    bad = tmp_path / "notes.png"
+    bad.write_text("not a picture")
+    assert not view.load_image(str(bad))

@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+import numpy as np
+
 from layerlab.engine.service.protocol import (WORKER_GENERATION, DatasetFacts, Event, Reply,
                                               SessionInfo)
 
@@ -274,7 +276,7 @@ class ProjectState:
 
     def choose(self, **changes: Any) -> None:
         for name, value in changes.items():
-            if getattr(self.choices, name) != value:
+            if not _same(getattr(self.choices, name), value):
                 setattr(self.choices, name, value)
                 self.touch("choices")
 
@@ -529,3 +531,12 @@ def _sentence(text: str) -> str:
     text = text.strip()
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Whether a choice is unchanged — arrays too (a drawing to explain is one), which ``==``
+    compares element by element."""
+    if isinstance(old, np.ndarray) or isinstance(new, np.ndarray):
+        return old is new or (isinstance(old, np.ndarray) and isinstance(new, np.ndarray)
+                              and old.shape == new.shape and np.array_equal(old, new))
+    return old == new
