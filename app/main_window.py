@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self.workspaces = Workspaces(self)     # Build / Train: remembered dock layouts
         window_menus.add_workspace_actions(self)
         self.model_files = ModelFiles(self)    # File ▸ Export / Import (outside this process)
+        self.inspector.sections.append(self.dashboard.inspector_section)   # activation plot
         self._build_status_bar()
         self._connect()
         self._restore_layout()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QMessageBox
 
+from layerlab.engine.formatting import plain_number
 from layerlab.engine.locations import checkpoint_dir, has_checkpoint
 from layerlab.engine import save_project
 from layerlab.engine.templates import load_template
@@ -177,7 +178,9 @@ def test_predict_panel_for_a_regression_table(qtbot, dash):
     text = panel.answer.text()
     assert text.startswith("Predicted price: ")
     real = float(d.project_state.results.prediction.real[0])
-    assert f"{real:,.4g}" in text                          # shown in real units
+    # In real units and plain numbers, as a person writes a price: "377,900", not 3.779e+05.
+    assert text == f"Predicted price: {plain_number(real)}"
+    assert "e+" not in text
 
 
 def test_autosave_keeps_unsaved_weights_and_recovery_brings_them_back(qtbot, dash, tmp_path,

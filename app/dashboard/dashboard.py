@@ -28,6 +28,7 @@ from .settings_commands import SettingsNotifier, replace_section
 from .state.project_state import Message, ProjectFacts, ProjectState
 from .state.session import graph_key
 from .state_binding import StateBinding
+from .training.insight_control import InsightControl
 from .training.run_control import RunControl
 from .views.lazy_view import LazyView, after_first_paint
 from .views.registry import VIEWS, ViewContext
@@ -47,10 +48,13 @@ TABBED_WITH_LOSS = ("summary", "problems")
 #: Attribute names of the views (``dashboard.panel``…: tests and tools reach them by these).
 VIEW_ATTRS = {"training": "panel", "loss": "loss_view", "filters": "filters_view",
               "features": "feature_view", "confusion": "confusion_view",
-              "gradients": "gradients_view", "predict": "predict_panel"}
+              "gradients": "gradients_view", "predict": "predict_panel",
+              "explain": "explain_view", "saliency": "saliency_view",
+              "histograms": "histograms_view", "runs": "runs_view", "batch": "batch_view",
+              "regression": "regression_view"}
 
 
-class Dashboard(RunControl, QObject):
+class Dashboard(RunControl, InsightControl, QObject):
     def __init__(self, window) -> None:
         super().__init__(window)
         self.window = window
@@ -176,6 +180,8 @@ class Dashboard(RunControl, QObject):
         files = self.window.files
         files.projectLoaded.connect(self._on_project_loaded)
         files.projectSaved.connect(self._save_weights)
+        files.projectSaved.connect(lambda _path: self.adopt_session_runs())
+        self.doc.pathChanged.connect(lambda _path: self.ask_runs())
         files.unsaved_work.append(self.unsaved_weights)
         self.selection.currentChanged.connect(self._on_canvas_selection)
         self.project_state.subscribe(self._on_state, ("run", "worker", "weights", "session",
@@ -219,6 +225,12 @@ class Dashboard(RunControl, QObject):
                 else None
             if purpose is not None and purpose.startswith("load:"):
                 self._weights_loaded(purpose[5:], message)
+            if getattr(message, "kind", None) == "run_ended" and \
+                    message.generation == self.project_state.generation:
+                # The run is in the run history now (and runs recorded before a save move
+                # beside the project).
+                QTimer.singleShot(0, self.adopt_session_runs if self.doc.path is not None
+                                  else self.ask_runs)
 
     def _worker_exited(self, exited) -> None:
         if self._shut_down:
@@ -281,7 +293,9 @@ class Dashboard(RunControl, QObject):
         self._close_when_idle = False
         if self.autosave is not None:
             self.autosave.discard_weights()
+        self.discard_session_runs()        # an unsaved project's runs go with its weights
         self.binding.call("reset", generation=generation, rescue_dir=self._rescue_dir())
+        QTimer.singleShot(0, self.ask_runs)  # once the path is set (after projectReset)
         self._dataset_timer.start(0)         # once the path is set (after projectReset)
         # The feature maps shown, and so sent (the worker sends only the watched node's: a
         # whole network's outputs several times a second would cost training time).
@@ -447,6 +461,10 @@ class Dashboard(RunControl, QObject):
     def command(self, name: str):
         if name.startswith("dataset_dialog:"):
             return self.open_dataset_dialog(name.split(":", 1)[1])
+        if name.startswith("show:"):
+            return self.show_view(name.split(":", 1)[1])
+        if name.startswith(("set_lr:", "lr_find", "delay:", "saliency:")):
+            return self.insight_command(name)
         if name == "dismiss_message":
             self.project_state.set_message(None)
             return self.binding.schedule()
@@ -552,10 +570,13 @@ class Dashboard(RunControl, QObject):
             self.follow_dialog.kill()
         if self.project_state.run.active:
             self.binding.call("stop", token=self.project_state.run.token)
+        self.discard_session_runs()
         _release(self.binding)
 
 
 for _key, _attr in VIEW_ATTRS.items():
+    if _key not in {spec.key for spec in VIEWS}:
+        continue
     setattr(Dashboard, _attr, property(lambda self, key=_key: self.views[key].view,
                                        doc=f"The {_key} view (built if it was not yet)."))
 

@@ -52,6 +52,9 @@ class InspectorPanel(QScrollArea):
         self.editors: dict[str, ParamEditor] = {}
         self._sessions: dict[str, int] = {}
         self._body: QWidget | None = None
+        #: More sections for a layer, added by other parts of the window (the dashboard's
+        #: activation plot): ``section(node_id, node_type, group) -> QWidget | None``.
+        self.sections: list = []
         sel = editor.selection
         sel.currentChanged.connect(lambda _n: self.rebuild())
         sel.currentChanged.connect(self._bring_forward)
@@ -177,6 +180,10 @@ class InspectorPanel(QScrollArea):
             what_layout = QVBoxLayout(what)
             what_layout.addWidget(_wrap_label(spec.explanation))
             self.layout_.addWidget(what)
+        for section in self.sections:
+            widget = section(node_id, node.type, spec.group if spec else "")
+            if widget is not None:
+                self.layout_.addWidget(widget)
 
     def _bring_forward(self, node_id: str | None) -> None:
         """A layer was selected: show its inspector, if it is tabbed behind another panel

@@ -71,11 +71,28 @@ def _trainer_for(service, project, base_dir, epochs: int, resume: bool, graph_ke
     return trainer, forwarder, notes
 
 
+def _recorder_for(forwarder, trainer, project, run_folder: str | None):
+    """The run history's recorder of this trainer's runs in ``run_folder`` (the same one for
+    a continued run, so its record says which run it continues), or None."""
+    if not run_folder:
+        return None
+    from ..training.run_history import RunRecorder
+    recorder = forwarder.recorder
+    if recorder is None or str(recorder.folder) != str(Path(run_folder)):
+        recorder = RunRecorder(run_folder, trainer, project)
+    else:
+        recorder.project = project.copy()        # this run's settings (an lr changed since)
+    forwarder.recorder = recorder
+    return recorder
+
+
 @request("train", runs=JOB)
 def train(service, project: dict, base_dir: str | None, epochs: int, resume: bool = False,
           start_paused: bool = False, steps: int = 0, probe: int = 0, graph_key: str = "",
-          settings_key: str = "", token: int | None = None) -> str | None:
-    """Train (or continue) the project's network; the run's snapshots stream as events."""
+          settings_key: str = "", token: int | None = None, run_folder: str | None = None,
+          delay: float = 0.0) -> str | None:
+    """Train (or continue) the project's network; the run's snapshots stream as events, and
+    the run is recorded in ``run_folder``'s run history (runs/) when one is given."""
     from ..training import TrainingError
     if token is not None and token in service.cancelled:
         service.emit_event("run_ended", None)
@@ -90,6 +107,13 @@ def train(service, project: dict, base_dir: str | None, epochs: int, resume: boo
         return None
     forwarder.run_token = token
     service.publish(trainer, forwarder, proj, graph_key, settings_key, notes=notes)
+    recorder = _recorder_for(forwarder, trainer, proj, run_folder)
+    if recorder is not None:
+        trainer.add_observer(recorder)
+    try:
+        trainer.set_delay(float(delay or 0.0))
+    except ValueError:
+        trainer.set_delay(0.0)
     if start_paused:
         trainer.pause()
         if steps:
@@ -97,7 +121,13 @@ def train(service, project: dict, base_dir: str | None, epochs: int, resume: boo
     if 0 <= probe < len(trainer.dataset.y_val):   # the view's current sample
         service.probe = int(probe)
         trainer.set_probe(int(probe))
-    result = trainer.run()
+    try:
+        result = trainer.run()
+    finally:
+        if recorder is not None:
+            trainer.remove_observer(recorder)
+    if recorder is not None and recorder.problem:
+        service.failed("This run is not in the run history", recorder.problem)
     if result.status == "failed" and trainer.last_error is not None:
         log.error("training failed:\n%s", "".join(traceback.format_exception(
             trainer.last_error)))
@@ -145,6 +175,13 @@ def set_lr(service, lr: float) -> None:
         service.trainer.set_lr(float(lr))
 
 
+@request("set_delay", runs=CONTROL)
+def set_delay(service, seconds: float) -> None:
+    """Slow motion: wait this long after every batch (0: full speed), from now on."""
+    if service.trainer is not None:
+        service.trainer.set_delay(float(seconds))
+
+
 # --- weights on disk ------------------------------------------------------------------------------
 @request("load", runs=JOB)
 def load(service, project: dict, base_dir: str | None, checkpoint_dir: str, probe: int = 0,
@@ -166,6 +203,9 @@ def load(service, project: dict, base_dir: str | None, checkpoint_dir: str, prob
                            loaded_from=str(checkpoint_dir))
     if info.num_val:
         service.emit_event("evaluation", evaluation(trainer), forwarder.generation)
+        # Its weights' histograms now (a strip for the epoch it stopped at); training on
+        # adds one per epoch.
+        forwarder.on_histograms(trainer.capture_histograms())
     service.probe = int(probe) if 0 <= probe < info.num_val else 0
     service.refresh_visuals()
     return {"epoch": info.epoch, "step": info.step}
@@ -221,15 +261,28 @@ def predict(service, x, token: int = 0):
     return run(service.trainer, x, token)
 
 
-@request("samples", store="samples")
-def samples(service, indices: list[int]):
-    """Validation samples by index, ready to show (images 0..1, their targets)."""
+def _loaded_dataset(service):
     from ..training import TrainingError
-    from .model_facts import samples as take
     ds = service.trainer.dataset if service.trainer is not None else service.dataset
     if ds is None:
         raise TrainingError("the dataset is not loaded yet")
-    return take(ds, indices)
+    return ds
+
+
+@request("samples", store="samples")
+def samples(service, indices: list[int]):
+    """Validation samples by index, ready to show (images 0..1, their targets)."""
+    from .model_facts import samples as take
+    return take(_loaded_dataset(service), indices)
+
+
+@request("batch_samples", store="batch")
+def batch_samples(service, indices: list[int], split: str = "train", step: int = 0):
+    """The samples a batch trained on (a Step, slow motion), ready to show; ``step`` is
+    handed back so the view knows which batch they are."""
+    from .model_facts import samples as take
+    return {"step": int(step), "split": split,
+            "samples": take(_loaded_dataset(service), indices, split)}
 
 
 @request("evaluate", store="evaluation")
@@ -301,3 +354,144 @@ def adopt_weights(service, project: dict, weights: str, base_dir: str | None = N
     service.probe = int(probe) if 0 <= probe < info.num_val else 0
     service.refresh_visuals()
     return {"epoch": info.epoch, "step": info.step}
+# --- explaining ---------------------------------------------------------------------------------------
+def _trained(service):
+    from ..training import TrainingError
+    if service.trainer is None:
+        raise TrainingError("there is no trained model to explain yet: press Train (or open a "
+                            "project with trained weights)")
+    return service.trainer
+
+
+@request("explain", store="explanation")
+def explain(service, node: str, index=None, channel: int | None = None,
+            start: int | None = None, sample: int = 0, split: str = "val"):
+    """One output element of a node explained with its numbers, and its neighbours along the
+    map (the sliding window's frames) — ExplainFrames for the sample and the weights now."""
+    from ..explain import ExplainError
+    from .insight import explain_frames
+    trainer = _trained(service)
+    try:
+        return explain_frames(trainer, service.explainers, service.serial_of(trainer), node,
+                              index=index, channel=channel, start=start, sample=int(sample),
+                              split=split)
+    except ExplainError as exc:
+        raise ValueError(str(exc)) from None
+
+
+@request("saliency", store="saliency")
+def saliency(service, method: str = "gradcam", node: str | None = None,
+             target: int | None = None, indices: list[int] | None = None, raw=None,
+             which: str = "predicted", subject: str = "", key: tuple = ()):
+    """Where the network looked (Grad-CAM or gradient saliency) for validation samples or
+    one raw input — SaliencyMaps over the images."""
+    return _saliency(service, method, node, target, indices, raw, which, subject, key)
+
+
+@request("saliency_gallery", store="saliency_gallery")
+def saliency_gallery(service, method: str = "gradcam", node: str | None = None,
+                     indices: list[int] | None = None, which: str = "predicted",
+                     key: tuple = ()):
+    """Where it looked for each image of a confusion cell's gallery, in batches."""
+    return _saliency(service, method, node, None, indices, None, which, "gallery", key)
+
+
+def _saliency(service, method, node, target, indices, raw, which, subject, key):
+    from ..explain import ExplainError
+    from .insight import saliency_maps
+    trainer = _trained(service)
+    try:
+        return saliency_maps(trainer, service.serial_of(trainer), method, node, target,
+                             indices, raw, which, subject, tuple(key or ()))
+    except ExplainError as exc:
+        raise ValueError(str(exc)) from None
+
+
+@request("activation_curve", store="activation_curve")
+def activation_curve(service, project: dict, base_dir: str | None, node: str,
+                     graph_key: str = ""):
+    """An activation layer's f and f′ over the inputs it really receives: on the trained
+    weights when the session's model fits the graph, else on fresh weights over the dataset,
+    else (no dataset, or the graph does not build) over −4…4."""
+    import torch
+
+    from ..builder import GraphError, build_model
+    from ..data import DatasetError
+    from ..explain import ExplainError
+    from .insight import CURVE_SAMPLES, activation_plot, function_plot
+    proj = _project(project)
+    trainer, session = service.trainer, service.session
+    try:
+        if trainer is not None and session is not None and session.graph_key == graph_key \
+                and len(trainer.dataset.y_val):
+            data = activation_plot(trainer.model, trainer.graph, node,
+                                   trainer.dataset.x_val[:CURVE_SAMPLES], "trained")
+        else:
+            ds, _ = service.load_dataset(proj, _base(base_dir))
+            torch.manual_seed(int((proj.training or {}).get("seed", 0) or 0))
+            model = build_model(proj.graph)
+            data = activation_plot(model, proj.graph, node, ds.x_val[:CURVE_SAMPLES],
+                                   "initial")
+    except (GraphError, DatasetError, ExplainError, RuntimeError, ValueError, OSError) as exc:
+        data = function_plot(proj.graph, node)
+        data["why"] = str(exc)
+    data["graph_key"] = graph_key
+    return data
+
+
+# --- the run history and the learning rate ------------------------------------------------------------
+@request("runs", store="runs", runs=CONTROL)
+def runs(service, folder: str | None, token: int = 0) -> dict:
+    """The run history of a run folder: every run's summary, curves and markers, the table's
+    rows, and the records that could not be read (reading files only: answered at once)."""
+    from dataclasses import asdict
+
+    from ..training.run_history import list_runs, load_run, runs_table
+    if not folder:
+        return {"folder": None, "runs": (), "table": ((), []), "problems": (), "token": token}
+    listing = list_runs(folder)
+    found, problems = [], list(listing.problems)
+    for summary in listing.runs:
+        try:
+            run = load_run(summary.path)
+        except Exception as exc:  # noqa: BLE001 — a record gone meanwhile: named, not fatal
+            problems.append(str(exc))
+            continue
+        found.append({"summary": asdict(run.summary), "history": run.history,
+                      "events": tuple(asdict(e) for e in run.events)})
+    return {"folder": folder, "runs": tuple(found),
+            "table": runs_table([r for r in listing.runs]), "problems": tuple(problems),
+            "token": token}
+
+
+@request("lr_find", store="lr_find")
+def lr_find(service, project: dict, base_dir: str | None, batches: int = 100,
+            graph_key: str = "", settings_key: str = ""):
+    """The learning-rate range test (≤ 100 batches): on the paused run's trainer (everything
+    is put back), else from the project's initial weights. Its curve streams as "lr_find"
+    events; the answer is the engine's LrRangeResult."""
+    import time
+
+    from .protocol import RangeTestProgress
+    session, trainer = service.session, service.trainer
+    if trainer is not None and trainer.running and not trainer.paused:
+        raise ValueError("pause the training first: the range test runs while it is paused "
+                         "or before it starts")
+    if trainer is None or session is None or session.graph_key != graph_key \
+            or session.settings_key != settings_key or not trainer.running:
+        trainer, forwarder = service.new_trainer(_project(project), _base(base_dir))
+        trainer.remove_observer(forwarder)  # a throwaway trainer: it reports nothing
+    batches = max(3, min(int(batches), 100))
+    lrs: list[float] = []
+    losses: list[float] = []
+    last = [0.0]
+
+    def progress(_i, lr, loss) -> None:
+        lrs.append(float(lr))
+        losses.append(float(loss))
+        now = time.monotonic()
+        if now - last[0] >= 0.1:
+            last[0] = now
+            service.emit_event("lr_find", RangeTestProgress(tuple(lrs), tuple(losses), batches))
+    result = trainer.lr_range_test(num_batches=batches, progress=progress)
+    return RangeTestProgress(tuple(result.lrs), tuple(result.losses), batches, result=result)

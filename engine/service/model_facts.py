@@ -94,15 +94,20 @@ def display_images(dataset, x: np.ndarray) -> np.ndarray:
     return (x[:, 0] if x.shape[1] == 1 else x.mean(axis=1)).copy()
 
 
-def samples(dataset, indices) -> Samples:
-    """Validation samples by index (out-of-range ones left out), images ready to show."""
-    n = len(dataset.y_val)
+def samples(dataset, indices, split: str = "val") -> Samples:
+    """Samples of a split by index (out-of-range ones left out), images ready to show;
+    regression targets in their own units."""
+    xs, ys = ((dataset.x_val, dataset.y_val) if split == "val"
+              else (dataset.x_train, dataset.y_train))
+    n = len(ys)
     keep = tuple(int(i) for i in indices if 0 <= int(i) < n)
-    y = dataset.y_val[list(keep)].numpy() if keep else np.zeros(0)
+    y = ys[list(keep)].numpy() if keep else np.zeros(0)
+    if dataset.task == "regression" and len(y):
+        y = np.asarray(dataset.denormalize_target(y)).reshape(len(keep), -1)
     targets = tuple(int(t) if np.ndim(t) == 0 else np.asarray(t).tolist() for t in y)
     if len(dataset.input_shape) != 3 or not keep:
         return Samples(keep, None, targets)
-    x = dataset.x_val[list(keep)].numpy()
+    x = xs[list(keep)].numpy()
     return Samples(keep, display_images(dataset, x), targets)
 
 
@@ -151,7 +156,8 @@ def evaluation(trainer):
     mae, rmse = regression_errors(p, y_val, ds.normalization.get("target_std"))
     return EvalSnapshot(epoch=epoch, task=ds.task, val_loss=val_loss,
                         predictions=p.astype(np.float32), target_names=tuple(ds.target_names),
-                        mae=mae, rmse=rmse)
+                        mae=mae, rmse=rmse, predicted=ds.denormalize_target(p),
+                        actual=ds.denormalize_target(y_val))
 
 
 def predict(trainer, raw, token: int) -> Prediction:

@@ -17,8 +17,9 @@ import threading
 
 __all__ = ["Outbox", "COALESCED"]
 
-#: Event kinds of which only the newest unsent one is kept.
-COALESCED = ("visuals", "evaluation")
+#: Event kinds of which only the newest unsent one is kept (each holds everything before it:
+#: histograms stack every epoch so far, a range test its whole curve so far).
+COALESCED = ("visuals", "evaluation", "histograms", "lr_find")
 
 
 def _kind(message) -> str | None:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Call", "Reply", "Event", "EVENTS", "WORKER_GENERATION", "DatasetFacts",
-           "SessionInfo", "Prediction", "Samples", "WorkerInfo", "Rescued"]
+           "SessionInfo", "Prediction", "Samples", "WorkerInfo", "Rescued", "LayerStrips",
+           "HistogramStrips", "ExplainFrames", "SaliencyMaps", "RangeTestProgress"]
 
 #: Events that belong to the worker, not to a project.
 WORKER_GENERATION = 0
@@ -34,6 +35,9 @@ EVENTS = (
     "run_ended",    # engine RunResult, or None when the run never began
     "failed",       # (title, message): the engine's words, no traceback
     "rescued",      # Rescued: the last good weights are on disk (crash recovery)
+    "histograms",   # HistogramStrips: every epoch's weight/activation histograms so far
+    "marker",       # engine TrainingEvent: lr/epochs changed by hand, or an lr_hint
+    "lr_find",      # RangeTestProgress: the learning-rate range test so far
 )
 
 
@@ -114,6 +118,11 @@ class SessionInfo:
     history: tuple = ()             # EpochSnapshot rows so far
     loaded_from: str | None = None  # the checkpoint folder it came from, if loaded
     notes: tuple[str, ...] = ()
+    #: Which trainer the worker holds: a new one (trained from scratch, loaded) gets a new
+    #: serial, a continued one keeps it — so (serial, step) names a set of weights.
+    serial: int = 0
+    standardized_targets: bool = False   # regression: the loss is on standardized targets
+    loss: str = ""                       # the resolved loss name
 
     @property
     def task(self) -> str:
@@ -160,3 +169,86 @@ class Rescued:
     directory: str
     epoch: int
     step: int
+
+
+# --- looking inside: what the explainer, saliency, histogram and range-test views draw -----------
+@dataclass(frozen=True, eq=False)
+class LayerStrips:
+    """One layer's histograms over epochs on one set of bin edges (engine Strips as data)."""
+    epochs: tuple[int, ...]          # epochs completed when measured (0: initial weights)
+    edges: Any                       # (bins + 1,) float32
+    counts: Any                      # (len(epochs), bins) int64
+
+
+@dataclass(frozen=True, eq=False)
+class HistogramStrips:
+    """Every histogram of the session's run(s) so far, stacked per layer (a strip per epoch),
+    and the dead-ReLU share of each ReLU per epoch."""
+    epoch: int                                   # the newest epoch measured
+    step: int
+    weights: dict                                # node id → LayerStrips
+    activations: dict                            # node id → LayerStrips
+    dead_relu: dict                              # node id → ((epoch, share), …)
+    samples: int                                 # probe samples the activations came from
+    serial: int = 0                              # the trainer (SessionInfo.serial)
+
+
+@dataclass(frozen=True, eq=False)
+class ExplainFrames:
+    """Explanations of consecutive output positions of one node for one sample — the sliding
+    window's frames (a map's channel in reading order, or a vector's features). Each frame is
+    the engine's explanation as a dict of its fields (numpy arrays as they are) plus
+    ``lines`` (the worked text) and ``explained``."""
+    node: str
+    type: str
+    sample: int
+    split: str
+    version: tuple[int, int]         # (SessionInfo.serial, step) of the weights explained
+    shape: tuple[int, ...]           # the node's output shape for one sample
+    channel: int | None              # the map swept (C×H×W outputs), None for vectors
+    start: int                       # the first frame's position in the sweep
+    total: int                       # positions in the whole sweep
+    frames: tuple = ()
+    source: str | None = None        # the node whose maps the window lies on
+    source_channels: tuple[int, ...] = ()
+    source_maps: Any = None          # (len(source_channels), H, W) float32, or None
+    output_map: Any = None           # this channel's map (H, W) or the vector, float32
+    image: Any = None                # the sample as shown: (H, W) or (H, W, 3) in 0..1
+    label: str = ""                  # its true class / target
+    predicted: str = ""              # the network's answer for it
+
+    def position_of(self, index) -> int:
+        """The sweep position of an output index (channel, row, col) or (feature,)."""
+        index = tuple(int(i) for i in index)
+        if self.channel is not None and len(self.shape) == 3:
+            return index[1] * int(self.shape[2]) + index[2]
+        return index[0] if index else 0
+
+
+@dataclass(frozen=True, eq=False)
+class SaliencyMaps:
+    """Where the network looked, for one input or several (a gallery), ready to draw."""
+    method: str                      # gradcam | gradient
+    node: str | None                 # Grad-CAM's layer
+    subject: str                     # what was explained, in words
+    targets: tuple[int, ...]         # the class (output unit) explained, per input
+    predicted: tuple[int, ...]
+    images: Any                      # (N, H, W) or (N, H, W, 3) in 0..1, None for tables
+    heat: Any                        # (N, H, W) in 0..1 over the image, or (N, features)
+    heat_raw: Any                    # the heatmaps at their own size (Grad-CAM: the layer's)
+    peaks: Any                       # (N,) the maxima before scaling (0: nothing for it)
+    probabilities: Any               # (N, classes) or the outputs for regression
+    indices: tuple[int, ...] = ()    # validation indices, when the inputs are samples
+    labels: tuple = ()               # their true classes, when known
+    version: tuple[int, int] = (0, 0)
+    key: tuple = ()                  # what was asked (the view matches it to its question)
+
+
+@dataclass(frozen=True, eq=False)
+class RangeTestProgress:
+    """The learning-rate range test as it goes; ``result`` (engine LrRangeResult) at the end."""
+    lrs: tuple[float, ...]
+    losses: tuple[float, ...]
+    batches: int                     # asked for
+    result: Any = None
+    error: str | None = None

@@ -50,7 +50,9 @@ KEEP_DATASETS = 2
 class Forwarder:
     """The Trainer's observer in the worker: each snapshot becomes an Event of the run's
     generation; feature maps only of the watched nodes; the last good weights rescued at
-    epoch ends. Runs on the training thread."""
+    epoch ends; the histograms of every epoch so far sent stacked (a strip per epoch); the
+    markers (a learning rate changed mid-run, a hint near chance) as they happen. Runs on
+    the training thread."""
 
     def __init__(self, service: "TrainingService", generation: int) -> None:
         self.service, self.generation = service, generation
@@ -58,6 +60,10 @@ class Forwarder:
         self.project = None
         self.rescue_dir: Path | None = None
         self.run_token: int | None = None
+        #: The trainer's HistogramSnapshots so far (a continued trainer keeps adding).
+        self.histograms: list = []
+        #: The run history's recorder (RunRecorder) of this trainer's runs, when recording.
+        self.recorder = None
         self._rescue_next = -float("inf")
 
     def _emit(self, kind: str, payload: Any) -> None:
@@ -93,6 +99,17 @@ class Forwarder:
 
     def on_state(self, snap) -> None:
         self._emit("state", snap)
+
+    def on_histograms(self, snap) -> None:
+        from .insight import histogram_strips
+        # One per epoch (a later one of the same epoch — a loaded model measured again —
+        # replaces it).
+        self.histograms = [h for h in self.histograms if h.epoch != snap.epoch] + [snap]
+        self._emit("histograms", histogram_strips(self.histograms,
+                                                  self.service.serial_of(self.trainer)))
+
+    def on_event(self, event) -> None:
+        self._emit("marker", event)
 
     def rescue(self) -> None:
         """Write the trainer's state to the rescue folder (from the training thread, or
@@ -130,6 +147,11 @@ class TrainingService:
         self.probe = 0
         self.cancelled: set[int] = set()     # run tokens stopped before they began
         self.warm = False
+        #: (which trainer, its step) names a set of weights: a new trainer, a new serial.
+        self.serial = 0
+        self._serial_trainer = None
+        from .insight import ExplainerCache
+        self.explainers = ExplainerCache()
         self._datasets: collections.OrderedDict = collections.OrderedDict()
         self._jobs: queue.Queue = queue.Queue()
         self._pending: collections.deque = collections.deque()
@@ -269,6 +291,7 @@ class TrainingService:
         self.probe = 0
         self.cancelled.clear()
         self.trainer = self.forwarder = self.session = self.project = self.dataset = None
+        self.explainers.clear()
         gc.collect()
         import sys
         torch = sys.modules.get("torch")
@@ -324,11 +347,19 @@ class TrainingService:
         forwarder.rescue_dir = self.rescue_dir
         return trainer, forwarder
 
+    def serial_of(self, trainer) -> int:
+        """The serial of ``trainer``'s weights: a new number for each new trainer."""
+        if trainer is not self._serial_trainer:
+            self._serial_trainer = trainer
+            self.serial += 1
+        return self.serial
+
     def publish(self, trainer, forwarder, project, graph_key: str, settings_key: str, *,
                 notes=(), loaded_from: str | None = None) -> SessionInfo:
         from .model_facts import dataset_facts
         from ..data import describe
         ds, parts = trainer.dataset, trainer.parts
+        norm = ds.normalization if ds.task == "regression" else {}
         self.dataset = ds
         info = SessionInfo(
             graph_key=graph_key, settings_key=settings_key,
@@ -339,7 +370,9 @@ class TrainingService:
             device=trainer.device_info.device, device_name=trainer.device_info.name,
             epoch=int(trainer.epoch), step=int(trainer.global_step),
             epochs_target=int(trainer.config.epochs), history=tuple(trainer.history),
-            loaded_from=loaded_from, notes=tuple(trainer.notes) + tuple(notes))
+            loaded_from=loaded_from, notes=tuple(trainer.notes) + tuple(notes),
+            serial=self.serial_of(trainer), standardized_targets="target_mean" in norm,
+            loss=str(trainer.objective.loss))
         self.trainer, self.forwarder, self.project, self.session = (trainer, forwarder,
                                                                     project, info)
         self.emit(Event("session", info, forwarder.generation))

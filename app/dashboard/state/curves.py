@@ -30,19 +30,22 @@ EMA_HALF_LIFE_EPOCHS = 0.25
 
 class Series:
     """A growing (x, y) buffer with amortized appends (no list → array copies per frame) that
-    keeps its y extremes, so fitting the axes costs nothing per frame."""
+    keeps its y extremes, so fitting the axes costs nothing per frame. Each point also keeps
+    its optimizer step (NaN when unknown: a followed run's rows)."""
 
     def __init__(self) -> None:
         self._x = np.empty(256)
         self._y = np.empty(256)
+        self._s = np.empty(256)
         self.version = 0
         self.clear()
 
-    def append(self, x: float, y: float) -> None:
+    def append(self, x: float, y: float, step: float = math.nan) -> None:
         if self.n == len(self._x):
             self._x = np.resize(self._x, 2 * self.n)
             self._y = np.resize(self._y, 2 * self.n)
-        self._x[self.n], self._y[self.n] = x, y
+            self._s = np.resize(self._s, 2 * self.n)
+        self._x[self.n], self._y[self.n], self._s[self.n] = x, y, step
         self.n += 1
         self.version += 1
         if math.isfinite(y):
@@ -64,12 +67,22 @@ class Series:
     def y(self) -> np.ndarray:
         return self._y[:self.n]
 
+    @property
+    def steps(self) -> np.ndarray:
+        """The optimizer step of each point (a batch axis)."""
+        return self._s[:self.n]
+
 
 class Curves:
     def __init__(self) -> None:
         self.series = {name: Series() for name in LIVE_SERIES + FOLLOW_SERIES}
         self.task = ""
         self.epochs_target = 1
+        #: TrainingEvents of the run: settings changed by hand (lr, epochs) and lr hints.
+        self.markers: list = []
+        self.markers_version = 0
+        #: Optimizer steps per epoch of the run (a batch axis's scale), once known.
+        self.batches_per_epoch = 0
         self._ema: float | None = None
         self._ema_step = 0
 
@@ -86,7 +99,13 @@ class Curves:
         self.epochs_target = max(1, int(epochs))
         for name in LIVE_SERIES:
             self.series[name].clear()
+        self.markers = []
+        self.markers_version += 1
         self._ema = None
+
+    def add_marker(self, event) -> None:
+        self.markers.append(event)
+        self.markers_version += 1
 
     def add_batches(self, snaps) -> None:
         for s in snaps:
@@ -100,21 +119,23 @@ class Curves:
                 alpha = 1.0 - 0.5 ** (max(s.step - self._ema_step, 1) / half_life)
                 self._ema += alpha * (s.loss - self._ema)
             self._ema_step = s.step
-            self.series["batch_raw"].append(x, s.loss)
-            self.series["batch_ema"].append(x, self._ema)
+            self.batches_per_epoch = s.batches
+            self.series["batch_raw"].append(x, s.loss, s.step)
+            self.series["batch_ema"].append(x, self._ema, s.step)
 
     def add_epochs(self, snaps) -> None:
         for e in snaps:
-            self.series["train_epoch"].append(e.epoch, e.train_loss)
-            self.series["val_epoch"].append(e.epoch, e.val_loss)
+            step = getattr(e, "step", math.nan)
+            self.series["train_epoch"].append(e.epoch, e.train_loss, step)
+            self.series["val_epoch"].append(e.epoch, e.val_loss, step)
             if self.task == "regression":
                 if e.val_mae is not None:
-                    self.series["val_acc"].append(e.epoch, e.val_mae)
+                    self.series["val_acc"].append(e.epoch, e.val_mae, step)
             else:
                 if e.train_acc is not None:
-                    self.series["train_acc"].append(e.epoch, 100 * e.train_acc)
+                    self.series["train_acc"].append(e.epoch, 100 * e.train_acc, step)
                 if e.val_acc is not None:
-                    self.series["val_acc"].append(e.epoch, 100 * e.val_acc)
+                    self.series["val_acc"].append(e.epoch, 100 * e.val_acc, step)
 
     def set_history(self, task: str, rows) -> None:
         """The epoch curves of weights loaded from disk (their batch losses are not kept)."""

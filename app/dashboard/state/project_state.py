@@ -21,10 +21,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+import numpy as np
+
 from layerlab.engine.service.protocol import (WORKER_GENERATION, DatasetFacts, Event, Reply,
                                               SessionInfo)
 
 from .curves import Curves
+from .insight import Insight
 from .session import LIVE_TRAINING_KEYS
 
 __all__ = ["ProjectState", "ProjectFacts", "RunState", "Message", "TOPICS", "ACTIVE",
@@ -32,7 +35,10 @@ __all__ = ["ProjectState", "ProjectFacts", "RunState", "Message", "TOPICS", "ACT
 
 #: What views observe. A request's ``store`` name is a topic too (state.results.extra).
 TOPICS = ("project", "dataset", "worker", "run", "progress", "session", "weights", "curves",
-          "visuals", "evaluation", "prediction", "samples", "choices", "message")
+          "visuals", "evaluation", "prediction", "samples", "choices", "message",
+          # the looks inside (issue 11): request stores and forwarded events
+          "explanation", "saliency", "saliency_gallery", "histograms", "runs", "lr_find",
+          "activation_curve", "batch")
 #: Run statuses in which the run holds the model and its settings.
 ACTIVE = ("preparing", "running", "paused", "stopping")
 #: How a run can end ("crashed": the worker process died under it).
@@ -128,6 +134,25 @@ class Choices:
     feature_node: str | None = None
     filter_modes: dict = field(default_factory=dict)
     cell: tuple[int, int] | None = None
+    #: The explainer: (node, output index) — the clicked cell, then wherever the window is.
+    explain: tuple | None = None
+    #: Where it looked: whose input ("probe" | "drawing" | "image"), that raw input for a
+    #: drawing or an opened image (the dataset's own scale) and its name, the method, the
+    #: Grad-CAM layer (None: the last Conv2d) and the class (None: the predicted one).
+    saliency_subject: str = "probe"
+    saliency_raw: Any = None
+    saliency_name: str = ""
+    saliency_method: str = "gradcam"
+    saliency_node: str | None = None
+    saliency_class: int | None = None
+    #: The confusion gallery's overlay: None (off), "predicted" or "true" (the class shown).
+    gallery_saliency: str | None = None
+    histogram_node: str | None = None
+    #: Slow motion: seconds waited after every batch (how one watches, not a setting saved
+    #: with the project).
+    delay: float = 0.0
+    axis: str = "epoch"              # the curves' x axis: "epoch" | "batch"
+    runs_shown: tuple[str, ...] = ()   # run ids whose curves are overlaid
 
 
 class ProjectState:
@@ -169,10 +194,14 @@ class ProjectState:
         self.session: SessionInfo | None = None
         self.weights = WeightsState()
         self.curves = Curves()
+        old_extra = tuple(getattr(getattr(self, "results", None), "extra", {}) or ())
         self.results = Results()
+        self.insight = Insight()
         self.choices = Choices()
         self.message: Message | None = None
-        self.touch(*TOPICS, *self.results.extra)
+        # Every topic, and whatever a request stored for the project before: its views show
+        # their empty state for this one.
+        self.touch(*TOPICS, *old_extra)
         return self.generation
 
     def update_project(self, facts: ProjectFacts) -> None:
@@ -206,6 +235,20 @@ class ProjectState:
             return self.session.class_names
         return self.dataset.class_names if self.dataset is not None else ()
 
+    @property
+    def weights_version(self) -> tuple[int, int] | None:
+        """(which trainer, its step): the weights the worker holds now — what an explanation
+        or a saliency map was computed on must match it, else it is out of date."""
+        s = self.session
+        if s is None:
+            return None
+        step, run = s.step, self.run
+        if run.active:
+            for snap in (run.progress, run.final):
+                if snap is not None:
+                    step = max(step, int(snap.step))
+        return (s.serial, step)
+
     # --- the run (what the person did) ----------------------------------------------------------
     def begin_run(self, token: int, held: dict, epochs: int, fresh: bool) -> None:
         """Train / Resume pressed: the run holds ``held`` until it ends."""
@@ -234,7 +277,7 @@ class ProjectState:
 
     def choose(self, **changes: Any) -> None:
         for name, value in changes.items():
-            if getattr(self.choices, name) != value:
+            if not _same(getattr(self.choices, name), value):
                 setattr(self.choices, name, value)
                 self.touch("choices")
 
@@ -364,9 +407,17 @@ class ProjectState:
                            f"continues from there.")
         last = self.run.last_epoch
         acc = (f": validation accuracy {100 * last.val_acc:.1f} %" if last is not None
-               and last.val_acc is not None else f": validation MAE {last.val_mae:,.4g}"
+               and last.val_acc is not None else f": validation MAE {self.mae_text(last)}"
                if last is not None and last.val_mae is not None else "")
         return Message("info", "Training finished", f"{text[:1].upper()}{text[1:]}{acc}.")
+
+    def mae_text(self, row) -> str:
+        """A row's validation MAE in the target's units, as a person writes it:
+        "30,540 (price)"."""
+        from layerlab.engine.formatting import plain_number
+        names = self.session.target_names if self.session is not None else ()
+        unit = f" ({', '.join(names)})" if names else ""
+        return f"{plain_number(row.val_mae)}{unit}"
 
     def _on_failed(self, payload) -> None:
         title, text = payload
@@ -376,6 +427,47 @@ class ProjectState:
     def _on_rescued(self, rescued) -> None:
         self.weights.rescued = rescued
         self.touch("weights")
+
+    def _on_histograms(self, strips) -> None:
+        self.insight.histograms = strips
+        self.touch("histograms")
+
+    def _on_marker(self, event) -> None:
+        """A setting changed mid-run (a marker on the curves), or accuracy near chance (a
+        message with its remedy)."""
+        self.curves.add_marker(event)
+        self.touch("curves")
+        if event.kind == "lr_hint":
+            from layerlab.engine.formatting import plain_number
+            if event.new:
+                actions = ((f"Use learning rate {plain_number(event.new)}",
+                            f"set_lr:{event.new!r}"),)
+            else:
+                actions = (("Find a learning rate", "lr_find"),)
+            self.message = Message("warning", "Accuracy is near chance", event.message,
+                                   actions)
+            self.touch("message")
+
+    def _on_lr_find(self, progress) -> None:
+        current = self.insight.lr_find
+        if current is None or current.result is None:   # the answer may have come first
+            self.insight.lr_find = progress
+            self.touch("lr_find")
+
+    def _store_lr_find(self, reply: Reply) -> None:
+        self.insight.lr_find = reply.value
+        self.touch("lr_find")
+
+    def begin_lr_find(self, batches: int) -> None:
+        """The range test was asked for: its plot starts empty."""
+        from layerlab.engine.service.protocol import RangeTestProgress
+        self.insight.lr_find = RangeTestProgress((), (), int(batches))
+        self.results.errors.pop("lr_find", None)
+        self.touch("lr_find")
+
+    def _store_explanation(self, reply: Reply) -> None:
+        self.insight.explanation.add(reply.value)
+        self.touch("explanation")
 
     def _on_exited(self, exited) -> None:
         self.worker.status = "restarting"
@@ -443,3 +535,12 @@ def _sentence(text: str) -> str:
     text = text.strip()
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Whether a choice is unchanged — arrays too (a drawing to explain is one), which ``==``
+    compares element by element."""
+    if isinstance(old, np.ndarray) or isinstance(new, np.ndarray):
+        return old is new or (isinstance(old, np.ndarray) and isinstance(new, np.ndarray)
+                              and old.shape == new.shape and np.array_equal(old, new))
+    return old == new

@@ -72,6 +72,8 @@ class RunControl:
         if self.can_resume() and not start_over:
             choice = self._ask_resume_or_start_over()
             if choice == "resume":
+                if state.session.epoch >= self._epochs_setting():   # "Train N more epochs"
+                    return self.train_more(start_paused, steps)
                 return self._resume(start_paused, steps)
             if choice != "start_over":
                 return False
@@ -114,14 +116,15 @@ class RunControl:
             return False
         return self._start(resume=True, start_paused=start_paused, steps=steps)
 
-    def train_more(self) -> bool:
-        """Set Epochs to what is done plus the current setting (an undoable edit), resume."""
+    def train_more(self, start_paused: bool = False, steps: int = 0) -> bool:
+        """Set Epochs to what is done plus the current setting (an undoable edit), resume
+        (a Step of a finished run: paused, after ``steps`` batches)."""
         s = self.project_state.session
         if s is None or not self._can_start():
             return False
         set_setting(self.editor, self.notifier, "training", "epochs",
                     s.epoch + self._epochs_setting())
-        return self._start(resume=True)
+        return self._start(resume=True, start_paused=start_paused, steps=steps)
 
     def _start(self, resume: bool, start_paused: bool = False, steps: int = 0) -> bool:
         project = self.doc.project.copy()
@@ -136,7 +139,9 @@ class RunControl:
                           resume=resume, start_paused=start_paused, steps=steps,
                           probe=self.project_state.choices.probe,
                           graph_key=graph_key(project.graph),
-                          settings_key=settings_key(project), token=token)
+                          settings_key=settings_key(project), token=token,
+                          run_folder=str(folder) if (folder := self.run_folder()) else None,
+                          delay=self.project_state.choices.delay)
         self._state_changed()
         return True
 

@@ -2,7 +2,9 @@
 F1, and a gallery of the validation images in a clicked cell — "which 4s does it call 9?".
 
 Cells are coloured by the share of their row (the true class), so the diagonal reads as
-recall whatever the class sizes; the number in each cell is the count.
+recall whatever the class sizes; the number in each cell is the count. The gallery can show
+where the network looked in each image (Grad-CAM, worked out in the worker for the whole
+gallery at once): for the class it predicted ("why a 9?") or the true one ("where is the 4?").
 """
 from __future__ import annotations
 
@@ -10,9 +12,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton,
-                               QTabWidget, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QTabWidget, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 
 from .deferred_draw import DeferredDraw
 from .empty_state import EmptyState
@@ -96,6 +98,17 @@ class ConfusionView(DeferredDraw, QWidget):
         self.gallery = ImageGrid()
         back = QPushButton("Back to the matrix")
         back.clicked.connect(lambda: self.tabs.setCurrentIndex(0))
+        self.where = QComboBox()
+        self.where.setObjectName("galleryWhere")
+        for label, data in (("the images", None),
+                            ("where it looked for its answer", "predicted"),
+                            ("where it looked for the true class", "true")):
+            self.where.addItem(label, data)
+        self.where.setToolTip("Lay Grad-CAM over each image: the evidence for the class it "
+                              "predicted, or for the class it should have said")
+        self.where.activated.connect(lambda _i: (
+            self.ctx.choose(gallery_saliency=self.where.currentData()),
+            self.render({"choices"}), self.flush()))
         gallery_page = QWidget()
         gl = QVBoxLayout(gallery_page)
         gl.setContentsMargins(0, 0, 0, 0)
@@ -103,6 +116,10 @@ class ConfusionView(DeferredDraw, QWidget):
         top.addWidget(self.gallery_label, 1)
         top.addWidget(back)
         gl.addLayout(top)
+        shows = QHBoxLayout()
+        shows.addWidget(QLabel("Show"))   # a caption would be squeezed to "S"
+        shows.addWidget(self.where, 1)
+        gl.addLayout(shows)
         gl.addWidget(self.gallery, 1)
         # Tabs rather than side by side: the matrix needs the whole (narrow) dock to be read.
         self.tabs = expanding(QTabWidget())
@@ -120,6 +137,7 @@ class ConfusionView(DeferredDraw, QWidget):
         self._shown_names: list[str] = []
         self._shown_classes = 0
         self._asked: set = set()           # (generation, indices) asked for the gallery
+        self._asked_heat: tuple | None = None
         self.render()
 
     @property
@@ -150,8 +168,8 @@ class ConfusionView(DeferredDraw, QWidget):
         if snap is not self._shown:
             self._shown = snap
             self._draw_matrix(snap)
-        if self.cell is not None and (not topics or topics & {"choices", "samples",
-                                                              "evaluation", "session"}):
+        if self.cell is not None and (not topics or topics & {
+                "choices", "samples", "evaluation", "session", "saliency_gallery"}):
             self._draw_cell(*self.cell)
 
     def _empty_note(self, snap) -> str | None:
@@ -276,6 +294,33 @@ class ConfusionView(DeferredDraw, QWidget):
             self.gallery_label.setText(what + " (loading the images…)")
             return
         tiles = np.stack([np.asarray(images[i][0]) for i in indices])
-        self.gallery.set_tiles(tiles, tips=[f"validation sample {i}" for i in indices])
+        tips = [f"validation sample {i}" for i in indices]
+        which = state.choices.gallery_saliency
+        self.where.setCurrentIndex(max(self.where.findData(which), 0))
+        self.where.setEnabled(bool(session.conv_ids) and state.session_fits)
+        heat_note = ""
+        if which is not None and session.conv_ids and state.session_fits:
+            heat = self._gallery_heat(indices, which)
+            if heat is None:
+                heat_note = " (working out where it looked…)"
+            else:
+                from .heat import overlay
+                tiles = np.stack([overlay(t, h) for t, h in zip(tiles, heat)])
+                whose = names[predicted] if which == "predicted" else names[true]
+                heat_note = f" — bright: where the evidence for {whose} lies (Grad-CAM)"
+        self.gallery.set_tiles(tiles, tips=tips)
         shown = f" (first {len(indices)})" if count > len(indices) else ""
-        self.gallery_label.setText(what + shown)
+        self.gallery_label.setText(what + shown + heat_note)
+
+    def _gallery_heat(self, indices: list[int], which: str):
+        """The gallery's heatmaps over its images, or None (asked for them)."""
+        state = self.state
+        key = (state.weights_version, tuple(indices), which)
+        answer = state.results.extra.get("saliency_gallery")
+        if answer is not None and tuple(answer.key) == key:
+            return np.asarray(answer.heat)
+        if self._asked_heat != key:
+            self._asked_heat = key
+            self.ctx.ask("saliency_gallery", method="gradcam", indices=list(indices),
+                         which=which, key=key)
+        return None

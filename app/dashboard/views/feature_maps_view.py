@@ -2,12 +2,14 @@
 outputs (each map scaled to its own range, bright = strong), a bar plot for vectors.
 
 The probe is a validation sample chosen with the spin box / "Next sample"; it is shown next
-to the maps with its true class and the model's current guess.
+to the maps with its true class and the model's current guess. Clicking a cell of a map (or
+a bar) explains that value in the Explain view: how it was computed, with its numbers.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QStackedWidget, QVBoxLayout, QWidget)
 
@@ -55,6 +57,8 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
         self.bar_item = self.bars.getPlotItem().plot(
             stepMode="center", fillLevel=0, brush=pg.mkBrush("#3A7BD5AA"),
             pen=pg.mkPen("#3A7BD5", width=1))
+        self.grid.cellClicked.connect(lambda tile, row, col: self.explain((tile, row, col)))
+        self.bars.scene().sigMouseClicked.connect(self._bar_clicked)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.grid)
         self.stack.addWidget(self.bars)
@@ -83,6 +87,7 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
         layout.addWidget(self.caption)
         layout.addWidget(self.body, 1)
         self._drawn = None                 # (feature map array) shown now
+        self._drawn_size = 0               # values of the vector shown as bars
         self._asked: set[tuple[int, int]] = set()   # (generation, index) samples asked for
         self.combo.currentTextChanged.connect(self._node_picked)
         self.render()
@@ -103,6 +108,22 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
     def _probe_picked(self, index: int) -> None:
         self.ctx.choose(probe=int(index))
         self.ctx.ask("probe", index=int(index))
+
+    def explain(self, index) -> None:
+        """Explain the shown node's output at ``index`` (a clicked cell or bar)."""
+        if self.node is None or self.state.results.visuals is None:
+            return
+        self.ctx.choose(explain=(self.node, tuple(int(i) for i in index)))
+        self.ctx.command("show:explain")
+
+    def _bar_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self.stack.currentWidget() \
+                is not self.bars or not self._drawn_size:
+            return
+        x = self.bars.getPlotItem().vb.mapSceneToView(event.scenePos()).x()
+        k = int(round(x))
+        if 0 <= k < self._drawn_size:
+            self.explain((k,))
 
     def _layer_ids(self) -> tuple[str, ...]:
         state = self.state
@@ -171,7 +192,7 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
         dead_text = f"; {dead} map{'s' if dead != 1 else ''} all zero" if dead else ""
         self._caption(f"{self.node}: {channels} feature map{'s' if channels != 1 else ''} of "
                       f"{h}×{w}{more} — bright = strong response, each map scaled to its own "
-                      f"range{dead_text}.")
+                      f"range{dead_text}. Click a cell to see how it was computed.")
 
     def _draw_bars(self, values: np.ndarray) -> None:
         self.stack.setCurrentWidget(self.bars)
@@ -181,7 +202,9 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
         names = self.state.class_names
         names = names if n == len(names) and n <= 30 else ()
         axis.setTicks([[(i, str(c)) for i, c in enumerate(names)]] if names else None)
-        self._caption(f"{self.node}: {n} value{'s' if n != 1 else ''} for this sample.")
+        self._drawn_size = n
+        self._caption(f"{self.node}: {n} value{'s' if n != 1 else ''} for this sample. Click "
+                      f"a bar to see how it was computed.")
         self.bars.setToolTip(f"min {values.min():.3g}, max {values.max():.3g}")
 
     def _caption(self, text: str) -> None:

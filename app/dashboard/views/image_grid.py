@@ -100,6 +100,8 @@ class ImageGrid(pg.GraphicsLayoutWidget):
     """Tiles in a grid that fills the widget. ``set_tiles`` with values already in 0..1."""
 
     tileClicked = Signal(int)
+    #: The tile, and the row and column of its pixel under the click (a feature map's cell).
+    cellClicked = Signal(int, int, int)
     # Class-level defaults: the base constructor already sends resize/palette events.
     _tiles: np.ndarray | None = None
     _fixed_cols: int | None = None
@@ -200,15 +202,26 @@ class ImageGrid(pg.GraphicsLayoutWidget):
 
     # --- which tile is under the mouse -------------------------------------------------------
     def tile_at(self, scene_pos: QPointF) -> int | None:
+        cell = self.cell_at(scene_pos)
+        return cell[0] if cell is not None else None
+
+    def cell_at(self, scene_pos: QPointF) -> tuple[int, int, int] | None:
+        """(tile, row, column inside the tile) under a scene position, or None (a gap, or
+        outside every tile)."""
         if self._tiles is None:
             return None
         p = self.item.mapFromScene(scene_pos)
         h, w = self._tiles.shape[1:3]
+        if p.x() < 0 or p.y() < 0:
+            return None
         col, row = int(p.x() // (w + self.gap)), int(p.y() // (h + self.gap))
-        if p.x() < 0 or p.y() < 0 or col >= self._cols:
+        if col >= self._cols:
             return None
         index = row * self._cols + col
-        return index if index < len(self._tiles) else None
+        r, c = int(p.y() - row * (h + self.gap)), int(p.x() - col * (w + self.gap))
+        if index >= len(self._tiles) or r >= h or c >= w:
+            return None
+        return index, r, c
 
     def _hover(self, scene_pos: QPointF) -> None:
         index = self.tile_at(scene_pos)
@@ -226,6 +239,7 @@ class ImageGrid(pg.GraphicsLayoutWidget):
 
     def _click(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
-            index = self.tile_at(event.scenePos())
-            if index is not None:
-                self.tileClicked.emit(index)
+            cell = self.cell_at(event.scenePos())
+            if cell is not None:
+                self.tileClicked.emit(cell[0])
+                self.cellClicked.emit(*cell)

@@ -4,6 +4,13 @@ Each curve is one PlotCurveItem created once and updated with ``setData`` on at 
 points (``decimate``), so a long run costs the same per frame as a short one; a series is
 redrawn only when its version moved; the accuracy markers grow by the new points only. The x
 axis is in epochs (fractional for batches), so batch and epoch curves line up.
+
+The gap between the training and validation epoch curves is shaded (overfitting made
+visible: a widening band), and the line under the plots says how wide it is in the last
+epoch (engine ``train_val_gap``). A learning rate changed mid-run leaves a dashed marker
+("lr 0.01 → 0.001") where it happened. "Batch axis" puts the optimizer step on x instead of
+the epoch, so single Steps and slow motion move the curves visibly. For regression on standardized targets the loss axis
+says so (engine ``loss_label``) and the MAE is written in the target's units.
 """
 from __future__ import annotations
 
@@ -13,6 +20,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSplitter, QVBoxLayout, QWidget
+
+from layerlab.engine.formatting import plain_number
+from layerlab.engine.training.snapshots import loss_label, train_val_gap
 
 from ..state.curves import FOLLOW_SERIES, LIVE_SERIES, LOSS_SERIES
 from .deferred_draw import DeferredDraw
@@ -105,6 +115,17 @@ class LossView(DeferredDraw, QWidget):
         self._marked = {name: 0 for name in self._marks}
         for mark in self._marks.values():
             ap.addItem(mark)
+        # The train/validation gap, shaded between the epoch curves (it follows their data).
+        self.loss_gap = pg.FillBetweenItem(self.train_epoch, self.val_epoch,
+                                           brush=pg.mkBrush(224, 122, 46, 45))
+        self.acc_gap = pg.FillBetweenItem(self.train_acc, self.val_acc,
+                                          brush=pg.mkBrush(224, 122, 46, 45))
+        lp.addItem(self.loss_gap)
+        ap.addItem(self.acc_gap)
+        self._marker_lines: list = []
+        self._markers_drawn = None
+        self._marks_axis: bool | None = None   # the x axis the accuracy markers were put on
+        self._loss_label = "loss"
         self.legend = caption("", "lossLegend")
         self._legend_followed: bool | None = None
         self._items = {name: getattr(self, name) for name in SERIES}
@@ -124,8 +145,15 @@ class LossView(DeferredDraw, QWidget):
         self.log_scale.setToolTip("Show the loss on a logarithmic axis: late, small "
                                   "improvements stay visible")
         self.log_scale.toggled.connect(self._log_toggled)
+        self.batch_axis = QCheckBox("Batch axis")
+        self.batch_axis.setObjectName("lossBatchAxis")
+        self.batch_axis.setToolTip("Put the optimizer step (batch) on the x axis instead of "
+                                   "the epoch: a single Step moves the curves by one")
+        self.batch_axis.toggled.connect(
+            lambda on: ctx.choose(axis="batch" if on else "epoch"))
         bottom = QHBoxLayout()
         bottom.addWidget(self.summary, 1)
+        bottom.addWidget(self.batch_axis, 0, Qt.AlignmentFlag.AlignTop)
         bottom.addWidget(self.log_scale, 0, Qt.AlignmentFlag.AlignTop)
         split = expanding(QSplitter(Qt.Orientation.Vertical))
         split.addWidget(self.loss_plot)
@@ -150,7 +178,8 @@ class LossView(DeferredDraw, QWidget):
             return
         self._legend_followed = followed
         keys = [_key("#C3C8CF", "━", "batch"), _key(BLUE, "━", "smoothed"),
-                _key(GREEN, "▬", "train (epoch)"), _key(ORANGE, "▬", "validation")]
+                _key(GREEN, "▬", "train (epoch)"), _key(ORANGE, "▬", "validation"),
+                _key("#E8B58F", "█", "gap")]
         if followed:
             keys.append(_key(GREY, "┅", "background run (dashed)"))
         self.legend.setText(" &nbsp; ".join(keys))
@@ -168,6 +197,8 @@ class LossView(DeferredDraw, QWidget):
         """Draw what changed in the state's curves (called by the dashboard's frames)."""
         state = self.state
         curves = state.curves
+        batches = self._batch_axis()         # the checkbox follows the state, empty or not
+        self._draw_markers(curves)           # none left of another project's run
         note = self._empty_note()
         if note is not None:
             self.body.show_note(note)
@@ -178,8 +209,14 @@ class LossView(DeferredDraw, QWidget):
         if label != self._acc_label:
             self._acc_label = label
             self.acc_plot.getPlotItem().setLabel("left", label)
-        if curves is not self._curves:         # another project (or the first draw)
-            self._curves = curves
+        info = state.run.info if state.run.info is not None else state.session
+        loss_text = loss_label(info) if getattr(info, "loss", "") else "loss"
+        if loss_text != self._loss_label:
+            self._loss_label = loss_text
+            self.loss_plot.getPlotItem().setLabel("left", loss_text)
+        if curves is not self._curves or batches != self._marks_axis:
+            # Another project (or the first draw), or the other x axis: markers anew.
+            self._curves, self._marks_axis = curves, batches
             self._drawn.clear()
             self._ranges.clear()
             for name, mark in self._marks.items():
@@ -188,11 +225,15 @@ class LossView(DeferredDraw, QWidget):
         log = self.log_scale.isChecked()
         for name in SERIES:
             s = curves[name]
-            key = (s.version, log)
+            key = (s.version, log, batches)
             if self._drawn.get(name) == key:
                 continue
             self._drawn[name] = key
-            x, y = decimate(s.x, s.y, peaks=name == "batch_raw")
+            x, y = (s.steps, s.y) if batches else (s.x, s.y)
+            if batches:                       # a followed run's rows have no step
+                keep = np.isfinite(x)
+                x, y = x[keep], y[keep]
+            x, y = decimate(x, y, peaks=name == "batch_raw")
             if log and name in LOSS_SERIES:
                 keep = y > 0
                 x, y = x[keep], np.log10(y[keep])
@@ -247,7 +288,12 @@ class LossView(DeferredDraw, QWidget):
             if last.val_acc is not None:
                 text += f" · accuracy {100 * last.val_acc:.1f} %"
             elif last.val_mae is not None:
-                text += f" · MAE {last.val_mae:,.4g}"
+                text += f" · MAE {state.mae_text(last)}"
+            gap = train_val_gap([last])[0]
+            if gap.accuracy is not None and gap.accuracy > 0.005:
+                text += f" · gap {100 * gap.accuracy:.1f} points"
+            elif gap.loss is not None and gap.loss > 0 and last.val_acc is None:
+                text += f" · validation − training loss {gap.loss:.3g}"
         if not run.active and run.outcome in ("diverged", "failed", "crashed", "stopped"):
             final = run.final
             where = f" at step {final.step:,}" if final is not None else ""
@@ -259,6 +305,46 @@ class LossView(DeferredDraw, QWidget):
                       "failed": f"Failed{where}", "stopped": f"Stopped{where}"}[run.outcome]
             text = f"{ending}. {text}" if text else f"{ending}."
         return text
+
+    def _batch_axis(self) -> bool:
+        """The x axis is the optimizer step (the person's choice, kept in the state)."""
+        batches = self.state.choices.axis == "batch"
+        if self.batch_axis.isChecked() != batches:
+            self.batch_axis.blockSignals(True)
+            self.batch_axis.setChecked(batches)
+            self.batch_axis.blockSignals(False)
+        label = "batch" if batches else "epoch"
+        axis = self.acc_plot.getPlotItem().getAxis("bottom")
+        if axis.labelText != label:
+            axis.setLabel(label)
+            self._ranges.pop("x", None)
+        return batches
+
+    def _draw_markers(self, curves) -> None:
+        """A dashed line where the learning rate was changed mid-run."""
+        key = (id(curves), curves.markers_version, self.state.choices.axis)
+        if key == self._markers_drawn:
+            return
+        self._markers_drawn = key
+        item = self.loss_plot.getPlotItem()
+        for line in self._marker_lines:
+            item.removeItem(line)
+        self._marker_lines = []
+        for event in curves.markers:
+            if event.kind != "lr" or event.old is None or event.new is None:
+                continue
+            line = pg.InfiniteLine(
+                pos=event.step if self.state.choices.axis == "batch" else event.at_epoch,
+                angle=90,
+                pen=pg.mkPen("#8E63CF", width=1, style=Qt.PenStyle.DashLine),
+                label=f"lr {plain_number(event.old)} → {plain_number(event.new)}",
+                labelOpts={"position": 0.85, "color": "#8E63CF"})
+            item.addItem(line)
+            self._marker_lines.append(line)
+
+    def marker_labels(self) -> list[str]:
+        """The markers' texts (tests read them back)."""
+        return [line.label.toPlainText() for line in self._marker_lines]
 
     def _mark(self, name: str, x: np.ndarray, y: np.ndarray, decimated: bool) -> None:
         mark, done = self._marks[name], self._marked[name]
@@ -278,8 +364,15 @@ class LossView(DeferredDraw, QWidget):
             hi = max((s.hi for s in parts), default=-math.inf)
             return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None
 
-        last_x = max((float(series[n].x[-1]) for n in SERIES if series[n].n), default=0.0)
-        x = (0.0, max(float(self.state.curves.epochs_target), math.ceil(last_x)))
+        curves = self.state.curves
+        if self.state.choices.axis == "batch":
+            last = [float(np.nanmax(series[n].steps)) for n in SERIES
+                    if series[n].n and np.isfinite(series[n].steps).any()]
+            last_x = max(last, default=0.0)
+            x = (0.0, max(float(curves.epochs_target * curves.batches_per_epoch), last_x, 1.0))
+        else:
+            last_x = max((float(series[n].x[-1]) for n in SERIES if series[n].n), default=0.0)
+            x = (0.0, max(float(curves.epochs_target), math.ceil(last_x)))
         if self._ranges.get("x") != x:
             self._ranges["x"] = x
             for plot in (self.loss_plot, self.acc_plot):

@@ -1,7 +1,9 @@
 """Try the model: draw (or open) an image, or type a row of features, and see what it says.
 
-Classification shows every class's probability as a bar; regression shows the predicted
-value(s) in real units (the dataset's target normalization undone). The panel only builds
+Classification shows every class's probability as a bar, and "Where did it look?" shows the
+drawing's heatmap in the Where-it-looked view; regression shows the predicted value(s) in
+real units (the dataset's target normalization undone), written as a person writes them
+("Predicted price: 421,900", not 4.219e+05). The panel only builds
 the raw input; the training worker runs the model (in its own process, between two batches
 when a run is active) and requests are coalesced: while one prediction is in flight only the
 newest drawing waits, so drawing never queues up work.
@@ -19,9 +21,17 @@ from .draw_canvas import DrawCanvas, image_to_input, qimage_to_gray
 from .image_grid import ImageGrid
 from .layout_helpers import caption, still_plot
 
-__all__ = ["PredictPanel"]
+__all__ = ["PredictPanel", "regression_answer"]
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif);;All files (*)"
+
+
+def regression_answer(names, values) -> str:
+    """"Predicted price: 421,900" — each target in its own units, in plain numbers."""
+    from layerlab.engine.formatting import plain_number
+    values = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    names = list(names) or [f"output {i}" for i in range(len(values))]
+    return "\n".join(f"Predicted {n}: {plain_number(v)}" for n, v in zip(names, values))
 
 
 class PredictPanel(DeferredDraw, QWidget):
@@ -42,6 +52,11 @@ class PredictPanel(DeferredDraw, QWidget):
         clear.clicked.connect(self.canvas.clear)
         open_image = QPushButton("Open image…")
         open_image.clicked.connect(self.open_image)
+        self.where_button = QPushButton("Where did it look?")
+        self.where_button.setObjectName("predictWhere")
+        self.where_button.setToolTip("Show which parts of your drawing the answer rests on "
+                                     "(Grad-CAM, in the Where-it-looked view)")
+        self.where_button.clicked.connect(lambda: ctx.command("saliency:drawing"))
         self.seen = ImageGrid()
         self.seen.setFixedSize(56, 56)
         self.seen.setToolTip("What the network sees: your drawing at the input's size")
@@ -53,6 +68,7 @@ class PredictPanel(DeferredDraw, QWidget):
         il.setContentsMargins(0, 0, 0, 0)
         il.addWidget(self.canvas)
         il.addLayout(buttons)
+        il.addWidget(self.where_button)
         il.addStretch(1)
 
         # feature input (tables)
@@ -259,9 +275,7 @@ class PredictPanel(DeferredDraw, QWidget):
             return
         if info.task == "regression":
             real = np.atleast_1d(np.asarray(prediction.real, dtype=np.float64))
-            names = list(info.dataset.target_names) or [f"output {i}" for i in range(len(real))]
-            self.answer.setText("\n".join(f"Predicted {n}: {v:,.4g}" for n, v in zip(names,
-                                                                                     real)))
+            self.answer.setText(regression_answer(info.dataset.target_names, real))
             return
         probs = values
         k = int(np.argmax(probs))

@@ -51,6 +51,9 @@ class ViewSpec:
     image: bool = False                 # drawn one per frame, in turn with the others
     max_hz: float = 30.0                # redraws per second at most
     raised: bool = False                # in front of its tab group at start
+    #: A view that needs room: shown (by a click elsewhere) in a dock smaller than this,
+    #: it floats at this size over the canvas (pixels at 96 dpi; None: never).
+    min_size: tuple[int, int] | None = None
 
 
 def _view(module: str, name: str) -> Callable[[ViewContext], QWidget]:
@@ -67,11 +70,12 @@ def _view(module: str, name: str) -> Callable[[ViewContext], QWidget]:
 VIEWS_DECLARED = (
     ViewSpec("training", "Training", _view("training_panel", "TrainingPanel"), area="right",
              tab_with="inspector", observes=("project", "dataset", "worker", "run", "progress",
-                                             "session", "weights", "message"),
+                                             "session", "weights", "message", "choices",
+                                             "lr_find"),
              max_hz=4, raised=True),
     ViewSpec("loss", "Loss", _view("loss_view", "LossView"), raised=True,
              observes=("project", "dataset", "worker", "run", "progress", "session",
-                       "curves")),
+                       "curves", "choices")),
     ViewSpec("filters", "Filters", _view("filters_view", "FiltersView"), split_from="loss",
              image=True, raised=True, max_hz=15,
              observes=("project", "worker", "run", "session", "visuals", "choices")),
@@ -84,13 +88,31 @@ VIEWS_DECLARED = (
     ViewSpec("confusion", "Confusion matrix", _view("confusion_view", "ConfusionView"),
              tab_with="filters", image=True, max_hz=4,
              observes=("project", "dataset", "worker", "run", "session", "evaluation",
-                       "choices", "samples")),
+                       "choices", "samples", "saliency_gallery")),
     ViewSpec("predict", "Predict", _view("predict_panel", "PredictPanel"), area="right",
              tab_with="training",
              observes=("project", "dataset", "worker", "session", "prediction")),
     ViewSpec("gradients", "Gradients", _view("gradients_view", "GradientsView"),
              tab_with="features", image=True, max_hz=15,
              observes=("project", "worker", "run", "session", "visuals")),
+    # Seeing inside (issue 11): each draws only what the worker computed for it.
+    ViewSpec("explain", "Explain", _view("explain_view", "ExplainView"),
+             tab_with="features", image=True, max_hz=15, min_size=(1100, 560),
+             observes=("project", "worker", "run", "session", "choices", "explanation")),
+    ViewSpec("saliency", "Where it looked", _view("saliency_view", "SaliencyView"),
+             tab_with="filters", image=True, max_hz=15,
+             observes=("project", "worker", "run", "session", "choices", "saliency")),
+    ViewSpec("histograms", "Histograms", _view("histograms_view", "HistogramsView"),
+             tab_with="features", image=True, max_hz=4,
+             observes=("project", "worker", "run", "session", "choices", "histograms")),
+    ViewSpec("runs", "Runs", _view("runs_view", "RunsView"), tab_with="loss", max_hz=4,
+             observes=("project", "worker", "run", "choices", "runs")),
+    ViewSpec("batch", "Batch", _view("batch_view", "BatchView"), tab_with="filters",
+             image=True, max_hz=15,
+             observes=("project", "worker", "run", "session", "progress", "batch")),
+    ViewSpec("regression", "Predicted vs actual", _view("regression_view", "RegressionView"),
+             tab_with="confusion", image=True, max_hz=4,
+             observes=("project", "dataset", "worker", "run", "session", "evaluation")),
 )
 
 

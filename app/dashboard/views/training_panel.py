@@ -24,6 +24,7 @@ from ..settings_commands import replace_section, set_setting
 from .deferred_draw import DeferredDraw
 from .layout_helpers import caption
 from .message_bar import MessageBar
+from .speed_box import SpeedBox
 
 __all__ = ["TrainingPanel", "KIND_LABELS"]
 
@@ -186,6 +187,8 @@ class TrainingPanel(DeferredDraw, QWidget):
         il.setContentsMargins(4, 4, 4, 4)
         il.addWidget(self.message_bar)
         il.addWidget(run_box)
+        self.speed_box = SpeedBox(ctx)          # slow motion, the learning-rate range test
+        il.addWidget(self.speed_box)
         il.addWidget(data_box)
         il.addWidget(form_box)
         il.addStretch(1)
@@ -322,6 +325,8 @@ class TrainingPanel(DeferredDraw, QWidget):
         self._show_progress()
         if not topics or "message" in topics:
             self.message_bar.present(state.message)
+        if not topics or topics & {"worker", "run", "choices", "lr_find", "project"}:
+            self.speed_box.draw()
 
     def _kind_tooltips(self) -> None:
         info = self.state.worker.info
@@ -408,7 +413,7 @@ class TrainingPanel(DeferredDraw, QWidget):
                 and result.samples_per_s else ""
             last = run.last_epoch
             score = (f" · validation accuracy {100 * last.val_acc:.1f} %" if last is not None
-                     and last.val_acc is not None else f" · validation MAE {last.val_mae:,.4g}"
+                     and last.val_acc is not None else f" · validation MAE {state.mae_text(last)}"
                      if last is not None and last.val_mae is not None else "")
             value = 1000 if run.outcome == "finished" else None
             # A diverged run's last step did not count (its update was undone).
