@@ -354,6 +354,8 @@ def adopt_weights(service, project: dict, weights: str, base_dir: str | None = N
     service.probe = int(probe) if 0 <= probe < info.num_val else 0
     service.refresh_visuals()
     return {"epoch": info.epoch, "step": info.step}
+
+
 # --- explaining ---------------------------------------------------------------------------------------
 def _trained(service):
     from ..training import TrainingError
