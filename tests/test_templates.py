@@ -2,7 +2,7 @@
 import pytest
 
 from layerlab.engine import analyze, load_project
-from layerlab.engine.templates import list_templates, template_path
+from layerlab.engine.templates import list_templates, load_template, template_path
 
 REFERENCE_PARAMS = {
     "lenet5": 61_706,
@@ -13,7 +13,12 @@ REFERENCE_PARAMS = {
     # modern blocks on 32×32 colour shapes (issue 14): our own figures
     "mobilenet_v2_shapes": 19_526,
     "se_net_shapes": 26_914,
+    # CIFAR-sized versions of the classics (issue 10): our own figures
+    "resnet8_shapes": 78_042,
+    "vgg_small_shapes": 204_570,
 }
+#: Templates whose one batch takes seconds on a laptop CPU: trained in the slow test.
+HEAVY = {"alexnet", "vgg16", "resnet18"}
 
 
 def test_every_bundled_template_is_listed_and_error_free():
@@ -58,7 +63,7 @@ def test_resnet18_has_branches_and_bias_free_downsamples():
 
 @pytest.mark.parametrize("key", ["lenet5", "keras_mnist", "resnet18", "digits_cnn",
                                  "worked_example", "house_mlp", "mobilenet_v2_shapes",
-                                 "se_net_shapes"])
+                                 "se_net_shapes", "resnet8_shapes", "vgg_small_shapes"])
 def test_built_model_matches_inference(key):
     import torch
     from layerlab.engine import build_model
@@ -109,6 +114,68 @@ def test_modern_templates_learn_the_shapes(key, tmp_path):
     import json
     from layerlab.engine.cli import main
     metrics = tmp_path / "metrics.json"
+    assert main(["train", key, "--out", str(tmp_path / "run"), "--metrics-json",
+                 str(metrics)]) == 0
+    final = json.loads(metrics.read_text())["final"]
+    assert final["val_acc"] >= 0.95, final
+
+
+# --- every template trains (issue 10) ------------------------------------------------------------
+TEMPLATE_KEYS = sorted(t.key for t in list_templates())
+
+
+@pytest.mark.parametrize("key", TEMPLATE_KEYS)
+def test_every_template_carries_a_dataset_that_fits_it(key):
+    from layerlab.engine.data.fit import dataset_problems
+    path = template_path(key)
+    project = load_project(path)
+    assert project.dataset, f"{key} has no dataset section"
+    assert project.training, f"{key} has no training section"
+    assert dataset_problems(project, path.parent) == [], key
+
+
+def test_the_reference_heads_keep_their_classes():
+    from layerlab.engine.data.fit import peek
+    for key, classes in (("alexnet", 1000), ("vgg16", 1000), ("resnet18", 1000),
+                         ("worked_example", 10)):
+        project = load_project(template_path(key))
+        assert analyze(project.graph).output_shape == (classes,)
+        data = peek(project.dataset)
+        assert data.num_outputs == classes
+        assert data.input_shape == analyze(project.graph).nodes["input"].output_shape
+
+
+def test_light_templates_are_light():
+    """A template trained one batch in the fast test must stay cheap (below ~0.2 GMACs a
+    sample); a heavier new one belongs in HEAVY."""
+    for key in set(TEMPLATE_KEYS) - HEAVY:
+        assert analyze(load_template(key).graph).total_macs < 200e6, key
+
+
+def _train(key, out, *extra):
+    from layerlab.engine.cli import main
+    return main(["train", key, "--epochs", "1", "--out", str(out), *extra])
+
+
+@pytest.mark.parametrize("key", sorted(set(TEMPLATE_KEYS) - HEAVY))
+def test_every_light_template_trains_a_batch(key, tmp_path, capsys):
+    assert _train(key, tmp_path / "run", "--max-batches", "1") == 0
+    assert "stopped after 1 batch" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", sorted(HEAVY))
+def test_heavy_templates_train_one_epoch_capped(key, tmp_path, capsys):
+    assert _train(key, tmp_path / "run", "--max-batches", "2") == 0
+    assert "stopped after 2 batches" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", ["resnet8_shapes", "vgg_small_shapes"])
+def test_cifar_sized_templates_learn_the_shapes(key, tmp_path):
+    import json
+    metrics = tmp_path / "metrics.json"
+    from layerlab.engine.cli import main
     assert main(["train", key, "--out", str(tmp_path / "run"), "--metrics-json",
                  str(metrics)]) == 0
     final = json.loads(metrics.read_text())["final"]
