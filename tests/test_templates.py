@@ -180,3 +180,39 @@ def test_cifar_sized_templates_learn_the_shapes(key, tmp_path):
                  str(metrics)]) == 0
     final = json.loads(metrics.read_text())["final"]
     assert final["val_acc"] >= 0.95, final
+
+
+# --- the gallery's facts (engine side) ------------------------------------------------------------
+def test_template_facts_are_the_analysis_and_the_dataset():
+    from layerlab.engine.templates import template_facts
+    lenet = next(t for t in list_templates() if t.key == "lenet5")
+    facts = template_facts(lenet)
+    assert facts.params == 61_706 and facts.macs == 416_520
+    assert facts.dataset.startswith("digits:") and "8×8" in facts.dataset
+    assert facts.work.train_samples + facts.work.val_samples == 1_797
+    assert facts.nodes == 13
+
+
+def test_simplest_first():
+    from layerlab.engine.templates import simplest_first
+    entries = simplest_first()
+    keys = [f.template.key for f in entries]
+    assert sorted(keys) == TEMPLATE_KEYS
+    assert keys[0] == "house_mlp" and keys[-1] == "vgg16"
+    assert keys.index("resnet8_shapes") < keys.index("resnet18") < keys.index("alexnet")
+    sizes = [(f.params, f.macs) for f in entries]
+    assert sizes == sorted(sizes)
+
+
+def test_the_templates_command_lists_simplest_first_with_datasets_and_estimates(capsys,
+                                                                                monkeypatch):
+    from layerlab.engine import epoch_estimate
+    from layerlab.engine.cli import main
+    from test_epoch_estimate import RATE
+    monkeypatch.setattr(epoch_estimate, "measure_rate", lambda device="auto": RATE)
+    assert main(["templates", "--estimate"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("house_mlp") < out.index("digits_cnn") < out.index("vgg16")
+    assert "dataset: shapes: 240 generated 224×224 color images of 1,000 classes" in out
+    assert out.count("epoch: ") == len(TEMPLATE_KEYS)
+    assert "per epoch on the CPU (4 threads)" in out

@@ -207,10 +207,8 @@ def _peek(values: dict, base_dir) -> DataShape:
 
 def _describe(values: dict) -> str:
     color = "color" if values["channels"] == 3 else "gray"
-    classes = values["classes"]
-    of = "" if classes == DEFAULT_CLASSES else f" of {_kind_of_set(classes)}"
     return (f"shapes: {values['count']:,} generated {values['size']}×{values['size']} {color} "
-            f"images{of}, noise {values['noise']:g}")
+            f"images of {_kind_of_set(values['classes'])}, noise {values['noise']:g}")
 
 
 def _fit(values: dict, shape: tuple[int, ...]) -> dict | None:
