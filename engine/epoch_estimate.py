@@ -89,14 +89,17 @@ class EpochEstimate:
     #: The whole epoch, validation included; None when the sample count is not known.
     seconds: float | None
 
-    def text(self) -> str:
-        """"≈ 40 s per epoch on the CPU" (or per 1,000 samples when the count is unknown)."""
-        where = f"on {self.rate.name}"
+    def per_epoch(self) -> str:
+        """"≈ 40 s per epoch", or per 1,000 samples when the sample count is not known."""
         if self.seconds is None:
             per = 1000 * self.sample_s * (1 + VALIDATION_SHARE) + \
                 math.ceil(1000 / self.work.batch_size) * self.step_s
-            return f"{format_duration(per)} per 1,000 samples {where}"
-        return f"{format_duration(self.seconds)} per epoch {where}"
+            return f"{format_duration(per)} per 1,000 samples"
+        return f"{format_duration(self.seconds)} per epoch"
+
+    def text(self) -> str:
+        """"≈ 40 s per epoch on the CPU (8 threads)"."""
+        return f"{self.per_epoch()} on {self.rate.name}"
 
 
 def format_duration(seconds: float) -> str:
