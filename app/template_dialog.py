@@ -35,7 +35,7 @@ LINES_ROLE = Qt.ItemDataRole.UserRole + 2
 
 EMPTY_NAME = "Empty canvas"
 THUMB = QSize(268, 140)
-CARD = QSize(290, 330)
+CARD = QSize(290, 318)
 MEASURING = "Epoch: measuring this computer's speed…"
 
 
@@ -202,7 +202,8 @@ class TemplateDialog(QDialog):
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.details.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        self.details.setMinimumHeight(110)
+        # Room for the longest description (five lines) without the cards jumping.
+        self.details.setMinimumHeight(self.details.fontMetrics().lineSpacing() * 5 + 6)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create")
