@@ -110,13 +110,14 @@ def alexnet():
 #: The ImageNet-sized templates keep their 1,000-way heads (the reference figures) and train
 #: on generated images at their own input size with as many classes: three shapes side by
 #: side. 240 images keep an epoch to minutes on a laptop CPU and the set to 145 MB; with fewer
-#: images than classes nothing generalizes, and the description and the trainer's note say so.
+#: images than classes nothing is learned (the loss stays near ln 1000 ≈ 6.9 over two epochs),
+#: and the description and the trainer's note say so.
 _IMAGENET_SIZED_SHAPES = {"kind": "shapes", "size": 224, "channels": 3, "classes": 1000,
                           "count": 240}
 _IMAGENET_DATA_NOTE = (
     "On a laptop it trains on 240 generated 224×224 images of 1,000 classes (three shapes side "
-    "by side): enough to see what an epoch costs and the training loss move, far too few to "
-    "learn 1,000 classes — ImageNet has 1.28 million images.")
+    "by side): enough to see what an epoch of a full-size network costs and its filters and "
+    "feature maps, far too few to learn 1,000 classes — ImageNet has 1.28 million images.")
 
 
 def _imagenet_sgd(lr, weight_decay):
