@@ -157,6 +157,25 @@ def vgg16():
                      dataset=dict(_IMAGENET_SIZED_SHAPES), training=_imagenet_sgd(0.01, 5e-4))
 
 
+def _basic_block(g, x, name, c_in, c_out, stride):
+    """ResNet's basic block: two 3×3 convolutions with BatchNorm, added to the block's input
+    (through a 1×1 projection where the shape changes), then ReLU."""
+    y = g.layer("Conv2d", x, id=f"{name}_conv1", out_channels=c_out, kernel_size=3,
+                stride=stride, padding=1, bias=False)
+    y = g.layer("BatchNorm2d", y, id=f"{name}_bn1")
+    y = g.layer("ReLU", y, id=f"{name}_relu1")
+    y = g.layer("Conv2d", y, id=f"{name}_conv2", out_channels=c_out, kernel_size=3, padding=1,
+                bias=False)
+    y = g.layer("BatchNorm2d", y, id=f"{name}_bn2")
+    shortcut = x
+    if stride != 1 or c_in != c_out:
+        shortcut = g.layer("Conv2d", x, id=f"{name}_down", out_channels=c_out, kernel_size=1,
+                           stride=stride, bias=False)
+        shortcut = g.layer("BatchNorm2d", shortcut, id=f"{name}_down_bn")
+    x = g.layer("Add", [y, shortcut], id=f"{name}_add")
+    return g.layer("ReLU", x, id=f"{name}_relu2")
+
+
 def resnet18():
     g = Composer()
     x = g.input([3, 224, 224])
@@ -169,21 +188,7 @@ def resnet18():
     for stage, out_c in enumerate((64, 128, 256, 512), start=1):
         for block in range(2):
             stride = 2 if stage > 1 and block == 0 else 1
-            name = f"l{stage}b{block}"
-            y = g.layer("Conv2d", x, id=f"{name}_conv1", out_channels=out_c, kernel_size=3,
-                        stride=stride, padding=1, bias=False)
-            y = g.layer("BatchNorm2d", y, id=f"{name}_bn1")
-            y = g.layer("ReLU", y, id=f"{name}_relu1")
-            y = g.layer("Conv2d", y, id=f"{name}_conv2", out_channels=out_c, kernel_size=3,
-                        padding=1, bias=False)
-            y = g.layer("BatchNorm2d", y, id=f"{name}_bn2")
-            shortcut = x
-            if stride != 1 or channels != out_c:
-                shortcut = g.layer("Conv2d", x, id=f"{name}_down", out_channels=out_c,
-                                   kernel_size=1, stride=stride, bias=False)
-                shortcut = g.layer("BatchNorm2d", shortcut, id=f"{name}_down_bn")
-            x = g.layer("Add", [y, shortcut], id=f"{name}_add")
-            x = g.layer("ReLU", x, id=f"{name}_relu2")
+            x = _basic_block(g, x, f"l{stage}b{block}", channels, out_c, stride)
             channels = out_c
     x = g.layer("AdaptiveAvgPool2d", x, id="avgpool", output_size=1)
     x = g.layer("Flatten", x, id="flatten")
@@ -355,25 +360,6 @@ def se_net_shapes():
 #: so the same projects train on the real thing with a cifar10 dataset section.
 _CIFAR_SIZED_SHAPES = {"kind": "shapes", "size": 32, "channels": 3, "classes": 10,
                        "count": 3000}
-
-
-def _basic_block(g, x, name, c_in, c_out, stride):
-    """ResNet's basic block: two 3×3 convolutions with BatchNorm, added to the block's input
-    (through a 1×1 projection where the shape changes), then ReLU."""
-    y = g.layer("Conv2d", x, id=f"{name}_conv1", out_channels=c_out, kernel_size=3,
-                stride=stride, padding=1, bias=False)
-    y = g.layer("BatchNorm2d", y, id=f"{name}_bn1")
-    y = g.layer("ReLU", y, id=f"{name}_relu1")
-    y = g.layer("Conv2d", y, id=f"{name}_conv2", out_channels=c_out, kernel_size=3, padding=1,
-                bias=False)
-    y = g.layer("BatchNorm2d", y, id=f"{name}_bn2")
-    shortcut = x
-    if stride != 1 or c_in != c_out:
-        shortcut = g.layer("Conv2d", x, id=f"{name}_down", out_channels=c_out, kernel_size=1,
-                           stride=stride, bias=False)
-        shortcut = g.layer("BatchNorm2d", shortcut, id=f"{name}_down_bn")
-    x = g.layer("Add", [y, shortcut], id=f"{name}_add")
-    return g.layer("ReLU", x, id=f"{name}_relu2")
 
 
 def resnet8_shapes():
