@@ -294,9 +294,8 @@ class TemplateDialog(QDialog):
             self.rate = rate
         else:
             self._rate_note = str(rate)
-        for i in range(self.list.count()):
-            item = self.list.item(i)
-            self._set_lines(item, self.names()[i])
+        for i, name in enumerate(self.names()):
+            self._set_lines(self.list.item(i), name)
         self._show_details()
 
     def _show_details(self) -> None:
