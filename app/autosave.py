@@ -1,15 +1,18 @@
 """Autosave and crash recovery.
 
 While a session runs it holds a lock file in the autosave folder and, every ``interval``
-seconds when the document is modified, writes the project there. A clean exit or a save
-removes the copy. At start, a copy whose session lock is no longer held (its process died) is
-offered for recovery.
+seconds when the document is modified, writes the project there. Trained weights that are
+not saved yet are there too: the training worker writes its last good weights (a checkpoint)
+to the session's ``weights_dir`` as it trains, and the dashboard then writes the project
+copy. A clean exit or a save removes the copy. At start, a copy whose session lock is no
+longer held (its process died) is offered for recovery, with its weights.
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
+import shutil
 import time
 import uuid
 from dataclasses import dataclass
@@ -32,9 +35,21 @@ def default_autosave_dir() -> Path:
 
 
 def _remove(*paths: Path) -> None:
-    """An autosave copy and its metadata, gone (already gone is fine)."""
+    """An autosave copy, its metadata and weights folder, gone (already gone is fine)."""
     for path in paths:
-        path.unlink(missing_ok=True)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def weights_dir_of(directory: Path, session: str) -> Path:
+    """Where session ``session`` keeps its unsaved trained weights (a checkpoint folder)."""
+    return Path(directory) / f"autosave-{session}-weights"
+
+
+def _has_weights(folder: Path) -> bool:
+    return (folder / "weights.safetensors").is_file()
 
 
 @dataclass(frozen=True)
@@ -43,12 +58,13 @@ class Recovery:
     meta: Path
     original: Path | None     # the file the work belonged to (None: never saved)
     saved_at: float
+    weights: Path | None = None   # its unsaved trained weights (a checkpoint folder)
 
     def load(self) -> Project:
         return load_project(self.file)
 
     def discard(self) -> None:
-        _remove(self.file, self.meta)
+        _remove(self.file, self.meta, *(p for p in (self.weights,) if p is not None))
 
 
 def find_recoveries(directory: Path) -> list[Recovery]:
@@ -61,6 +77,7 @@ def find_recoveries(directory: Path) -> list[Recovery]:
             lock = QLockFile(str(lock_path))
             if lock.tryLock(0):      # its owner is gone
                 lock.unlock()        # (removes the file)
+                _remove(weights_dir_of(directory, session))
     found = []
     for file in Path(directory).glob("autosave-*.json"):
         if file.name.endswith(".meta.json"):
@@ -78,7 +95,9 @@ def find_recoveries(directory: Path) -> list[Recovery]:
             saved_at = float(data.get("saved_at", saved_at))
         except (OSError, ValueError, KeyError, TypeError):
             pass
-        found.append(Recovery(file, meta, original, saved_at))
+        weights = weights_dir_of(directory, session)
+        found.append(Recovery(file, meta, original, saved_at,
+                              weights if _has_weights(weights) else None))
     return sorted(found, key=lambda r: r.saved_at, reverse=True)
 
 
@@ -95,6 +114,8 @@ class Autosave(QObject):
         self.lock.tryLock(0)
         self.file = self.directory / f"autosave-{self.session}.json"
         self.meta = self.directory / f"autosave-{self.session}.meta.json"
+        #: Where the training worker keeps this session's unsaved trained weights.
+        self.weights_dir = weights_dir_of(self.directory, self.session)
         self.timer = QTimer(self)
         self.timer.setInterval(int(interval_s * 1000))
         self.timer.timeout.connect(self.tick)
@@ -120,8 +141,13 @@ class Autosave(QObject):
         """The work is safe (saved, or deliberately thrown away): drop the copy."""
         _remove(self.file, self.meta)
 
+    def discard_weights(self) -> None:
+        """Another project: the last one's autosaved weights are no longer this session's."""
+        _remove(self.weights_dir)
+
     def close(self) -> None:
         """Clean exit: no copy left behind, lock released."""
         self.timer.stop()
         self.discard()
+        self.discard_weights()
         self.lock.unlock()

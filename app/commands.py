@@ -32,6 +32,11 @@ class DocumentCommand(QUndoCommand):
         super().__init__(text)
         self.doc = doc
 
+    def refusal(self) -> str | None:
+        """Why this edit may not be done, undone or redone now, beyond the structure lock
+        (the Editor asks); None: it may."""
+        return None
+
 
 class AddNode(DocumentCommand):
     def __init__(self, doc: Document, node: Node) -> None:
@@ -186,6 +191,12 @@ class SetParam(DocumentCommand):
             self.setObsolete(True)
         return True
 
+    def refusal(self) -> str | None:
+        # Locked (training): undoing a parameter edit changes the network the run trains.
+        if self.doc.can_edit_param(self.node_id, self.name):
+            return None
+        return f"Editing is locked: {self.doc.lock_reason}"
+
     def _apply(self, value: Any) -> None:
         params = dict(self.doc.node(self.node_id).params)
         if value is _MISSING:
@@ -244,6 +255,9 @@ class Composite(DocumentCommand):
         super().__init__(doc, text)
         self.parts = parts
         self.structural = any(p.structural for p in parts)
+
+    def refusal(self) -> str | None:
+        return next((r for p in self.parts if (r := p.refusal())), None)
 
     def redo(self) -> None:
         with self.doc.edit():

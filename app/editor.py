@@ -106,9 +106,17 @@ class Editor(QObject):
         reason = self.document.lock_reason
         return f"Editing is locked: {reason}" if reason else None
 
+    def _command_refusal(self, command) -> str | None:
+        """Why ``command`` may not be done, undone or redone now: the structure is locked, or
+        the command itself says (``refusal()``: e.g. a setting a running run holds)."""
+        if getattr(command, "structural", True) and (refusal := self._lock_refusal()):
+            return refusal
+        check = getattr(command, "refusal", None)
+        return check() if callable(check) else None
+
     def push(self, command: commands.DocumentCommand) -> bool:
         """Run ``command`` as one undo step. Never raises into Qt."""
-        if command.structural and (refusal := self._lock_refusal()):
+        if refusal := self._command_refusal(command):
             return self._refuse(refusal)
         try:
             self.undo_stack.push(command)
@@ -372,7 +380,7 @@ class Editor(QObject):
         if not 0 <= index < self.undo_stack.count():
             return False
         command = self.undo_stack.command(index)
-        if getattr(command, "structural", True) and (refusal := self._lock_refusal()):
+        if refusal := self._command_refusal(command):
             return self._refuse(refusal)
         try:
             action()

@@ -41,6 +41,10 @@ class FileController(QObject):
         self.settings = settings
         self.autosave = autosave
         self.recent = RecentFiles(settings)
+        #: Besides the document: functions that describe other unsaved work of the project
+        #: (a sentence, or None when there is none) — the dashboard's trained weights. Saving
+        #: the project saves them (they listen to projectSaved).
+        self.unsaved_work: list = []
 
     # --- starting points -------------------------------------------------------------------------
     def new(self) -> bool:
@@ -124,15 +128,29 @@ class FileController(QObject):
         return True
 
     # --- questions -----------------------------------------------------------------------------
+    def unsaved(self) -> list[str]:
+        """Sentences describing unsaved work besides the document's edits."""
+        return [text for describe in self.unsaved_work if (text := describe())]
+
+    def is_modified(self) -> bool:
+        """The document, or other work of the project (trained weights), is unsaved."""
+        return self.editor.is_modified() or bool(self.unsaved())
+
     def confirm_discard(self) -> bool:
         """True when the current work may be replaced (saved, discarded, or unchanged)."""
-        if not self.editor.is_modified():
+        others = self.unsaved()
+        edited = self.editor.is_modified()
+        if not edited and not others:
             return True
+        what = "the changes" if edited else "the trained weights"
+        if edited and others:
+            what = "the changes and the trained weights"
         box = QMessageBox(QMessageBox.Icon.Question, "Unsaved changes",
-                          f"Save the changes to {self.display_name()}?",
+                          f"Save {what} to {self.display_name()}?",
                           QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                           | QMessageBox.StandardButton.Cancel, self.window)
-        box.setInformativeText("Your changes are lost if you don't save them.")
+        box.setInformativeText("\n".join(others + ["Your changes are lost if you don't save "
+                                                   "them."]))
         box.setDefaultButton(QMessageBox.StandardButton.Save)
         answer = box.exec()
         if answer == QMessageBox.StandardButton.Save:

@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
         window_menus.build_menus(self)
         window_menus.build_toolbar(self)
         self._build_panels()
-        self.dashboard = Dashboard(self)   # training panels, Training menu, worker thread
+        self.dashboard = Dashboard(self)   # training views, Training menu, worker process
         self._build_status_bar()
         self._connect()
         self._restore_layout()
@@ -130,9 +130,10 @@ class MainWindow(QMainWindow):
             lambda text: self.statusBar().showMessage(text, 4000) if text else (
                 self.statusBar().currentMessage() == self.scene.last_hint
                 and self.statusBar().clearMessage()))
-        ed.modifiedChanged.connect(self.setWindowModified)
+        ed.modifiedChanged.connect(lambda _m: self.update_modified())
         doc.pathChanged.connect(lambda _p: self._update_title())
         doc.projectReset.connect(self._update_title)
+        doc.projectReset.connect(self.statusBar().clearMessage)   # nothing of the last one
         doc.analysisChanged.connect(self._update_stats)
         doc.lockChanged.connect(self._apply_lock)
         self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
@@ -170,12 +171,17 @@ class MainWindow(QMainWindow):
         for action in (self.act_cut, self.act_paste, self.act_duplicate, self.act_delete,
                        self.act_new, self.act_open):
             action.setEnabled(not reason)
+        self.recent_menu.setEnabled(not reason and bool(self.files.recent.paths()))
         self.palette_panel.setEnabled(not reason)
 
     def _update_title(self) -> None:
         name = self.files.display_name()
         self.setWindowTitle(f"{name}[*] — LayerLab")
-        self.setWindowModified(self.editor.is_modified())
+        self.update_modified()
+
+    def update_modified(self) -> None:
+        """The title's [*]: the document or the trained weights are unsaved."""
+        self.setWindowModified(self.files.is_modified())
 
     def apply_theme(self) -> None:
         self.scene.set_theme(current_theme())
@@ -212,9 +218,11 @@ class MainWindow(QMainWindow):
             return False
         rec = recoveries[0]
         where = rec.original.name if rec.original else "an unsaved project"
+        weights = " and its trained weights" if rec.weights is not None else ""
         answer = QMessageBox.question(
             self, "Recover unsaved work?",
-            f"LayerLab did not close properly last time. Recover the unsaved work on {where}?",
+            f"LayerLab did not close properly last time. Recover the unsaved work on "
+            f"{where}{weights}?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.Yes)
         if answer != QMessageBox.StandardButton.Yes:
@@ -226,6 +234,8 @@ class MainWindow(QMainWindow):
             self.files.show_load_error(exc)
             return False
         self.files.load_into(project, rec.original)
+        if rec.weights is not None:
+            self.dashboard.recover_weights(rec.weights)   # loaded as this session's, unsaved
         rec.discard()
         self.editor.mark_modified()
         self.autosave.save_now()
@@ -248,10 +258,10 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        if not self.files.confirm_discard():
-            event.ignore()
-            return
-        if not self.dashboard.ready_to_close():   # stops training; closes again when saved
+        # A run stops first (its weights are then part of the question); weights being
+        # saved are waited for. Either way the window closes again by itself when done.
+        if not self.dashboard.ready_to_close() or not self.files.confirm_discard() \
+                or not self.dashboard.ready_to_close():
             event.ignore()
             return
         self.save_layout()

@@ -12,8 +12,8 @@ accuracy below --min-accuracy); 2 when the app could not start. The window uses 
 settings file and autosave folder, so the user's own settings and recovery files are untouched.
 
 Training goes through the window's training dashboard, as a user's Train click does
-(``_train_in_dashboard``: its public ``train()`` action, then the worker's ``runEnded``
-signal), so the frozen app's worker thread, snapshots and plots are exercised too. A window
+(``_train_in_dashboard``: its public ``train()`` action, then the run's end in the project
+state), so the frozen app's worker process, snapshots and plots are exercised too. A window
 without a dashboard falls back to the engine's Trainer on a worker thread
 (``_train_with_engine``). Either way the same JSON and checks follow.
 """
@@ -73,35 +73,24 @@ def _summary(result) -> dict:
 
 
 def _train_in_dashboard(window, base_dir: Path, epochs: int, timeout_s: float) -> dict:
-    """Press the dashboard's Train action and wait for its worker's runEnded signal."""
-    from PySide6.QtCore import QObject, Qt, Slot
-
-    class Catcher(QObject):   # lives on the GUI thread: the worker's signals arrive queued
-        def __init__(self) -> None:
-            super().__init__()
-            self.ended, self.result, self.errors = False, None, []
-
-        @Slot(object)
-        def run_ended(self, result) -> None:
-            self.ended, self.result = True, result
-
-        @Slot(str, str)
-        def failed(self, title: str, message: str) -> None:
-            self.errors.append(f"{title}: {message}")
-
-    dashboard, catcher = window.dashboard, Catcher()
-    queued = Qt.ConnectionType.QueuedConnection
-    dashboard.worker.runEnded.connect(catcher.run_ended, queued)
-    dashboard.worker.failed.connect(catcher.failed, queued)
+    """Press the dashboard's Train action (its worker process trains) and wait for the run's
+    end in the project state."""
+    dashboard = window.dashboard
+    state = dashboard.project_state
+    if not _wait(timeout_s, done=lambda: state.worker.ready):
+        return {"status": "failed", "message": f"the training worker did not start within "
+                                               f"{timeout_s:g} s"}
     if not dashboard.train():
         return {"status": "failed", "message": f"the dashboard did not start training "
                                                f"(state {dashboard.state})"}
-    if not _wait(timeout_s, done=lambda: catcher.ended):
+    if not _wait(timeout_s, done=lambda: dashboard.state == "idle"):
         dashboard.stop()
         return {"status": "timeout", "message": f"training took over {timeout_s:g} s"}
-    if catcher.result is None:
-        return {"status": "failed", "message": "; ".join(catcher.errors) or "no run"}
-    return _summary(catcher.result)
+    if state.run.result is None:
+        message = state.message
+        return {"status": "failed", "message": (f"{message.title}: {message.text}" if message
+                                                else "no run")}
+    return _summary(state.run.result)
 
 
 def _train_with_engine(window, base_dir: Path, epochs: int, timeout_s: float) -> dict:
@@ -156,6 +145,9 @@ def run(args: argparse.Namespace) -> tuple[int, dict]:
                                 args.timeout))
         finally:
             window.editor.mark_saved()   # nothing to ask about: close without a dialog
+            dashboard = getattr(window, "dashboard", None)
+            if dashboard is not None:
+                dashboard.discard_weights()
             window.close()
             dashboard = getattr(window, "dashboard", None)
             if dashboard is not None:    # also after a timeout: end the worker thread

@@ -11,7 +11,9 @@ Targets (issue 13), each a ratio of samples/s measured in this run:
 * a ``--chain``-node Linear/ReLU chain: the built GraphModule ÷ an ``nn.Sequential`` of the
   same layers, both in the hand-written loop, ≥ 0.8 (the Trainer on the chain is printed too);
 * loading a ``--load-nodes``-node project ≤ 1 s (json.loads of the same file is printed as the
-  reference).
+  reference);
+* ``--watch``: the per-epoch weight/activation histograms ≤ 5 % of an epoch on digits_cnn and
+  lenet5 (issue 11: "a few %"; the cost is fixed per epoch, so larger datasets pay less).
 
 Every repeat runs every contender once, in a rotated order, so drift in the machine's load
 hits all alike; the figures are medians, and the spread (min–max of the per-repeat ratios)
@@ -231,6 +233,52 @@ def spread(values: list[float]) -> str:
     return f"{min(values):.3f}–{max(values):.3f}"
 
 
+class Histograms(TrainingObserver):
+    def __init__(self) -> None:
+        self.count = 0
+
+    def on_histograms(self, snap) -> None:
+        self.count += 1
+
+
+def watch_costs(epochs: int, repeats: int) -> None:
+    """``--watch``: what watching a run costs per epoch (issue 11), on digits_cnn and lenet5.
+    The per-epoch histograms are timed directly (capture_histograms on the model as it
+    trains) and as the difference between interleaved runs with and without a histogram
+    observer; both are shares of the same run's epoch time."""
+    print(f"\nwatching a run: {epochs} epochs per run, {repeats} repeats, interleaved")
+    print(f"{'template':<12}{'epoch (ms)':>12}{'histograms (ms)':>17}{'share':>8}"
+          f"{'runs with ÷ without':>22}{'spread':>15}  target")
+    for key in ("digits_cnn", "lenet5"):
+        project = load_template(key)
+        ds = load_dataset(project.dataset)
+        cfg = parse_training(project.training, device="cpu", epochs=epochs)
+
+        def run(observe: bool) -> tuple[float, Trainer]:
+            observers = [Sink()] + ([Histograms()] if observe else [])
+            trainer = Trainer(project.graph, ds, cfg, observers=observers)
+            start = time.perf_counter()
+            trainer.run()
+            return time.perf_counter() - start, trainer
+
+        run(True), run(False)   # warm-up
+        epoch_s, capture_s, ratios = [], [], []
+        for r in range(repeats):
+            order = (True, False) if r % 2 == 0 else (False, True)
+            times = {}
+            for observe in order:
+                times[observe], trainer = run(observe)
+            ratios.append(times[True] / times[False])
+            epoch_s.append(statistics.median(h.seconds for h in trainer.history))
+            start = time.perf_counter()
+            for _ in range(5):
+                trainer.capture_histograms()
+            capture_s.append((time.perf_counter() - start) / 5)
+        e, c = statistics.median(epoch_s), statistics.median(capture_s)
+        print(f"{key:<12}{1000 * e:>12.1f}{1000 * c:>17.2f}{100 * c / e:>7.1f}%"
+              f"{statistics.median(ratios):>22.3f}{spread(ratios):>15}  share ≤ 5 %")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=5)
@@ -242,8 +290,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="optimizer steps per deep-chain run")
     parser.add_argument("--load-nodes", type=int, default=20000)
     parser.add_argument("--no-lightning", action="store_true")
+    parser.add_argument("--watch", action="store_true",
+                        help="only what watching a run costs (histograms per epoch)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.watch:
+        watch_costs(args.epochs, args.repeats)
+        return 0
 
     project = load_template("digits_cnn")
     ds = load_dataset(project.dataset)

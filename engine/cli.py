@@ -17,6 +17,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("layerlab.engine.commands.import_onnx",
                "import an ONNX model or a PyTorch module as a project"),
     "train": ("layerlab.engine.commands.train", "train a project or template headless"),
+    "runs": ("layerlab.engine.commands.runs", "list a project's recorded training runs"),
+    "lr-find": ("layerlab.engine.commands.lr_find", "the learning-rate range test: loss vs lr "
+                                                    "and a suggested rate"),
     "layers": ("layerlab.engine.commands.layers", "list the layer types and their parameters"),
     "datasets": ("layerlab.engine.commands.datasets", "list the dataset kinds and their settings"),
     "explain": ("layerlab.engine.commands.explain", "explain one output value with its numbers"),

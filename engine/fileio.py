@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["atomic_write", "atomic_write_text", "clean_stale_temp_files"]
+__all__ = ["atomic_write", "atomic_write_text", "clean_stale_temp_files", "process_alive"]
 
 #: How a temporary file of ours is named; group 1 is the target's name, group 2 the writer's pid.
 TEMP_PATTERN = re.compile(r"^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$")
@@ -44,6 +44,10 @@ def _alive(pid: int) -> bool | None:
     except (OSError, OverflowError):
         return None
     return True
+
+
+#: Whether a process of this machine exists (True/False), or None when it cannot be told.
+process_alive = _alive
 
 
 def clean_stale_temp_files(folder: str | os.PathLike, now: float | None = None) -> list[Path]:

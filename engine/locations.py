@@ -8,6 +8,8 @@ the run folder beside it that training fills — shared by every command and the
             state.pt            optimizer and random-generator state (tensors only)
             trainer.json        position, history, settings
             project.json        the project the weights were trained with
+        runs/                   the run history: one record per run (and kept weights),
+                                training/run_history.py
         metrics.json            live metrics of a background run
         history.csv / .json     the curves of the last command-line run
 

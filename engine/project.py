@@ -11,6 +11,7 @@ from typing import Any
 
 from . import registry
 from .fileio import atomic_write_text
+from .formatting import clip, json_kind, json_short
 from .graph import Edge, Graph, Node, Project, id_problem
 
 __all__ = ["FORMAT", "VERSION", "LoadProblem", "ProjectLoadError", "load_project",
@@ -81,13 +82,13 @@ def project_from_dict(data: Any, source: str = "<data>") -> Project:
 
     if not isinstance(data, dict):
         raise ProjectLoadError(source, [LoadProblem("", "the file must hold a JSON object "
-                                                        f"(found {_kind(data)})")])
+                                                        f"(found {json_kind(data)})")])
     if data.get("format") != FORMAT:
-        add("format", f'must be "{FORMAT}" (found {_short(data.get("format"))}) — '
+        add("format", f'must be "{FORMAT}" (found {json_short(data.get("format"))}) — '
                       f"is this a LayerLab project file?")
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        add("version", f"must be a whole number ≥ 1 (found {_short(version)})")
+        add("version", f"must be a whole number ≥ 1 (found {json_short(version)})")
     elif version > VERSION:
         raise ProjectLoadError(source, [LoadProblem("version", (
             f"the file was written by a newer LayerLab (format version {version}); this "
@@ -96,17 +97,17 @@ def project_from_dict(data: Any, source: str = "<data>") -> Project:
         add(key, f"unknown field (known fields: {', '.join(sorted(_TOP_KEYS))})")
     name = data.get("name", "Untitled")
     if not isinstance(name, str):
-        add("name", f"must be text (found {_kind(name)})")
+        add("name", f"must be text (found {json_kind(name)})")
         name = "Untitled"
     description = data.get("description", "")
     if not isinstance(description, str):
-        add("description", f"must be text (found {_kind(description)})")
+        add("description", f"must be text (found {json_kind(description)})")
         description = ""
     sections = {}
     for key in ("dataset", "training"):
         value = data.get(key, {})
         if not isinstance(value, dict):
-            add(key, f"must be an object (found {_kind(value)})")
+            add(key, f"must be an object (found {json_kind(value)})")
             value = {}
         sections[key] = value
 
@@ -114,7 +115,7 @@ def project_from_dict(data: Any, source: str = "<data>") -> Project:
     declared: set[str] = set()  # ids of nodes seen, valid or not: edges to them are not dangling
     nodes = data.get("nodes", [])
     if not isinstance(nodes, list):
-        add("nodes", f"must be a list (found {_kind(nodes)})")
+        add("nodes", f"must be a list (found {json_kind(nodes)})")
         nodes = []
     for i, raw in enumerate(nodes):
         node = _node_from_dict(raw, f"nodes[{i}]", graph, declared, add)
@@ -123,7 +124,7 @@ def project_from_dict(data: Any, source: str = "<data>") -> Project:
 
     edges = data.get("edges", [])
     if not isinstance(edges, list):
-        add("edges", f"must be a list (found {_kind(edges)})")
+        add("edges", f"must be a list (found {json_kind(edges)})")
         edges = []
     for i, raw in enumerate(edges):
         edge = _edge_from_dict(raw, f"edges[{i}]", graph, declared, add)
@@ -138,7 +139,7 @@ def project_from_dict(data: Any, source: str = "<data>") -> Project:
 def _node_from_dict(raw: Any, where: str, graph: Graph, declared: set[str],
                     add) -> Node | None:
     if not isinstance(raw, dict):
-        add(where, f"must be an object with id, type and params (found {_kind(raw)})")
+        add(where, f"must be an object with id, type and params (found {json_kind(raw)})")
         return None
     node_id = raw.get("id")
     if id_problem(node_id):
@@ -155,11 +156,11 @@ def _node_from_dict(raw: Any, where: str, graph: Graph, declared: set[str],
     spec = registry.find(type_name) if isinstance(type_name, str) else None
     if spec is None:
         known = ", ".join(s.type for s in registry.all_specs())
-        add(f"{where}.type", f"unknown layer type {_short(type_name)} (known types: {known})")
+        add(f"{where}.type", f"unknown layer type {json_short(type_name)} (known types: {known})")
         return None
     params = raw.get("params", {})
     if not isinstance(params, dict):
-        add(f"{where}.params", f"must be an object (found {_kind(params)})")
+        add(f"{where}.params", f"must be an object (found {json_kind(params)})")
         return None
     ok = True
     for message in spec.check_params(params):
@@ -168,7 +169,7 @@ def _node_from_dict(raw: Any, where: str, graph: Graph, declared: set[str],
     position = raw.get("position", [0, 0])
     if (not isinstance(position, list) or len(position) != 2
             or not all(_finite_number(v) for v in position)):
-        add(f"{where}.position", f"must be [x, y] numbers (found {_short(position)})")
+        add(f"{where}.position", f"must be [x, y] numbers (found {json_short(position)})")
         ok = False
     if not ok:
         return None
@@ -179,7 +180,7 @@ def _node_from_dict(raw: Any, where: str, graph: Graph, declared: set[str],
 def _edge_from_dict(raw: Any, where: str, graph: Graph, declared: set[str],
                     add) -> Edge | None:
     if not isinstance(raw, dict):
-        add(where, f"must be an object with source and target (found {_kind(raw)})")
+        add(where, f"must be an object with source and target (found {json_kind(raw)})")
         return None
     for key in sorted(set(raw) - {"source", "target", "target_port"}):
         add(f"{where}.{key}", "unknown field (known: source, target, target_port)")
@@ -187,15 +188,15 @@ def _edge_from_dict(raw: Any, where: str, graph: Graph, declared: set[str],
     for key in ("source", "target"):
         value = raw.get(key)
         if not isinstance(value, str):
-            add(f"{where}.{key}", f"must be a node id (found {_short(value)})")
+            add(f"{where}.{key}", f"must be a node id (found {json_short(value)})")
         elif value not in declared:
-            add(f"{where}.{key}", f"refers to '{_clip(value)}', which is not a node in this "
+            add(f"{where}.{key}", f"refers to '{clip(value)}', which is not a node in this "
                                   f"file (a dangling edge)")
         elif value in graph.nodes:  # else: a node with its own reported problems
             ends[key] = value
     port = raw.get("target_port", 0)
     if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port < 10_000:
-        add(f"{where}.target_port", f"must be a whole number from 0 (found {_short(port)})")
+        add(f"{where}.target_port", f"must be a whole number from 0 (found {json_short(port)})")
         return None
     if len(ends) < 2:
         return None
@@ -238,19 +239,3 @@ def save_project(project: Project, path: str | os.PathLike) -> None:
 
 def _finite_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "text", bool: "true/false",
-            type(None): "null", int: "a number", float: "a number"}.get(type(value),
-                                                                          type(value).__name__)
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) \
-        else repr(value)
-    return _clip(text)
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= 40 else text[:37] + "..."

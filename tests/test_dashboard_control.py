@@ -1,61 +1,63 @@
 """Pause, resume, single steps and stop from the panel's buttons; the lock while training;
-the learning rate changing live; settings as undoable project edits."""
+the learning rate changing live; settings as undoable project edits (and held by a run)."""
 from __future__ import annotations
 
-from layerlab.app.dashboard.state.settings_commands import set_setting
+from PySide6.QtWidgets import QMessageBox
 
-from dashboard_helpers import WAIT_MS, dash, dialogs, wait_idle, wait_state  # noqa: F401
+from layerlab.app.dashboard.settings_commands import set_setting
+
+from dashboard_helpers import (WAIT_MS, dash, dialogs, flush, train_and_wait,  # noqa: F401
+                               wait_idle, wait_state)
 
 
 def _step(d) -> int:
-    return d.worker.trainer.global_step
+    """The optimizer step the window shows (the newest the worker reported)."""
+    run = d.project_state.run
+    steps = [s.step for s in (run.progress, run.final) if s is not None]
+    return max(steps, default=0)
 
 
-def test_pause_step_resume_stop(qtbot, dash):
+def test_pause_step_resume_stop(qtbot, dash, dialogs):
     d = dash
     p = d.panel
     d.doc.project.training["epochs"] = 200            # far more than the test waits for
     assert p.train_button.isEnabled() and not p.pause_button.isEnabled()
-    with qtbot.waitSignal(d.worker.runStarted, timeout=WAIT_MS):
-        p.train_button.click()
+    p.train_button.click()
     wait_state(qtbot, d, "running")
+    flush(d)
     assert not p.train_button.isEnabled() and p.stop_button.isEnabled()
     assert not p.batch_size.isEnabled() and p.lr.isEnabled()   # only lr is live
 
     p.pause_button.click()
     wait_state(qtbot, d, "paused")
-    assert d.worker.trainer.paused or d.worker.trainer._control.paused
-    qtbot.waitUntil(lambda: d.worker.trainer.paused, timeout=WAIT_MS)
+    flush(d)
     assert p.pause_button.text() == "Resume"
     assert d.doc.lock_reason == "Training is paused"
-    parked_at = _step(d)
-    qtbot.wait(150)
-    assert _step(d) == parked_at                      # parked: nothing trains
+    parked_at = d.project_state.run.final.step
 
     p.step_button.click()                             # exactly one batch, then parked again
-    qtbot.waitUntil(lambda: _step(d) == parked_at + 1 and d.worker.trainer.paused,
-                    timeout=WAIT_MS)
-    qtbot.wait(150)
-    assert _step(d) == parked_at + 1 and d.state == "paused"
+    qtbot.waitUntil(lambda: d.project_state.run.final.step == parked_at + 1
+                    and d.project_state.run.final.state == "paused", timeout=WAIT_MS)
+    assert d.state == "paused"
 
     p.pause_button.click()                            # "Resume"
     wait_state(qtbot, d, "running")
     qtbot.waitUntil(lambda: _step(d) > parked_at + 3, timeout=WAIT_MS)
 
-    with qtbot.waitSignal(d.worker.runEnded, timeout=WAIT_MS) as ended:
-        p.stop_button.click()
-    result = ended.args[0]
-    assert result.status == "stopped" and result.steps == _step(d)
+    p.stop_button.click()
+    qtbot.waitUntil(lambda: d.state == "idle", timeout=WAIT_MS)
     wait_idle(qtbot, d)
+    result = d.project_state.run.result
+    assert result.status == "stopped" and result.steps == d.session.step
     assert d.doc.lock_reason is None
     assert p.train_button.isEnabled() and p.resume_button.isEnabled()
-    assert "stopped" in d.panel.message_bar.message().lower()
+    assert "stopped" in p.message_bar.message().lower()
 
     # Resume training continues from the same step (the optimizer and position are kept)
-    stopped_at = _step(d)
-    with qtbot.waitSignal(d.worker.runStarted, timeout=WAIT_MS) as started:
-        p.resume_button.click()
-    assert started.args[0].start_step == stopped_at
+    stopped_at = d.session.step
+    p.resume_button.click()
+    qtbot.waitUntil(lambda: d.project_state.run.info is not None, timeout=WAIT_MS)
+    assert d.project_state.run.info.start_step == stopped_at
     qtbot.waitUntil(lambda: _step(d) > stopped_at, timeout=WAIT_MS)
     d.stop()
     wait_idle(qtbot, d)
@@ -65,9 +67,9 @@ def test_step_from_idle_trains_one_batch_then_waits(qtbot, dash):
     d = dash
     assert d.step()
     wait_state(qtbot, d, "paused")
-    qtbot.waitUntil(lambda: d.worker.trainer is not None and d.worker.trainer.paused,
-                    timeout=WAIT_MS)
-    assert d.worker.trainer.global_step == 1
+    qtbot.waitUntil(lambda: d.project_state.run.final is not None
+                    and d.project_state.run.final.state == "paused", timeout=WAIT_MS)
+    assert d.project_state.run.final.step == 1
     d.stop()
     wait_idle(qtbot, d)
     assert d.session.step == 1
@@ -86,8 +88,8 @@ def test_structure_locked_and_lr_live_while_training(qtbot, dash):
 
     d.panel.lr.setValue(0.0005)                       # an undoable edit that the run takes
     assert d.doc.project.training["lr"] == 0.0005
-    qtbot.waitUntil(lambda: abs(d.worker.trainer.optimizer.param_groups[0]["lr"] - 0.0005)
-                    < 1e-12, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: d.project_state.run.progress is not None
+                    and abs(d.project_state.run.progress.lr - 0.0005) < 1e-12, timeout=WAIT_MS)
     d.stop()
     wait_idle(qtbot, d)
     assert d.editor.delete(["dropout"])               # unlocked again
@@ -122,10 +124,84 @@ def test_settings_are_undoable_project_edits(qtbot, dash):
     assert p.problems.isHidden()
 
 
+def test_undo_is_refused_while_a_run_holds_the_setting(qtbot, dash):
+    """Journey: Epochs 10 → 400, Train; Undo must not set 10 while the run goes on to 400."""
+    d = dash
+    lr = d.doc.project.training["lr"]
+    d.panel.epochs.setValue(400)
+    d.panel.lr.setValue(0.002)
+    assert d.doc.project.training["epochs"] == 400
+    assert d.train()
+    wait_state(qtbot, d, "running")
+    assert d.editor.undo()                            # the learning rate is live: allowed
+    assert d.doc.project.training["lr"] == lr
+    assert not d.editor.undo()                        # epochs: held by the run — refused…
+    assert "training.epochs is held by the training run" in d.editor.last_refusal
+    assert d.doc.project.training["epochs"] == 400    # …not silently changed
+    assert d.panel.epochs.value() == 400
+    assert d.editor.undo_stack.undoText() == "Set training.epochs = 400"
+    d.stop()
+    wait_idle(qtbot, d)
+    assert d.editor.undo()                            # the run let go: undo works again
+    assert d.doc.project.training["epochs"] == 10
+
+
 def test_device_list_names_the_cpu(qtbot, dash):
     d = dash
+    flush(d)
     qtbot.waitUntil(lambda: d.panel.device.count() >= 2 and "(" in d.panel.device.itemText(0),
                     timeout=WAIT_MS)
     labels = [d.panel.device.itemText(i) for i in range(d.panel.device.count())]
     assert labels[0].startswith("auto (")
     assert any(label.startswith("CPU") for label in labels)
+
+
+def test_train_on_trained_weights_asks_resume_or_start_over(qtbot, dash, dialogs):
+    d = dash
+    d.doc.project.training["epochs"] = 3
+    d.doc.project.dataset = {"kind": "digits", "limit": 300}
+    train_and_wait(qtbot, d)
+    trained = d.session.step
+    assert trained > 0
+
+    dialogs.answer = QMessageBox.StandardButton.Cancel
+    assert not d.train()                              # asked, cancelled: nothing happens
+    assert dialogs.shown[-1]["title"] == "Resume or start over?"
+    assert "already has trained weights" in dialogs.shown[-1]["text"]
+    assert d.state == "idle" and d.session.step == trained
+
+    dialogs.answer = QMessageBox.StandardButton.No     # "Start over"
+    assert d.train()
+    qtbot.waitUntil(lambda: d.project_state.run.info is not None, timeout=WAIT_MS)
+    assert d.project_state.run.info.start_step == 0
+    wait_idle(qtbot, d)
+
+    d.doc.project.training["epochs"] = 5
+    dialogs.answer = QMessageBox.StandardButton.Yes    # "Resume"
+    assert d.train()
+    qtbot.waitUntil(lambda: d.project_state.run.info is not None, timeout=WAIT_MS)
+    assert d.project_state.run.info.start_epoch == 3
+    wait_idle(qtbot, d)
+    assert d.session.epoch == 5
+
+
+def test_resume_with_nothing_left_to_train_says_what_to_do(qtbot, dash, dialogs):
+    d = dash
+    d.doc.project.training["epochs"] = 2
+    d.doc.project.dataset = {"kind": "digits", "limit": 300}
+    train_and_wait(qtbot, d)
+    assert d.session.epoch == 2
+    assert not d.resume()                             # 2 of 2 done: nothing to resume…
+    flush(d)
+    bar = d.panel.message_bar
+    assert "Nothing left to train" in bar.message()   # …and it says so, with the remedy
+    assert "Set Epochs above 2" in bar.message()
+    [button] = bar.buttons()
+    assert button.text() == "Train 2 more epochs"
+    button.click()                                    # one click: Epochs 4, resumed
+    assert d.doc.project.training["epochs"] == 4
+    qtbot.waitUntil(lambda: d.project_state.run.info is not None
+                    and d.project_state.run.info.start_epoch == 2, timeout=WAIT_MS)
+    wait_idle(qtbot, d)
+    assert d.session.epoch == 4
+    assert d.editor.undo_stack.undoText().startswith("Set training.epochs")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QLabel
+from PySide6.QtWidgets import QDialog, QLabel, QMessageBox
 
 from layerlab.app.dashboard.dialogs.dataset_dialog import DatasetDialog, csv_columns
 from layerlab.app.dashboard.dialogs.follow_dialog import FollowDialog
@@ -18,7 +18,8 @@ from layerlab.engine.compose import Composer
 from layerlab.engine.data import all_kinds
 from layerlab.engine.training.follow import write_metrics
 
-from dashboard_helpers import WAIT_MS, dash, dialogs, digits_project, wait_idle  # noqa: F401
+from dashboard_helpers import (WAIT_MS, dash, dialogs, digits_project, flush,  # noqa: F401
+                               wait_idle)
 
 HOUSE = Path(__file__).resolve().parents[1] / "resources" / "data" / "house_prices.csv"
 
@@ -176,7 +177,8 @@ def test_choosing_a_dataset_is_one_undoable_edit(qtbot, dash, monkeypatch, tmp_p
     monkeypatch.setattr(DatasetDialog, "spec", lambda self: {"kind": "shapes", "count": 60})
     assert d.open_dataset_dialog("shapes")
     assert d.doc.project.dataset == {"kind": "shapes", "count": 60}
-    assert "shapes" in d.panel.dataset_text.text()
+    qtbot.waitUntil(lambda: (flush(d), "shapes" in d.panel.dataset_text.text())[1],
+                    timeout=WAIT_MS)
     assert d.panel.kind.currentData() == "shapes"
     d.editor.undo()
     assert d.doc.project.dataset == {"kind": "digits"}
@@ -233,12 +235,13 @@ def test_follow_dialog_plots_a_metrics_file(qtbot, dash, tmp_path):
     path.parent.mkdir()
     dialog = FollowDialog(tmp_path / "p.json", 3, d.window)
     qtbot.addWidget(dialog)
-    dialog.rowsFollowed.connect(d.loss_view.set_followed)
+    dialog.rowsFollowed.connect(d._on_followed)
     dialog.follow(path)
     rows = [{"epoch": 1, "train_loss": 1.0, "val_loss": 1.2, "val_acc": 0.5},
             {"epoch": 2, "train_loss": 0.5, "val_loss": 0.7, "val_acc": 0.8}]
     write_metrics(path, {"status": "running", "history": rows, "run_id": "a", "epochs": 3})
     dialog.poll()
+    flush(d)
     x, y = d.loss_view.curve("follow_val")
     assert list(x) == [1, 2] and list(y) == [1.2, 0.7]
     _, acc = d.loss_view.curve("follow_acc")
@@ -247,6 +250,7 @@ def test_follow_dialog_plots_a_metrics_file(qtbot, dash, tmp_path):
     assert "background run" in d.loss_view.legend.text()
     write_metrics(path, {"status": "finished", "history": rows[:1], "run_id": "b", "epochs": 1})
     dialog.poll()                                      # another run: the curves start over
+    flush(d)
     assert len(d.loss_view.curve("follow_val")[0]) == 1
     assert not dialog.timer.isActive()                 # done, no process: stop polling
 
@@ -267,15 +271,16 @@ def test_follow_dialog_runs_a_command_as_a_process(qtbot, dash, tmp_path):
               f"'val_acc': 0.9}}]}}); print('trained')")
     dialog.metrics.setText(str(metrics))
     dialog.command.setText(f"{sys.executable} -c \"{script}\"")
-    dialog.rowsFollowed.connect(d.loss_view.set_followed)
+    dialog.rowsFollowed.connect(d._on_followed)
     with qtbot.waitSignal(dialog.runFinished, timeout=WAIT_MS) as finished:
         assert dialog.start()
     assert finished.args[0] == "finished"
     assert "trained" in dialog.log.toPlainText()
+    flush(d)
     assert list(d.loss_view.curve("follow_val")[1]) == [0.4]
 
 
-def test_closing_while_training_stops_saves_and_then_closes(qtbot, dash, tmp_path):
+def test_closing_while_training_stops_saves_and_then_closes(qtbot, dash, tmp_path, dialogs):
     d = dash
     window = d.window
     path = tmp_path / "close.json"
@@ -283,8 +288,10 @@ def test_closing_while_training_stops_saves_and_then_closes(qtbot, dash, tmp_pat
     assert window.files.open_path(path, confirm=False)
     assert d.train()
     qtbot.waitUntil(lambda: d.state == "running", timeout=WAIT_MS)
+    dialogs.answer = QMessageBox.StandardButton.Save  # asked about the weights: keep them
     assert not window.close()                          # refused for now: training stops first
+    flush(d)
     assert "Stopping training" in d.panel.message_bar.message()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT_MS)   # closed by itself
     assert (path.parent / "close-run" / "checkpoint" / "weights.safetensors").is_file()
-    assert not d.thread.isRunning()                    # the worker thread ended cleanly
+    assert d.binding.worker is None                    # the worker was handed back

@@ -17,27 +17,23 @@ def test_digits_template_trains_to_95_percent_and_classifies_a_drawing(qtbot, da
     project = load_template("digits_cnn")              # as the New dialog gives it
     d.window.files.load_into(project, None)
     budget = project.training["epochs"]
-    seen = {"losses": [], "conv1": [], "maps": []}
+    seen = {"conv1": [], "maps": []}
 
-    def on_batch(snap):
-        seen["losses"].append(snap.loss)
-
-    def on_visuals(snap):
-        if "conv1" in snap.filters:
-            seen["conv1"].append(snap.filters["conv1"].copy())
-        if "relu1" in snap.feature_maps:
-            seen["maps"].append(snap.feature_maps["relu1"].copy())
-    d.worker.batch.connect(on_batch)
-    d.worker.visuals.connect(on_visuals)
+    def on_visuals(_topics):
+        snap = d.project_state.results.visuals
+        if snap is not None and "conv1" in snap.filters:
+            seen["conv1"].append(snap.filters["conv1"])
+        if snap is not None and "relu1" in snap.feature_maps:
+            seen["maps"].append(snap.feature_maps["relu1"])
+    d.project_state.subscribe(on_visuals, ("visuals",))
+    d.selection.select(["relu1"])                       # the feature maps of relu1
 
     d.panel.train_button.click()                        # what a person presses
-    qtbot.waitUntil(lambda: d.loss_view.series["batch_ema"].n > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: d.project_state.curves["batch_ema"].n > 0, timeout=WAIT_MS)
     assert d.state in ("running", "preparing")           # live: curves while it runs
-    with qtbot.waitSignal(d.worker.runEnded, timeout=WAIT_MS) as ended:
-        pass
-    result = ended.args[0]
+    qtbot.waitUntil(lambda: d.state == "idle", timeout=WAIT_MS)
     wait_idle(qtbot, d)
-    flush(d)
+    result = d.project_state.run.result
 
     assert result.status == "finished" and result.epochs_completed == budget
     assert result.history[-1].val_acc >= 0.95, [h.val_acc for h in result.history]
@@ -45,10 +41,12 @@ def test_digits_template_trains_to_95_percent_and_classifies_a_drawing(qtbot, da
     assert len(val) == budget and val[-1] >= 95.0        # the accuracy plot says so too
     _, ema = d.loss_view.curve("batch_ema")
     assert ema[-1] < ema[0] / 4                          # the loss fell, as drawn
-    assert len(seen["losses"]) > 10
+    assert d.project_state.curves["batch_raw"].n > 10
     assert len(seen["conv1"]) >= 2 and not np.allclose(seen["conv1"][0], seen["conv1"][-1])
     assert len(seen["maps"]) >= 2 and not np.allclose(seen["maps"][0], seen["maps"][-1])
     assert "validation accuracy" in d.panel.message_bar.message()
+    # the final status is the true final step (not the last rate-limited batch snapshot)
+    assert f"at step {result.steps:,}" in d.panel.run_text.text()
 
     d.docks["predict"].raise_()
     QCoreApplication.processEvents()

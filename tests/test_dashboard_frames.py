@@ -1,166 +1,139 @@
-"""The dashboard's frame machinery without a window: the mailbox the training thread posts to
-(wake-ups only for an idle GUI, nothing lost between threads) and the frame budget's steering
-of the interval between frames."""
+"""The machinery between the training worker and the views: the outbox/inbox (nothing lost,
+heavy snapshots coalesced, one wake-up for an idle GUI), the frames (one view per frame while
+training, everything once when idle), and a run whose every snapshot reaches the curves."""
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
-import pytest
-from PySide6.QtCore import Qt
+from layerlab.engine.service.outbox import Outbox
+from layerlab.engine.service.protocol import Event
 
-from layerlab.app.dashboard.training.frame_budget import FrameBudget
-from layerlab.app.dashboard.training.mailbox import Mailbox
-
-from dashboard_helpers import WAIT_MS, dash, dialogs, wait_idle  # noqa: F401
+from dashboard_helpers import dash, dialogs, train_and_wait  # noqa: F401
 
 
-def test_an_idle_gui_is_woken_once_until_it_takes():
-    box = Mailbox()
-    assert box.post_batch("b1") is True            # empty and not polling: wake the GUI
-    assert box.post_batch("b2") is False           # a wake-up is already on its way
-    assert box.post_visuals("v1") is False
-    mail = box.take()
-    assert mail.batches == ["b1", "b2"] and mail.visuals == "v1"
-    assert not box.take()                          # taken means gone
-    assert box.post_epoch("e1") is True            # empty again: the next post wakes
+def ev(kind: str, payload=None, generation: int = 1) -> Event:
+    return Event(kind, payload, generation)
 
 
-def test_a_polling_gui_is_never_woken_and_stop_polling_hands_over_the_rest():
-    box = Mailbox()
+def test_an_idle_taker_is_woken_once_until_it_takes():
+    box = Outbox()
+    assert box.put(ev("batch", 1)) is True          # empty and not polling: wake
+    assert box.put(ev("batch", 2)) is False         # a wake-up is already on its way
+    assert box.put(ev("visuals", "v1")) is False
+    assert [m.payload for m in box.take()] == [1, 2, "v1"]
+    assert not box.take()                           # taken means gone
+    assert box.put(ev("epoch", 1)) is True          # empty again: the next put wakes
+
+
+def test_a_polling_taker_is_never_woken_and_stop_polling_hands_over_the_rest():
+    box = Outbox()
     box.start_polling()
-    assert box.post_batch("b1") is False
-    assert box.post_evaluation("x") is False
+    assert box.put(ev("batch", 1)) is False
     rest = box.stop_polling()
-    assert rest.batches == ["b1"] and rest.evaluation == "x"
-    assert box.post_batch("b2") is True            # after the last take: wake-ups again
+    assert [m.payload for m in rest] == [1]
+    assert box.put(ev("batch", 2)) is True          # after the last take: wake-ups again
 
 
-def test_newest_visuals_replace_undrawn_ones_but_every_batch_is_kept():
-    box = Mailbox()
+def test_newest_visuals_replace_unsent_ones_but_every_batch_is_kept_in_order():
+    box = Outbox()
     for i in range(5):
-        box.post_batch(i)
-        box.post_visuals(f"v{i}")
-    mail = box.take()
-    assert mail.batches == [0, 1, 2, 3, 4] and mail.visuals == "v4"
+        box.put(ev("batch", i))
+        box.put(ev("visuals", f"v{i}"))
+    box.put(ev("visuals", "other project", generation=2))
+    items = box.take()
+    assert [m.payload for m in items if m.kind == "batch"] == [0, 1, 2, 3, 4]
+    assert [m.payload for m in items if m.kind == "visuals"] == ["v4", "other project"]
 
 
-def test_a_new_run_drops_the_old_runs_leftovers_and_comes_first():
-    box = Mailbox()
-    box.post_batch("old")
-    box.post_visuals("old")
-    assert box.begin_run("info") is False          # leftovers were waiting: already woken
-    box.post_batch("new")
-    mail = box.take()
-    assert mail.started == "info" and mail.batches == ["new"] and mail.visuals is None
-
-
-def test_posts_from_another_thread_all_arrive():
-    box = Mailbox()
-    box.start_polling()
+def test_puts_from_another_thread_all_arrive():
+    box = Outbox()
     n = 20_000
 
     def post():
         for i in range(n):
-            box.post_batch(i)
+            box.put(ev("batch", i))
+        box.close()
     worker = threading.Thread(target=post)
     worker.start()
     seen = []
-    while worker.is_alive():
-        seen.extend(box.take().batches)
+    while True:
+        items = box.take(timeout=None)
+        if not items and box.closed:
+            break
+        seen.extend(m.payload for m in items)
     worker.join()
-    seen.extend(box.stop_polling().batches)
-    assert seen == list(range(n))                  # none lost, none twice, in order
+    assert seen == list(range(n))                   # none lost, none twice, in order
 
 
-class FakeClocks:
-    """Wall and CPU clocks the test advances: the GUI thread 'uses' a share of a core."""
+class FakeView:
+    def __init__(self, key: str) -> None:
+        self.key, self.dirty, self.flushes = key, False, 0
 
-    def __init__(self) -> None:
-        self.now = self.cpu = 0.0
+    def render(self, topics) -> None:
+        self.dirty = True
 
-    def run(self, seconds: float, share: float) -> None:
-        self.now += seconds
-        self.cpu += seconds * share
+    def needs_flush(self) -> bool:
+        return self.dirty
 
-
-@pytest.mark.parametrize("share_used, expected", [(0.02, 0.05), (0.5, 0.5)])
-def test_budget_settles_at_the_fastest_or_slowest_frame_rate(share_used, expected):
-    clocks = FakeClocks()
-    budget = FrameBudget(share=0.06, clock=lambda: clocks.now, cpu_clock=lambda: clocks.cpu)
-    delay = budget.next_delay()
-    for _ in range(40):
-        clocks.run(delay, share_used)
-        delay = budget.next_delay()
-    assert delay == pytest.approx(expected)
+    def flush(self) -> None:
+        self.dirty = False
+        self.flushes += 1
 
 
-def test_budget_steers_the_gui_thread_to_its_share():
-    # Each frame costs 6 ms of CPU on top of 1 % for everything else: the interval that
-    # keeps the GUI thread at 6 % of a core is 6 ms / 5 % = 120 ms.
-    clocks = FakeClocks()
-    budget = FrameBudget(share=0.06, clock=lambda: clocks.now, cpu_clock=lambda: clocks.cpu)
-    delay = budget.next_delay()
-    delays = []
-    for _ in range(300):
-        clocks.cpu += 0.006                       # the frame
-        clocks.run(delay, 0.01)                    # the time until the next one
-        delay = budget.next_delay()
-        delays.append(delay)
-    settled = sum(delays[-100:]) / 100
-    assert 0.09 <= settled <= 0.16
-    assert 0.05 <= min(delays[-100:]) and max(delays[-100:]) <= 0.5
+def test_frames_draw_one_view_each_while_training_and_all_once_when_idle(qapp):
+    from layerlab.app.dashboard.state.project_state import ProjectState
+    from layerlab.app.dashboard.state_binding import StateBinding
+    state = ProjectState()
+    binding = StateBinding(state)
+    views = [FakeView(k) for k in ("a", "b", "c")]
+    for v in views:
+        binding.add_view(SimpleNamespace(key=v.key, observes=("visuals",), max_hz=1000), v)
+    state.publish()
+    state.run.status = "running"
+    binding.receive([ev("visuals", "v", generation=state.generation)])
+    binding.frame()
+    assert sorted(v.flushes for v in views) == [0, 0, 1]    # one per frame…
+    binding.frame()
+    binding.frame()
+    assert [v.flushes for v in views] == [1, 1, 1]          # …in turn
+    state.run.status = "idle"
+    binding.receive([ev("visuals", "w", generation=state.generation)])
+    for _ in range(4):                                      # idle: one per turn of the
+        binding.frame()                                     # event loop until none is left
+    assert [v.flushes for v in views] == [2, 2, 2]
+    binding.receive([ev("visuals", "old", generation=state.generation + 1)])
+    binding.frame()                                         # another project's: dropped
+    assert [v.flushes for v in views] == [2, 2, 2]
+    binding.close()
 
 
-def test_a_new_run_starts_at_the_interval_the_last_one_settled_at():
-    clocks = FakeClocks()
-    budget = FrameBudget(share=0.06, clock=lambda: clocks.now, cpu_clock=lambda: clocks.cpu)
-    delay = budget.next_delay()
-    for _ in range(40):
-        clocks.run(delay, 0.5)
-        delay = budget.next_delay()
-    budget.reset()
-    assert budget.drawn == {} and budget.next_delay() >= 0.25   # not back to 20 Hz
-
-
-def test_one_expensive_frame_does_not_swing_the_interval_by_more_than_double():
-    clocks = FakeClocks()
-    budget = FrameBudget(share=0.06, clock=lambda: clocks.now, cpu_clock=lambda: clocks.cpu)
-    budget.next_delay()
-    clocks.run(0.05, 0.0)
-    clocks.cpu += 0.2                              # a 200 ms hiccup
-    assert budget.next_delay() == pytest.approx(0.1)
-
-
-def test_a_run_never_wakes_the_gui_per_snapshot_and_its_frames_draw_everything(qtbot, dash):
+def test_every_batch_snapshot_of_a_run_reaches_the_curves(qtbot, dash):
     d = dash
     d.doc.project.training["epochs"] = 3
     # A snapshot at (almost) every batch: how many arrive must not hang on this machine's
-    # speed (at 20 a second, a fast 3-epoch run sent only 10), and it stresses the hand-over.
+    # speed, and it stresses the hand-over between the processes.
     d.doc.project.training["snapshots"] = {"batch_hz": 1000}
-    wakes, batches = [], []
-    d.worker.mail.connect(lambda: wakes.append(1), Qt.ConnectionType.DirectConnection)
-    d.worker.batch.connect(batches.append, Qt.ConnectionType.DirectConnection)
-    assert d.train()
-    wait_idle(qtbot, d)
-    assert len(batches) > 10
-    assert wakes == []                       # frames polled the mailbox; no wake-up per post
-    assert d.budget.drawn["frames"] >= 1 and d.budget.drawn["curves"] >= 1
-    assert d.loss_view.series["val_epoch"].n == 3            # every epoch reached the curves
-    assert d.loss_view.series["batch_raw"].n == len(batches)  # and every batch snapshot
-    assert not d.worker.mailbox.polling and not d.worker.mailbox.take()
-
-    # idle again: a probe change sends one snapshot, and one wake-up draws it
-    with qtbot.waitSignal(d.worker.mail, timeout=WAIT_MS):
-        d.set_probe(3)
-    qtbot.waitUntil(lambda: d.feature_view.snapshot is not None
-                    and d.feature_view.snapshot.probe_index == 3, timeout=WAIT_MS)
-    assert len(wakes) == 1
+    d.doc.project.dataset = {"kind": "digits", "limit": 600}
+    sent = []
+    d.binding.after_apply.append(lambda messages: sent.extend(
+        m for m in messages if getattr(m, "kind", None) == "batch"))
+    result = train_and_wait(qtbot, d)
+    curves = d.project_state.curves
+    assert result.status == "finished"
+    assert len(sent) > 10
+    assert curves["val_epoch"].n == 3                       # every epoch reached the curves
+    assert curves["batch_raw"].n == len(sent)               # and every batch snapshot
+    assert d.binding.frames >= 1 and d.binding.drawn.get("loss", 0) >= 1
+    assert d.loss_view.curve("val_epoch")[0].tolist() == [1, 2, 3]
 
 
-def test_the_worker_pays_torchs_one_time_import_before_the_first_train(qtbot, dash):
-    # The first optimizer imports torch._dynamo (seconds, holding the GIL in long
-    # stretches): done at start-up on the worker, the first Train neither waits for it nor
-    # stalls the GUI while the curves should be moving.
-    import sys
-    qtbot.waitUntil(lambda: dash.worker.warmed, timeout=WAIT_MS)
-    assert "torch._dynamo" in sys.modules
+def test_the_worker_is_a_warm_process_of_its_own(qtbot, dash):
+    # The worker imported torch and paid its one-time costs (torch._dynamo) at start-up, in
+    # its own process, so the first Train starts at once and nothing of it runs here
+    # (tests/test_app_startup.py checks the window's process never imports torch).
+    import os
+    info = dash.project_state.worker.info
+    assert dash.project_state.worker.warm
+    assert info.pid == dash.worker.pid != os.getpid()
+    assert info.torch_version and info.threads >= 1

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from layerlab.app.dashboard.state.project_state import ProjectState
 from layerlab.app.dashboard.views.loss_view import MAX_POINTS, LossView, decimate
 
 
@@ -22,15 +23,42 @@ def epochs(first: int, last: int):
             for e in range(first, last + 1)]
 
 
+class Loss:
+    """A LossView on its own project state (the curves live there, not in the view)."""
+
+    def __init__(self, qtbot) -> None:
+        self.state = ProjectState()
+        self.view = LossView(SimpleNamespace(state=self.state))
+        self.state.subscribe(self.view.render, ("curves",))
+        qtbot.addWidget(self.view)
+        self.view.resize(500, 400)
+        self.view.show()
+        qtbot.waitExposed(self.view)
+        self.reset("classification", epochs=10)
+
+    def reset(self, task, epochs):
+        self.state.curves.reset(task, epochs)
+        self.state.touch("curves")
+
+    def add_batches(self, snaps):
+        self.state.curves.add_batches(snaps)
+        self.state.touch("curves")
+
+    def add_epochs(self, snaps):
+        self.state.curves.add_epochs(snaps)
+        self.state.touch("curves")
+
+    def flush(self):
+        self.state.publish()
+        self.view.flush()
+
+    def __getattr__(self, name):
+        return getattr(self.view, name)
+
+
 @pytest.fixture
 def view(qtbot):
-    v = LossView()
-    qtbot.addWidget(v)
-    v.resize(500, 400)
-    v.show()
-    qtbot.waitExposed(v)
-    v.reset("classification", epochs=10)
-    return v
+    return Loss(qtbot)
 
 
 def test_curves_hold_the_points_and_markers_grow_by_the_new_epochs(view):

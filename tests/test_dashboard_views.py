@@ -1,16 +1,18 @@
 """Live views: snapshots reach the loss curve, the filter grid and the feature maps; the views
-follow the canvas selection (and select on the canvas); slots only ever run on the GUI thread."""
+follow the canvas selection (and select on the canvas); slots only ever run on the GUI thread;
+every view has a designed empty state, sized to the open project."""
 from __future__ import annotations
 
 import threading
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication
 
 from layerlab.app.dashboard import threads
 from layerlab.app.dashboard.views.filters_view import CHANNELS, MEAN, filter_tiles
+from layerlab.engine.templates import load_template
 
-from dashboard_helpers import WAIT_MS, dash, dialogs, flush, wait_idle  # noqa: F401
+from dashboard_helpers import (WAIT_MS, dash, dialogs, flush, train_and_wait,  # noqa: F401
+                               wait_idle)
 
 
 def test_training_streams_snapshots_into_the_views(qtbot, dash):
@@ -18,14 +20,14 @@ def test_training_streams_snapshots_into_the_views(qtbot, dash):
     d.doc.project.training["epochs"] = 50           # keeps running while we look
     calls_before = threads.CALLS["count"]
     violations_before = list(threads.VIOLATIONS)
-    with qtbot.waitSignal(d.worker.batch, timeout=WAIT_MS):
-        assert d.train()
+    assert d.train()
+    qtbot.waitUntil(lambda: d.project_state.curves["batch_ema"].n >= 3, timeout=WAIT_MS)
     assert d.doc.lock_reason                        # structure locked, with a reason
-    qtbot.waitUntil(lambda: d.loss_view.series["batch_ema"].n >= 3, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: "conv1" in d.filters_view.filters, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: d.project_state.results.visuals is not None
+                    and "conv1" in d.project_state.results.visuals.filters, timeout=WAIT_MS)
     flush(d)
 
-    x, y = d.loss_view.curve("batch_ema")           # what the PlotDataItem really holds
+    x, y = d.loss_view.curve("batch_ema")           # what the curve item really holds
     assert len(x) >= 3 and len(x) == len(y)
     assert np.all(np.isfinite(y)) and np.all(np.diff(x) >= 0)
     assert d.panel.progress.value() > 0 and "samples/s" in d.panel.progress.format()
@@ -47,12 +49,14 @@ def test_training_streams_snapshots_into_the_views(qtbot, dash):
 
     # feature maps follow the selected node: relu1 is 16×8×8, fc2 a vector of 10 scores
     d.selection.select(["relu1"])
-    flush(d)
+    qtbot.waitUntil(lambda: (flush(d), "relu1" in d.feature_view.snapshot.feature_maps)[1],
+                    timeout=WAIT_MS)
     assert d.feature_view.node == "relu1"
     assert d.feature_view.grid.tile_count == 16
     assert d.feature_view.grid._tiles.shape[1:] == (8, 8)
     d.selection.select(["fc2"])
-    flush(d)
+    qtbot.waitUntil(lambda: (flush(d), "fc2" in d.feature_view.snapshot.feature_maps)[1],
+                    timeout=WAIT_MS)
     assert d.feature_view.node == "fc2"
     assert d.feature_view.stack.currentWidget() is d.feature_view.bars
     bx, by = d.feature_view.bar_item.getData()
@@ -74,22 +78,21 @@ def test_training_streams_snapshots_into_the_views(qtbot, dash):
 
 def test_filters_change_while_training(qtbot, dash):
     d = dash
-    d.doc.project.training["epochs"] = 2
-    first = {}
+    d.doc.project.training["epochs"] = 3
+    seen = []
 
-    def keep_first(snap):
-        if "conv1" in snap.filters and not first:
-            first["w"] = snap.filters["conv1"].copy()
-    d.worker.visuals.connect(keep_first)
-    assert d.train()
-    wait_idle(qtbot, d)
-    flush(d)
-    assert first, "no visual snapshot arrived"
-    last = d.filters_view.filters["conv1"]
-    assert last.shape == first["w"].shape == (16, 1, 3, 3)
-    assert not np.allclose(last, first["w"])          # the filters learned something
+    def keep(_topics):
+        v = d.project_state.results.visuals
+        if v is not None and "conv1" in v.filters:
+            seen.append(v.filters["conv1"])
+    d.project_state.subscribe(keep, ("visuals",))
+    train_and_wait(qtbot, d)
+    assert len(seen) >= 2, "no visual snapshots arrived"
+    last = d.filters_view._weights() if d.filters_view.node == "conv1" else seen[-1]
+    assert seen[0].shape == (16, 1, 3, 3)
+    assert not np.allclose(seen[-1], seen[0])            # the filters learned something
     image = d.filters_view.grid.image()
-    assert image is not None and image.dtype == np.uint8 and image.ndim == 3
+    assert last is not None and image is not None and image.dtype == np.uint8
 
 
 def test_gui_only_records_calls_from_other_threads(qapp):
@@ -126,26 +129,23 @@ def test_filter_tiles_modes():
 def test_probe_sample_changes_feature_maps(qtbot, dash):
     d = dash
     d.doc.project.training["epochs"] = 1
-    assert d.train()
-    wait_idle(qtbot, d)
-    flush(d)
+    train_and_wait(qtbot, d)
     before = d.feature_view.snapshot
     assert before is not None and before.probe_index == 0
-    with qtbot.waitSignal(d.worker.visuals, timeout=WAIT_MS):
-        d.feature_view.next_button.click()             # idle: a fresh snapshot at once
-    QCoreApplication.processEvents()
+    d.feature_view.next_button.click()             # idle: a fresh snapshot at once
+    qtbot.waitUntil(lambda: (flush(d), d.feature_view.snapshot.probe_index == 1)[1],
+                    timeout=WAIT_MS)
     after = d.feature_view.snapshot
-    assert after.probe_index == 1
     assert not np.allclose(after.feature_maps["conv1"], before.feature_maps["conv1"])
-    flush(d)
+    qtbot.waitUntil(lambda: (flush(d), d.feature_view.probe_image.tile_count == 1)[1],
+                    timeout=WAIT_MS)                # the sample itself, fetched from the worker
     assert "true:" in d.feature_view.probe_label.text()
 
 
 def test_confusion_matrix_and_gallery(qtbot, dash):
     d = dash
     d.doc.project.training["epochs"] = 1
-    assert d.train()
-    wait_idle(qtbot, d)
+    train_and_wait(qtbot, d)
     d.docks["confusion"].raise_()
     qtbot.waitUntil(lambda: d.confusion_view.isVisible(), timeout=WAIT_MS)
     flush(d)
@@ -161,5 +161,37 @@ def test_confusion_matrix_and_gallery(qtbot, dash):
     true, pred = np.unravel_index(int(cm.argmax()), cm.shape)
     assert cm[true, pred] > 0, "one epoch should leave some mistakes"
     view.show_cell(int(true), int(pred))
+    qtbot.waitUntil(lambda: (flush(d), view.gallery.tile_count > 0)[1], timeout=WAIT_MS)
     assert view.gallery.tile_count == min(int(cm[true, pred]), 60)
     assert f"predicted {snap.class_names[pred]}" in view.gallery_label.text()
+
+
+def test_every_view_has_an_empty_state_sized_to_the_project(qtbot, dash):
+    """No axes drawn around nothing ("x0.001", −500…500): each view says what will appear."""
+    d = dash
+    d.window.resize(1400, 900)
+    flush(d)
+    for key in ("confusion", "gradients"):
+        d.docks[key].raise_()
+    qtbot.waitUntil(lambda: d.confusion_view.isVisible(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: d.project_state.dataset is not None, timeout=WAIT_MS)
+    flush(d)
+    assert "Press Train" in d.loss_view.empty_text()
+    assert "conv1" in d.filters_view.body.text()
+    assert "feature" not in d.feature_view.body.text().lower() or d.feature_view.body.empty
+    assert "each of the 10 classes (0, 1, 2" in d.confusion_view.body.text()
+    assert d.confusion_view.body.empty and d.confusion_view.caption.isHidden()
+    n_weights = len(d.project_state.project.param_ids)
+    assert f"each of the {n_weights} layers with weights" in d.gradients_view.body.text()
+    d.docks["predict"].raise_()
+    qtbot.waitUntil(lambda: d.predict_panel.isVisible(), timeout=WAIT_MS)
+    flush(d)
+    assert "Train the model" in d.predict_panel.status.text()
+
+    # a regression project: no confusion matrix to promise, no filters to show
+    project = load_template("house_mlp")
+    d.window.files.load_into(project, None)
+    qtbot.waitUntil(lambda: d.project_state.dataset is not None, timeout=WAIT_MS)
+    flush(d)
+    assert "predicts price (regression)" in d.confusion_view.body.text()
+    assert "no convolution layer" in d.filters_view.body.text()

@@ -13,6 +13,7 @@ import torch
 
 from layerlab.engine.train import build_command
 from layerlab.engine.training.follow import (LiveMetrics, MetricsFollower, write_metrics)
+from layerlab.engine.training.run_history import list_runs
 
 #: The keys `layerlab train --metrics-json` writes.
 TRAIN_KEYS = {"final", "history", "device", "device_name", "samples_per_s", "seconds", "status",
@@ -247,7 +248,10 @@ def test_two_gloo_processes_reach_the_single_process_accuracy_and_resume(tmp_pat
         assert sum(line.startswith(f"epoch {e}/{epochs}  train loss") for line in lines) == 1
     assert sum("finished" in line for line in out.splitlines()) == 1
     assert sorted(p.name for p in ddp_out.iterdir()) == ["checkpoint", "history.csv",
-                                                         "history.json"]
+                                                         "history.json", "runs"]
+    (record,) = list_runs(ddp_out).runs      # one record, rank 0's, keyed by the metrics' id
+    assert record.run_id == ddp["run_id"] and record.status == "finished"
+    assert record.epochs == epochs
     assert sorted(p.name for p in (ddp_out / "checkpoint").iterdir()) == [
         "project.json", "state.pt", "trainer.json", "weights.safetensors"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp", "ddp.json", "one", "one.json"]

@@ -112,3 +112,11 @@ def test_bad_flags_are_refused_with_a_message(tmp_path, capsys):
     assert info.value.code == 2 and "--max-batches: must be 1 or more" in capsys.readouterr().err
     assert main(["train", "digits_cnn", "--lr", "-1", "--out", str(tmp_path / "r")]) == 2
     assert "training.lr" in capsys.readouterr().err
+
+
+def test_a_learning_rate_far_too_high_gets_a_hint_on_stderr(tmp_path, capsys):
+    code = main(["train", "digits_cnn", "--epochs", "2", "--device", "cpu", "--lr", "0.5",
+                 "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "hint: validation accuracy is" in err and "too high" in err and "Try 0.05" in err

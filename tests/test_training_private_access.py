@@ -1,4 +1,5 @@
-"""No engine module reads another object's private attributes (issue 13: distributed.py,
+"""No engine module reads another object's private attributes or imports another module's
+private names (issue 13: distributed.py,
 checkpoint.py and commands/train.py read ~25 private Trainer attributes). A private name
 (``_x``, not a dunder) may be read on ``self``/``cls``, or on any object in the module that
 defines that name (a namedtuple-like ``args._module`` set by the same file). Anything else —
@@ -9,7 +10,10 @@ from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
 #: Private-looking names that are someone's documented interface.
-DOCUMENTED = {"sys._MEIPASS": "PyInstaller's documented folder of a one-file bundle"}
+DOCUMENTED = {"sys._MEIPASS": "PyInstaller's documented folder of a one-file bundle",
+              # what numpy pickles name: the safe CIFAR unpickler must allow exactly this
+              "numpy._core.multiarray._reconstruct": "numpy's pickle reconstructor (2.x)",
+              "numpy.core.multiarray._reconstruct": "numpy's pickle reconstructor (1.x)"}
 
 
 def _defined(tree: ast.AST) -> set[str]:
@@ -50,6 +54,13 @@ def violations(source: str, filename: str) -> list[str]:
               and node.func.id in ("getattr", "hasattr", "setattr") and len(node.args) >= 2
               and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
             name, owner = node.args[1].value, node.args[0]
+        if isinstance(node, ast.ImportFrom):   # `from .project import _short` reaches in too
+            for alias in node.names:
+                what = f"{'.' * node.level}{node.module or ''}.{alias.name}"
+                if _private(alias.name) and what not in DOCUMENTED:
+                    found.append((node.lineno, node.col_offset, f"{filename}:{node.lineno}: "
+                                                                f"{what}"))
+            continue
         if name is None or not _private(name) or _owner_is_self(owner) or name in own:
             continue
         what = f"{ast.unparse(owner)}.{name}"
@@ -63,6 +74,9 @@ def test_the_check_sees_what_it_should():
            "import torch\nB = torch.nn.modules.batchnorm._BatchNorm\n")
     assert [v.split(": ")[1] for v in violations(bad, "x.py")] == [
         "trainer._train", "trainer._order", "torch.nn.modules.batchnorm._BatchNorm"]
+    assert [v.split(": ")[1] for v in violations(
+        "from ..project import _kind, json_short\nfrom torch.nn.modules.utils import _pair\n",
+        "z.py")] == ["..project._kind", "torch.nn.modules.utils._pair"]
     fine = ("class A:\n    def __init__(self):\n        self._x = 1\n"
             "    def f(self, other):\n        return self._x + other._x + super()._y()\n"
             "def g(args):\n    return args.__class__, args._module\n"

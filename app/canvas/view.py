@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QPainter, QPen
+from PySide6.QtGui import QFont, QPainter, QPen, QTransform
 from PySide6.QtWidgets import QFrame, QGraphicsView, QLabel
 
 from .gestures.pan import Pan
@@ -75,9 +75,10 @@ class CanvasView(QGraphicsView):
 
     def set_zoom(self, factor: float) -> None:
         factor = max(MIN_SCALE, min(MAX_SCALE, factor))
-        s = factor / self.zoom()
-        if abs(s - 1.0) > 1e-9:
-            self.scale(s, s)
+        if abs(factor / self.zoom() - 1.0) > 1e-9:
+            # The scale itself, not a product of steps: zooming in and out never drifts
+            # (0.45 stays 0.45, not 0.44999999999999996).
+            self.setTransform(QTransform.fromScale(factor, factor))
             self.zoomChanged.emit(self.zoom())
 
     def zoom_by(self, step: float) -> None:

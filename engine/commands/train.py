@@ -1,12 +1,13 @@
 """``layerlab train FILE [--epochs N] [--device D] [--seed S] [--lr LR] [--batch-size N]
-[--optimizer NAME] [--max-batches N] [--out DIR] [--resume CKPT] [--metrics-json PATH]``:
+[--optimizer NAME] [--max-batches N] [--out DIR] [--resume CKPT] [--metrics-json PATH]
+[--keep-weights [N]]``:
 train a project (or a bundled template) headless.
 
 Progress goes to stderr as a progress bar (tqdm), one line per finished epoch; results to
-stdout. The run folder gets the checkpoint (checkpoint/), history.csv and history.json
-(training.run_folder). Errors print a message, no traceback, and exit non-zero: 2 for a
-project/settings problem, 1 when training diverged or failed, 130 when interrupted (the
-checkpoint is still written, so --resume continues). ``--max-batches N`` stops after N
+stdout. The run folder gets the checkpoint (checkpoint/), a record of the run in its run
+history (runs/), history.csv and history.json (training.run_folder). Errors print a message,
+no traceback, and exit non-zero: 2 for a project/settings problem, 1 when training diverged
+or failed, 130 when interrupted (the checkpoint is still written, so --resume continues). ``--max-batches N`` stops after N
 batches — a quick smoke test of a heavy template — and still writes the checkpoint (exit 0).
 
 Launched by torchrun (WORLD_SIZE set), the same command trains with DistributedDataParallel:
@@ -20,6 +21,8 @@ import sys
 from pathlib import Path
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+#: --keep-weights without a number: the newest runs whose weights the run history keeps.
+KEEP_WEIGHTS = 5
 #: training.OPTIMIZERS, repeated to keep --help free of imports (tests check they agree).
 OPTIMIZER_CHOICES = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 
@@ -60,6 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="continue from a checkpoint folder (or a run folder holding one)")
     parser.add_argument("--metrics-json", metavar="PATH",
                         help="also write final metrics, history and speed as JSON")
+    parser.add_argument("--keep-weights", type=_at_least_one, nargs="?", const=KEEP_WEIGHTS,
+                        default=0, metavar="N",
+                        help=f"keep this run's weights in the run history (runs/), and those of "
+                             f"the newest N runs in all (default N: {KEEP_WEIGHTS})")
     distributed_arguments(parser)
 
 
@@ -71,6 +78,12 @@ def overrides(args: argparse.Namespace) -> dict:
 
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.2f}%"
+
+
+def _errors(mae: float | None, rmse: float | None) -> str:
+    """Regression errors in the target's units, written plainly (30,540, not 3.054e+04)."""
+    from ..formatting import plain_number
+    return f"MAE {plain_number(mae)}  RMSE {plain_number(rmse)}"
 
 
 class Progress:
@@ -114,11 +127,17 @@ class Progress:
             metrics = (f"train loss {e.train_loss:.4f} acc {_pct(e.train_acc)}  "
                        f"val loss {e.val_loss:.4f} acc {_pct(e.val_acc)}")
         else:
-            metrics = (f"train loss {e.train_loss:.4f}  val loss {e.val_loss:.4f} "
-                       f"MAE {e.val_mae:,.4g} RMSE {e.val_rmse:,.4g}")
+            metrics = (f"train loss {e.train_loss:.4f}  val loss {e.val_loss:.4f}  "
+                       f"{_errors(e.val_mae, e.val_rmse)}")
         self.stream.write(f"epoch {e.epoch}/{self.epochs}  {metrics}  lr {e.lr:.3g}  "
                           f"{e.seconds:.1f} s\n")
         self.stream.flush()
+
+    def on_event(self, event) -> None:
+        if event.kind == "lr_hint":   # accuracy near chance: which way the lr should go
+            self._close()
+            self.stream.write(f"hint: {event.message}\n")
+            self.stream.flush()
 
     def on_state(self, s) -> None:
         if s.state in ("diverged", "failed", "stopped"):
@@ -133,11 +152,14 @@ def header(trainer, project, *, device: str, batch: str, more: tuple[str, ...] =
     """The lines a run starts with (``layerlab train`` and the torchrun entry)."""
     cfg, ds = trainer.config, trainer.dataset
     resumed = trainer.epoch or trainer.batch
+    loss = trainer.objective.loss
+    if ds.task == "regression":   # the dataset standardizes regression targets
+        names = ", ".join(ds.target_names)
+        loss += f" on standardized {names} (MAE and RMSE in {names}'s units)"
     return [f"training '{project.name}' on {ds.name} ({trainer.num_train:,} train / "
             f"{trainer.num_val:,} validation samples)", *more, f"device: {device}",
             f"{cfg.optimizer} lr {cfg.lr:g}, {batch}, {cfg.epochs} epochs, loss "
-            f"{trainer.objective.loss}" + (f", resuming after epoch {trainer.epoch}"
-                                           if resumed else "")]
+            f"{loss}" + (f", resuming after epoch {trainer.epoch}" if resumed else "")]
 
 
 def print_result(result, out: Path, metrics_path, where: str) -> None:
@@ -149,12 +171,14 @@ def print_result(result, out: Path, metrics_path, where: str) -> None:
             summary = (f"val_acc {_pct(last.val_acc)}  val_loss {last.val_loss:.4f}  "
                        f"train_acc {_pct(last.train_acc)}  train_loss {last.train_loss:.4f}")
         else:
-            summary = (f"val_mae {last.val_mae:,.4g}  val_rmse {last.val_rmse:,.4g}  "
-                       f"val_loss {last.val_loss:.4f}  train_loss {last.train_loss:.4f}")
+            from ..formatting import plain_number
+            summary = (f"val_mae {plain_number(last.val_mae)}  val_rmse "
+                       f"{plain_number(last.val_rmse)}  val_loss {last.val_loss:.4f}  "
+                       f"train_loss {last.train_loss:.4f}")
         print(f"epoch {result.final['epoch']}: {summary}")
     print(f"{result.status}: {result.message} — {result.seconds:.1f} s, "
           f"{result.samples_per_s:,.0f} samples/s on {where}")
-    print(f"wrote {out} (checkpoint/, history.csv, history.json)"
+    print(f"wrote {out} (checkpoint/, runs/, history.csv, history.json)"
           + (f" and {metrics_path}" if metrics_path else ""))
 
 
@@ -180,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
         if args.resume:
             trainer.resume_from(load_checkpoint(checkpoint_in(args.resume)))
         folder = RunFolder(args.out or opened.run_dir, trainer, project,
-                           metrics_path=args.metrics_json)
+                           metrics_path=args.metrics_json, keep_weights=args.keep_weights)
         folder.create()
     except TrainingError as exc:
         print(f"error: {exc}", file=err)

@@ -124,7 +124,8 @@ def _setup(args, env) -> _Setup:
     extra = {"world_size": env.world_size, "backend": backend,
              "global_batch": trainer.global_batch, "batch_per_process": trainer.local_batch}
     folder = RunFolder(args.out or opened.run_dir, trainer, project,
-                       metrics_path=args.metrics_json if env.is_main else None, extra=extra)
+                       metrics_path=args.metrics_json if env.is_main else None, extra=extra,
+                       keep_weights=getattr(args, "keep_weights", 0))
     if env.is_main:
         folder.create()
     return _Setup(project, trainer, folder, backend, note)

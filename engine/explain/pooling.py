@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from torch.nn.modules.utils import _pair
 
+from ..params import pair
 from .base import Explanation, arrays_json
 from .numbers import grid, num
 from .windows import Window, gather, window_at
@@ -80,7 +80,7 @@ def _result(view, index, win: Window, window, counted, op: str, **extra) -> Pool
 def explain_max_pool(view, index) -> PoolExplanation:
     m = view.module
     stride = m.stride if m.stride is not None else m.kernel_size
-    c, h, w, win = _geometry(view, index, m.kernel_size, stride, _pair(m.padding), m.dilation)
+    c, h, w, win = _geometry(view, index, m.kernel_size, stride, pair(m.padding), m.dilation)
     window = gather(view.inputs[0][c], win, np.nan)
     # The first largest value in reading order wins, as in PyTorch (ties: the earlier one).
     flat = np.where(win.inside, window, -np.inf).ravel()
@@ -94,8 +94,8 @@ def explain_max_pool(view, index) -> PoolExplanation:
 def _avg_counted(win: Window, i: int, j: int, kernel, stride, pad, size) -> tuple[np.ndarray, int]:
     """ATen's avg_pool2d window: it may reach into the padding but is cut at the padded edge
     (ceil_mode's last windows); the divisor counts padding taps unless told not to."""
-    kh, kw = _pair(kernel)
-    sh, sw = _pair(stride)
+    kh, kw = pair(kernel)
+    sh, sw = pair(stride)
     ph, pw = pad
     h, w = size
     h0, w0 = i * sh - ph, j * sw - pw
@@ -108,7 +108,7 @@ def _avg_counted(win: Window, i: int, j: int, kernel, stride, pad, size) -> tupl
 def explain_avg_pool(view, index) -> PoolExplanation:
     m = view.module
     stride = m.stride if m.stride is not None else m.kernel_size
-    pad = _pair(m.padding)
+    pad = pair(m.padding)
     c, h, w, win = _geometry(view, index, m.kernel_size, stride, pad, 1)
     in_pad, padded_size = _avg_counted(win, index[1], index[2], m.kernel_size, stride, pad,
                                        (h, w))
@@ -139,7 +139,7 @@ def explain_lp_pool(view, index) -> PoolExplanation:
     stride = m.stride if m.stride is not None else m.kernel_size
     c, h, w, win = _geometry(view, index, m.kernel_size, stride, (0, 0), 1)
     window = gather(view.inputs[0][c], win, np.nan)
-    kh, kw = _pair(m.kernel_size)
+    kh, kw = pair(m.kernel_size)
     p = float(m.norm_type)
     n = int(win.inside.sum())
     with np.errstate(invalid="ignore"):

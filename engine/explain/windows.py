@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from torch.nn.modules.utils import _pair
+
+from ..params import pair
 
 __all__ = ["Window", "window_at", "conv_padding", "gather"]
 
@@ -19,10 +20,10 @@ class Window:
 
 def window_at(i: int, j: int, kernel, stride, top_left, dilation, size) -> Window:
     """The taps of output position (i, j): row = i·stride − pad + a·dilation."""
-    kh, kw = _pair(kernel)
-    sh, sw = _pair(stride)
+    kh, kw = pair(kernel)
+    sh, sw = pair(stride)
     ph, pw = top_left
-    dh, dw = _pair(dilation)
+    dh, dw = pair(dilation)
     h, w = size
     rows = i * sh - ph + np.arange(kh) * dh
     cols = j * sw - pw + np.arange(kw) * dw
@@ -37,10 +38,10 @@ def conv_padding(module) -> tuple[int, int]:
     if padding == "valid":
         return 0, 0
     if padding == "same":
-        kh, kw = _pair(module.kernel_size)
-        dh, dw = _pair(module.dilation)
+        kh, kw = pair(module.kernel_size)
+        dh, dw = pair(module.dilation)
         return (dh * (kh - 1)) // 2, (dw * (kw - 1)) // 2
-    return _pair(padding)
+    return pair(padding)
 
 
 def gather(x: np.ndarray, window: Window, fill: float) -> np.ndarray:

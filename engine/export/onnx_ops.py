@@ -291,7 +291,7 @@ def batch_norm(ctx, node) -> None:
     rank = len(ctx.shape(x))
     if rank not in (1, 3):
         raise ctx.fail(node, "LayerLab normalizes feature vectors or N×C×H×W images")
-    named = any(_parameter_like(ctx, n) for n in node.input[1:3])
+    named = any(parameter_like(ctx, n) for n in node.input[1:3])
     affine = named or not (np.all(scale == 1) and np.all(bias == 0))
     weights = {"running_mean": mean, "running_var": var,
                "num_batches_tracked": np.array(0, dtype=np.int64)}
@@ -303,7 +303,7 @@ def batch_norm(ctx, node) -> None:
             weight_name=node.input[1] if named else node.input[3])
 
 
-def _parameter_like(ctx, name: str) -> bool:
+def parameter_like(ctx, name: str) -> bool:
     """A real (trainable) tensor is an initializer with a parameter-style name
     ('layers.bn1.weight', 'bn.gamma'); exporters make nameless constants ('val_4') for the
     scale and shift of a BatchNorm without affine."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .onnx_ops import _parameter_like, attrs, compact, f32, handles
+from .onnx_ops import parameter_like, attrs, compact, f32, handles
 from .onnx_patterns import DOMAIN
 
 __all__: list[str] = []
@@ -61,7 +61,7 @@ def _affine(ctx, node, scale: np.ndarray | None, shift: np.ndarray | None,
     """A learned scale/shift: named like a parameter, or not the identity (1, 0)."""
     if scale is None and shift is None:
         return False
-    named = any(_parameter_like(ctx, n) for n in names if n)
+    named = any(parameter_like(ctx, n) for n in names if n)
     return named or not ((scale is None or np.all(scale == 1))
                          and (shift is None or not np.any(shift)))
 
@@ -100,7 +100,7 @@ def group_norm(ctx, node) -> None:
                } if affine else {}
     ctx.add(node, "GroupNorm", {"num_groups": groups, "eps": f32(a.get("epsilon", 1e-5)),
                                 "affine": affine}, [x], weights,
-            weight_name=rest[0] if rest and _parameter_like(ctx, rest[0]) else None)
+            weight_name=rest[0] if rest and parameter_like(ctx, rest[0]) else None)
 
 
 @handles("InstanceNormalization")
@@ -118,7 +118,7 @@ def instance_norm(ctx, node) -> None:
                "bias": _per_channel(ctx, node, shift, c, "bias")} if affine else {}
     ctx.add(node, "GroupNorm", {"num_groups": c, "eps": f32(attrs(node).get("epsilon", 1e-5)),
                                 "affine": affine}, [x], weights,
-            weight_name=node.input[1] if _parameter_like(ctx, node.input[1]) else None)
+            weight_name=node.input[1] if parameter_like(ctx, node.input[1]) else None)
 
 
 def _layer_norm(ctx, node, x: str, c: int) -> None:
@@ -126,7 +126,7 @@ def _layer_norm(ctx, node, x: str, c: int) -> None:
     shift = ctx.const(node, 2, "bias")
     names = tuple(n for n in node.input[1:3] if n)
     affine = _affine(ctx, node, scale, shift, names)
-    bias = affine and shift is not None and (_parameter_like(ctx, node.input[2])
+    bias = affine and shift is not None and (parameter_like(ctx, node.input[2])
                                              or bool(np.any(shift)))
     weights: dict[str, Any] = {}
     if affine:
@@ -136,7 +136,7 @@ def _layer_norm(ctx, node, x: str, c: int) -> None:
     params = {"eps": f32(attrs(node).get("epsilon", 1e-5)), "elementwise_affine": affine,
               "bias": bias or not affine}
     ctx.add(node, "LayerNorm", params, [x], weights,
-            weight_name=node.input[1] if _parameter_like(ctx, node.input[1]) else None)
+            weight_name=node.input[1] if parameter_like(ctx, node.input[1]) else None)
 
 
 @handles(f"{DOMAIN}.ChannelLayerNorm")

@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..edits import EditError, Fix, apply_edits, edit_from_json, fix_from_json
+from ..formatting import json_kind, json_short  # the project loader's wording
 from ..graph import Project
 from ..inference import analyze
 from ..layout import apply_layout
 from ..project import LoadProblem, ProjectLoadError, project_from_dict
-from ..project import _kind, _short  # the project loader's wording of values
 from ..resources import resources_dir
 from .checks import Check, CheckResult, evaluate, needs_run, parse_check
 from .concepts import CONCEPTS
@@ -192,12 +192,12 @@ def _lesson_from_dict(data: Any, source: str, projects: Mapping[str, Project]) -
     add = lambda where, msg: problems.append(LoadProblem(where, msg))  # noqa: E731
     if not isinstance(data, dict):
         raise LessonLoadError(source, [LoadProblem("", f"a lesson is a JSON object (found "
-                                                       f"{_kind(data)})")])
+                                                       f"{json_kind(data)})")])
     if data.get("format") != FORMAT:
-        add("format", f'must be "{FORMAT}" (found {_short(data.get("format"))})')
+        add("format", f'must be "{FORMAT}" (found {json_short(data.get("format"))})')
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        add("version", f"must be a whole number ≥ 1 (found {_short(version)})")
+        add("version", f"must be a whole number ≥ 1 (found {json_short(version)})")
     elif version > VERSION:
         raise LessonLoadError(source, [LoadProblem("version", (
             f"the lesson was written for a newer LayerLab (lesson format {version}); this "
@@ -207,7 +207,7 @@ def _lesson_from_dict(data: Any, source: str, projects: Mapping[str, Project]) -
     lesson_id = data.get("id")
     if not isinstance(lesson_id, str) or not ID_PATTERN.match(lesson_id):
         add("id", f"must be lowercase letters, digits and dashes, like 'convolution' (found "
-                  f"{_short(lesson_id)})")
+                  f"{json_short(lesson_id)})")
         lesson_id = "?"
     title = _text(data, "title", "", add, required=True)
     summary = _text(data, "summary", "", add)
@@ -217,7 +217,7 @@ def _lesson_from_dict(data: Any, source: str, projects: Mapping[str, Project]) -
         concepts = []
     for i, tag in enumerate(concepts):
         if not isinstance(tag, str) or tag not in CONCEPTS:
-            add(f"concepts[{i}]", f"unknown concept {_short(tag)} (known: "
+            add(f"concepts[{i}]", f"unknown concept {json_short(tag)} (known: "
                                   f"{', '.join(CONCEPTS)})")
     raw_steps = data.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
@@ -243,7 +243,7 @@ def _lesson_from_dict(data: Any, source: str, projects: Mapping[str, Project]) -
 
 def _step(raw: Any, i: int, where: str, projects, add, problems) -> Step | None:
     if not isinstance(raw, dict):
-        add(where, f"a step is an object with text, action, check… (found {_kind(raw)})")
+        add(where, f"a step is an object with text, action, check… (found {json_kind(raw)})")
         return None
     before = len(problems)
     for key in sorted(set(raw) - set(_STEP), key=str):
@@ -293,7 +293,7 @@ def _start(raw: Any, where: str, projects: Mapping[str, Project], add) -> Start 
         from ..templates import load_template
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
             add(f"{where}.template", f"must be a bundled template's name, like lenet5 (found "
-                                     f"{_short(name)}; `layerlab templates` lists them)")
+                                     f"{json_short(name)}; `layerlab templates` lists them)")
         else:
             try:
                 base, origin = load_template(name), f"template {name}"
@@ -315,7 +315,7 @@ def _start(raw: Any, where: str, projects: Mapping[str, Project], add) -> Start 
         key = raw["pack"]
         if not isinstance(key, str) or key not in projects:
             known = ", ".join(projects) or "none: this lesson is not in a workshop pack"
-            add(f"{where}.pack", f"no pack project {_short(key)} (the pack's projects: "
+            add(f"{where}.pack", f"no pack project {json_short(key)} (the pack's projects: "
                                  f"{known})")
         else:
             base, origin = projects[key], f"pack project {key}"
@@ -364,7 +364,7 @@ def _text(data: dict, key: str, default: str, add, where: str = "",
             add(name, "is required (text)")
         return default
     if not isinstance(value, str) or (required and not value.strip()):
-        add(name, f"must be {'non-empty ' if required else ''}text (found {_kind(value)})")
+        add(name, f"must be {'non-empty ' if required else ''}text (found {json_kind(value)})")
         return default
     return value.strip()
 

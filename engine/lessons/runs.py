@@ -222,7 +222,9 @@ def read_run(path: str | os.PathLike) -> RunRecord | None:
 
     From a folder: the history, settings and trained project come from the checkpoint; how it
     ended comes from ``metrics.json`` beside it when that file describes the same run (the app
-    writes it, and so does ``layerlab train --metrics-json <run folder>/metrics.json``).
+    writes it, and so does ``layerlab train --metrics-json <run folder>/metrics.json``), else
+    from the run history's newest record (``runs/``, which ``layerlab train`` writes) when
+    that is the same run.
     Without it, a run that stopped before its target epochs reads as "stopped" — unless its
     losses blew up, which reads as diverged either way.
     """
@@ -256,6 +258,15 @@ def read_run(path: str | os.PathLike) -> RunRecord | None:
     status = "finished" if isinstance(target, int) and meta.get("epoch", 0) >= target \
         else "stopped"
     message = ""
+    # The run history's newest record (training/run_history.py), when it is this run.
+    from ..training.run_history import RunHistoryError, load_run
+    try:
+        newest = load_run(checkpoint.parent)
+    except RunHistoryError:
+        newest = None
+    if newest is not None and _same_rows(list(newest.history), list(rows)):
+        status = {"interrupted": "stopped"}.get(newest.summary.status, newest.summary.status)
+        message = newest.summary.message
     metrics_file = checkpoint.parent / "metrics.json"
     if metrics_file.is_file():
         try:

@@ -21,6 +21,8 @@ _LAZY = {
     "RunInfo": "snapshots", "BatchSnapshot": "snapshots", "EpochSnapshot": "snapshots",
     "EvalSnapshot": "snapshots", "VisualSnapshot": "snapshots", "StateSnapshot": "snapshots",
     "RunResult": "snapshots", "HISTORY_FIELDS": "snapshots", "format_eta": "snapshots",
+    "TrainingEvent": "snapshots", "HistogramSnapshot": "snapshots", "loss_label": "snapshots",
+    "Gap": "snapshots", "train_val_gap": "snapshots",
     "Checkpoint": "checkpoint", "save_checkpoint": "checkpoint", "load_checkpoint": "checkpoint",
     "DeviceInfo": "device", "resolve_device": "device", "available_devices": "device",
     "TrainingParts": "setup", "prepare": "setup", "check_model": "setup",

@@ -13,7 +13,6 @@ checkpoint intact.
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,11 @@ import torch
 
 from ..fileio import atomic_write
 from .errors import CheckpointError
+from .rows import event_problems, history_problems
+from .rows import is_int as _is_int
+from .rows import number as _number
+from .rows import show as _show
+from .rows import whole as _whole
 
 __all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "check_meta", "check_weights",
            "CHECKPOINT_FORMAT", "CHECKPOINT_VERSION"]
@@ -136,54 +140,9 @@ def load_checkpoint(directory: str | os.PathLike) -> Checkpoint:
 
 # --- what trainer.json must hold ------------------------------------------------------------
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _show(value: Any) -> str:
-    try:
-        text = json.dumps(value, allow_nan=True)
-    except (TypeError, ValueError):
-        text = type(value).__name__
-    return text if len(text) <= 30 else text[:27] + "..."
-
-
 def _listed(problems: list[str]) -> str:
     more = len(problems) - SHOWN_PROBLEMS
     return "; ".join(problems[:SHOWN_PROBLEMS]) + (f" (and {more} more)" if more > 0 else "")
-
-
-def _whole(where: str, value: Any, low: int, high: int | None = None) -> str | None:
-    if not _is_int(value):
-        return f"{where} must be a whole number (found {_show(value)})"
-    if value < low or (high is not None and value > high):
-        bound = f"from {low:,} to {high:,}" if high is not None else f"{low:,} or more"
-        return f"{where} must be {bound} (found {value:,})"
-    return None
-
-
-def _number(where: str, value: Any, *, optional: bool = False, finite: bool = False,
-            positive: bool = False) -> str | None:
-    if value is None and optional:
-        return None
-    kind = "a number" + (" or null" if optional else "")
-    if not _is_number(value):
-        return f"{where} must be {kind} (found {_show(value)})"
-    if (finite or positive) and not math.isfinite(value):
-        return f"{where} must be a finite number (found {_show(value)})"
-    if positive and value <= 0:
-        return f"{where} must be > 0 (found {value:g})"
-    return None
-
-
-#: EpochSnapshot's fields: how each is checked.
-_ROW = {"epoch": "int", "train_loss": "number", "train_acc": "optional", "val_loss": "number",
-        "val_acc": "optional", "val_mae": "optional", "val_rmse": "optional", "lr": "number",
-        "seconds": "number", "step": "int"}
 
 
 def check_meta(meta: Any) -> list[str]:
@@ -231,6 +190,8 @@ def check_meta(meta: Any) -> list[str]:
         for key in ("correct", "count"):
             if key in meter:
                 add(_whole(f"meter.{key}", meter[key], 0))
+    if "events" in meta:
+        problems += event_problems(meta["events"])
     history = meta["history"]
     if not isinstance(history, list):
         add(f"history must be a list of epochs (found {_show(history)})")
@@ -238,22 +199,7 @@ def check_meta(meta: Any) -> list[str]:
     if _is_int(meta["epoch"]) and len(history) != meta["epoch"]:
         add(f"history has {len(history)} epoch{'s' if len(history) != 1 else ''} but epoch "
             f"says {meta['epoch']} were trained")
-    for i, row in enumerate(history):
-        where = f"history[{i}]"
-        if not isinstance(row, dict):
-            add(f"{where} must be an object (found {_show(row)})")
-            continue
-        for key in sorted(set(row) - set(_ROW), key=str):
-            add(f"{where}.{key}: unknown field (known: {', '.join(_ROW)})")
-        for key, kind in _ROW.items():
-            if key not in row:
-                add(f"{where}.{key} is missing")
-            elif kind == "int":
-                add(_whole(f"{where}.{key}", row[key], 1 if key == "epoch" else 0))
-            else:
-                add(_number(f"{where}.{key}", row[key], optional=kind == "optional"))
-        if _is_int(row.get("epoch")) and row["epoch"] != i + 1:
-            add(f"{where}.epoch must be {i + 1} (found {row['epoch']})")
+    problems += history_problems(history)
     return problems
 
 

@@ -23,6 +23,8 @@ SCHEDULES = ("none", "step", "cosine")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 #: lr when the section leaves it out: the usual starting point of each optimizer (Keras').
 DEFAULT_LR = {"sgd": 0.01, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.001, "adagrad": 0.01}
+#: training.threads at most (0 leaves torch's own choice).
+MAX_THREADS = 1024
 #: loss "auto" by dataset task.
 DEFAULT_LOSS = {"classification": "cross_entropy", "regression": "mse"}
 
@@ -46,6 +48,7 @@ class SnapshotConfig:
     dead_relu: bool = True
     probe_batch: int = 32         # validation samples the dead-ReLU fraction is measured on
     misclassified_per_cell: int = 100  # validation indices kept per confusion cell
+    histograms: bool = True       # weight/activation histograms per epoch (on_histograms)
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,10 @@ class TrainingConfig:
     #: "bf16" | "fp16" — autocast on CUDA and the CPU; ignored (with a note) on Apple MPS.
     mixed_precision: bool | str = False
     channels_last: bool = False    # image models: NHWC memory layout (faster convs on GPUs)
-    deterministic: bool = True     # deterministic cuDNN kernels on CUDA
+    deterministic: bool = True     # deterministic CUDA kernels (cuDNN, cuBLAS, scatter…)
+    #: torch's CPU threads during a run (0: leave the process's setting): the same count on
+    #: every laptop of a workshop gives the same curve bit for bit (docs/workshop.md).
+    threads: int = 0
     checkpoint_every: int = 0      # epochs between checkpoints written by `layerlab train`
     snapshots: SnapshotConfig = field(default_factory=SnapshotConfig)
 
@@ -89,7 +95,7 @@ def resolve_loss(loss: str, task: str) -> str:
 
 _TOP = ("loss", "optimizer", "lr", "momentum", "nesterov", "betas", "batch_size", "epochs",
         "weight_decay", "l1", "schedule", "seed", "device", "mixed_precision", "channels_last",
-        "deterministic",
+        "deterministic", "threads",
         "checkpoint_every", "snapshots")
 _SCHEDULE = ("kind", "step_size", "gamma")
 _SNAPSHOTS = tuple(SnapshotConfig.__dataclass_fields__)
@@ -200,6 +206,7 @@ def _parse_snapshots(raw: Any, problems: list[ConfigProblem]) -> SnapshotConfig:
         probe_batch=r.integer("probe_batch", d.probe_batch, 1, 4096),
         misclassified_per_cell=r.integer("misclassified_per_cell", d.misclassified_per_cell,
                                          0, 1_000_000),
+        histograms=r.boolean("histograms", d.histograms),
     )
 
 
@@ -265,6 +272,7 @@ def _parse(section: Any) -> tuple[TrainingConfig, list[ConfigProblem]]:
         mixed_precision=_parse_precision(r),
         channels_last=r.boolean("channels_last", d.channels_last),
         deterministic=r.boolean("deterministic", d.deterministic),
+        threads=r.integer("threads", d.threads, 0, MAX_THREADS),
         checkpoint_every=r.integer("checkpoint_every", d.checkpoint_every, 0, 100_000),
         snapshots=_parse_snapshots(section.get("snapshots"), problems),
     )

@@ -174,6 +174,27 @@ class Controller:
             if parked and on_unpark is not None:
                 on_unpark()
 
+    def sleep(self, deadline: Callable[[], float], clock: Callable[[], float]) -> float:
+        """Slow motion, between batches: wait until ``clock()`` reaches ``deadline()``, or
+        until a pause or stop is asked (the next ``checkpoint`` then acts on it at once).
+        Commands queued meanwhile run here as they arrive, and the deadline is asked again
+        after each (a new delay takes effect during the wait). Returns the seconds waited."""
+        start = clock()
+        while True:
+            with self._cond:
+                command = self._commands.popleft() if self._commands else None
+                if command is None:
+                    if self._stop or self._pause:
+                        break
+                    remaining = deadline() - clock()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+                    continue
+                self._flag()
+            command()
+        return clock() - start
+
     def _flag(self) -> None:
         # Stays True while paused so every batch boundary re-checks (single steps).
         self.attention = bool(self._pause or self._stop or self._commands)

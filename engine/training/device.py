@@ -9,7 +9,11 @@ import torch
 
 from .errors import DeviceError
 
-__all__ = ["DeviceInfo", "resolve_device", "available_devices"]
+__all__ = ["DeviceInfo", "resolve_device", "available_devices", "apply_determinism",
+           "CUBLAS_WORKSPACE"]
+
+#: cuBLAS needs a fixed workspace for repeatable results (PyTorch's reproducibility notes).
+CUBLAS_WORKSPACE = ":4096:8"
 
 
 @dataclass(frozen=True)
@@ -87,3 +91,20 @@ def resolve_device(name: str = "auto") -> DeviceInfo:
             raise DeviceError(f"device 'mps' is not available: {why}. Use device auto or cpu.")
         return DeviceInfo("mps", "mps", "Apple MPS (Metal)", "requested")
     raise DeviceError(f"unknown device '{name}' (use auto, cpu, cuda, cuda:N or mps)")
+
+
+def apply_determinism(device: torch.device, deterministic: bool) -> None:
+    """CUDA: with ``deterministic``, deterministic cuDNN convolutions without autotuning,
+    ``torch.use_deterministic_algorithms(True, warn_only=True)`` (ops that have no
+    deterministic kernel warn instead of failing) and ``CUBLAS_WORKSPACE_CONFIG`` (kept when
+    the user set it; it only takes effect before the process's first cuBLAS call); without,
+    the fast choices. These are process-wide settings. Nothing to do on the CPU or MPS."""
+    if device.type != "cuda":
+        return
+    torch.backends.cudnn.deterministic = deterministic
+    torch.backends.cudnn.benchmark = not deterministic
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    else:
+        torch.use_deterministic_algorithms(False)

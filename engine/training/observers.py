@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from .snapshots import (BatchSnapshot, EpochSnapshot, EvalSnapshot, RunInfo, RunResult,
-                        StateSnapshot, VisualSnapshot)
+from .snapshots import (BatchSnapshot, EpochSnapshot, EvalSnapshot, HistogramSnapshot, RunInfo,
+                        RunResult, StateSnapshot, TrainingEvent, VisualSnapshot)
 
 __all__ = ["TrainingObserver", "ObserverSet", "RateLimiter", "EVENTS"]
 
-EVENTS = ("on_start", "on_batch", "on_epoch", "on_evaluation", "on_visuals", "on_state",
-          "on_finish")
+EVENTS = ("on_start", "on_batch", "on_epoch", "on_evaluation", "on_visuals", "on_histograms",
+          "on_state", "on_event", "on_finish")
 
 
 class TrainingObserver:
@@ -27,7 +27,9 @@ class TrainingObserver:
     def on_epoch(self, snap: EpochSnapshot) -> None: ...
     def on_evaluation(self, snap: EvalSnapshot) -> None: ...
     def on_visuals(self, snap: VisualSnapshot) -> None: ...
+    def on_histograms(self, snap: HistogramSnapshot) -> None: ...
     def on_state(self, snap: StateSnapshot) -> None: ...
+    def on_event(self, event: TrainingEvent) -> None: ...
     def on_finish(self, result: RunResult) -> None: ...
 
 

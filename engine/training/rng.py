@@ -14,11 +14,12 @@ import numpy as np
 import torch
 
 __all__ = ["derive_seed", "capture_global", "restore_global", "SHUFFLE_STREAM", "AUGMENT_STREAM",
-           "DROPOUT_STREAM"]
+           "DROPOUT_STREAM", "LR_FIND_STREAM"]
 
 SHUFFLE_STREAM = 1
 AUGMENT_STREAM = 2
 DROPOUT_STREAM = 3
+LR_FIND_STREAM = 4      # the learning-rate range test's own shuffling and dropout
 
 
 def derive_seed(seed: int, stream: int, *more: int) -> int:

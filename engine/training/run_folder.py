@@ -1,6 +1,8 @@
 """What a headless run writes, for ``layerlab train`` and rank 0 of a torchrun job alike:
 
     <out>/checkpoint/     the trainer's checkpoint (at the end, and every checkpoint_every epochs)
+    <out>/runs/           the run history: a record of this run (and of every earlier one),
+                          written as it goes (training/run_history.py)
     <out>/history.csv     one row per epoch
     <out>/history.json    the same rows as JSON
     --metrics-json PATH   final metrics, history and speed; rewritten atomically when the run
@@ -19,6 +21,7 @@ from pathlib import Path
 from .checkpoint import save_checkpoint
 from .errors import TrainingError
 from .follow import LiveMetrics, write_metrics
+from .run_history import RunRecorder
 from .snapshots import HISTORY_FIELDS, RunResult
 
 __all__ = ["RunFolder", "write_history"]
@@ -36,10 +39,12 @@ def write_history(out: Path, rows: list[dict]) -> None:
 
 class RunFolder:
     """The run folder ``out`` and the metrics file of ``trainer``'s run of ``project``.
-    ``extra`` adds keys to every metrics document (a distributed run's world_size…)."""
+    ``extra`` adds keys to every metrics document (a distributed run's world_size…);
+    ``keep_weights``: the run history keeps the weights of the newest N runs."""
 
     def __init__(self, out: str | Path, trainer, project, *,
-                 metrics_path: str | Path | None = None, extra: dict | None = None) -> None:
+                 metrics_path: str | Path | None = None, extra: dict | None = None,
+                 keep_weights: int = 0) -> None:
         self.out = Path(out)
         self.trainer, self.project = trainer, project
         self.metrics_path = Path(metrics_path) if metrics_path else None
@@ -50,6 +55,10 @@ class RunFolder:
             self.live = LiveMetrics(self.metrics_path, project=project.name,
                                     dataset=trainer.dataset.name,
                                     history=[h.row() for h in trainer.history], extra=self.extra)
+        #: The run's record in <out>/runs/, keyed by the metrics file's run id.
+        self.recorder = RunRecorder(self.out, trainer, project,
+                                    run_id=self.live.run_id if self.live else None,
+                                    keep_weights=keep_weights)
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -68,6 +77,7 @@ class RunFolder:
 
     # --- observer hooks (the training thread) ----------------------------------------------
     def on_start(self, info) -> None:
+        self.recorder.on_start(info)
         if self.live is not None:
             self.live.on_start(info)
 
@@ -76,8 +86,15 @@ class RunFolder:
         if every and snap.epoch % every == 0 and snap.epoch < epochs:  # the end saves anyway
             self.save_checkpoint()
             self.saved_epoch = snap.epoch
+        self.recorder.on_epoch(snap)
         if self.live is not None:
             self.live.on_epoch(snap)
+
+    def on_event(self, event) -> None:
+        self.recorder.on_event(event)
+
+    def on_finish(self, result) -> None:
+        self.recorder.on_finish(result)
 
     # --- writing ----------------------------------------------------------------------------
     def save_checkpoint(self) -> Path:
@@ -111,11 +128,15 @@ class RunFolder:
                 problems.append(str(exc) if isinstance(exc, TrainingError) else
                                 f"cannot write {self.out}: {exc.strerror or exc}")
         problem = self.write_metrics(result.status, result.message, result)
+        if self.recorder.problem:
+            problems.append(self.recorder.problem)
         return problems + ([problem] if problem else [])
 
     def write_metrics(self, status: str, message: str,
                       result: RunResult | None = None) -> str | None:
-        """Write the metrics file as it stands; returns why it could not be, or None."""
+        """Write the metrics file as it stands; returns why it could not be, or None. A run
+        interrupted without ending (a signal) also closes its record here."""
+        self.recorder.close(status, message)
         if self.metrics_path is None:
             return None
         try:

@@ -22,10 +22,12 @@ from .losses import Objective, make_objective
 from .optim import l1_parameters, make_optimizer
 
 __all__ = ["TrainingParts", "prepare", "check_model", "check_memory", "logits_view",
-           "DEAD_RELU_TYPES"]
+           "DEAD_RELU_TYPES", "SAME_VALUE_TYPES"]
 
 #: Activations whose output is exactly 0 on a whole half-line: their units can "die".
 DEAD_RELU_TYPES = ("ReLU", "ReLU6")
+#: Nodes whose output repeats values already shown (in eval mode): no activation histogram.
+SAME_VALUE_TYPES = ("Input", "Flatten", "Dropout")
 #: Layers that keep the width of their input: walking back through them finds who sets it.
 _SAME_WIDTH = {"ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "GELU", "Sigmoid", "Tanh", "Softmax",
                "Dropout", "BatchNorm1d", "BatchNorm2d"}
@@ -43,6 +45,8 @@ class TrainingParts:
     stripped: str | None        # final Softmax/Sigmoid the loss bypasses, if any
     conv_ids: list[str] = field(default_factory=list)
     relu_ids: list[str] = field(default_factory=list)
+    #: Nodes whose outputs get activation histograms (all but SAME_VALUE_TYPES).
+    histogram_ids: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -175,4 +179,5 @@ def prepare(graph: Graph, dataset, config: TrainingConfig, device: torch.device,
         analysis=analysis, loss_node=loss_node, stripped=stripped,
         conv_ids=[n for n in model.order if types[n] == "Conv2d"],
         relu_ids=[n for n in model.order if types[n] in DEAD_RELU_TYPES],
+        histogram_ids=[n for n in model.order if types[n] not in SAME_VALUE_TYPES],
         notes=notes)

@@ -18,6 +18,7 @@ optimizer, position, history, random states); checkpoint.py only writes and read
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from dataclasses import asdict
@@ -32,18 +33,20 @@ from ..graph import Graph, Project
 from .batches import BatchSource, has_batchnorm, num_batches
 from .config import TrainingConfig, parse_training
 from .control import Controller
-from .device import DeviceInfo, resolve_device
+from .device import DeviceInfo, apply_determinism, resolve_device
 from .errors import CheckpointError, DataMismatchError, TrainingError
 from .loop import apply_update, evaluate, forward_loss, make_amp
 from .metrics import confusion_matrix, misclassified_cells, per_class_scores, regression_errors
 from .observers import ObserverSet, RateLimiter
 from .optim import implementation_flags, lr_factor, set_optimizer_lr
 from .recovery import LastGood
-from .rng import (AUGMENT_STREAM, DROPOUT_STREAM, SHUFFLE_STREAM, capture_global, derive_seed,
-                  restore_global)
+from .rng import (AUGMENT_STREAM, DROPOUT_STREAM, LR_FIND_STREAM, SHUFFLE_STREAM, capture_global,
+                  derive_seed, restore_global)
 from .setup import prepare
-from .snapshots import (BatchSnapshot, EpochSnapshot, EvalSnapshot, RunInfo, RunResult,
-                        StateSnapshot, VisualSnapshot)
+from .hints import RunSigns, lr_hint, near_chance, round_down, weights_norm
+from .histograms import Grid, layer_histograms
+from .snapshots import (BatchSnapshot, EpochSnapshot, EvalSnapshot, HistogramSnapshot, RunInfo,
+                        RunResult, StateSnapshot, TrainingEvent, VisualSnapshot)
 from .strategy import SingleProcess, Strategy
 from .sums import EpochSums
 from .visuals import (conv_filters, dead_relu_fractions, feature_maps, gradient_norms,
@@ -59,6 +62,8 @@ GOOD_COPY_BUDGET = 0.005
 DEAD_RELU_HZ = 1.0
 #: Validation batch size: larger than training's is fine without gradients.
 EVAL_BATCH = 512
+#: Slow motion: the longest wait after a batch, in seconds.
+MAX_DELAY_S = 60.0
 
 
 def reads_every_loss(device: torch.device) -> bool:
@@ -103,9 +108,12 @@ class Trainer:
             else:
                 self.notes.append("channels_last is for image inputs (channels × height × "
                                   "width); ignored")
-        if self.device.type == "cuda":
-            torch.backends.cudnn.deterministic = cfg.deterministic
-            torch.backends.cudnn.benchmark = not cfg.deterministic
+        apply_determinism(self.device, cfg.deterministic)
+        cores = os.cpu_count() or 1
+        if cfg.threads > cores:
+            self.notes.append(f"training.threads is {cfg.threads} but this machine has {cores} "
+                              f"cores: more threads than cores only makes them wait for "
+                              f"each other")
 
         strategy = self.strategy
         self._train = BatchSource(dataset.x_train, dataset.y_train, self.device, layout=layout)
@@ -129,6 +137,8 @@ class Trainer:
         self.batch = 0
         self.global_step = 0
         self.history: list[EpochSnapshot] = []
+        #: Markers: settings changed by hand mid-run, hints (kept in the checkpoint).
+        self.events: list[TrainingEvent] = []
         self.base_lr = cfg.lr
         self.state = "idle"
         self.result: RunResult | None = None
@@ -140,6 +150,16 @@ class Trainer:
         self._epoch_active_start = 0.0
         self._active_before = 0.0     # active seconds of earlier runs
         self._last_loss: torch.Tensor | None = None
+        self._last_batch: torch.Tensor | None = None   # indices of the last batch trained
+        self._delay = 0.0                               # slow motion: seconds after a batch
+        # For the near-chance hint (hints.py): this run's first and this epoch's largest
+        # batch loss, the weights' norm at the run's start, and whether it was given.
+        self._first_loss: float | None = None
+        self._epoch_max_loss = -math.inf
+        self._norm_start: float | None = None
+        self._hinted = False
+        self._run_start_step = 0
+        self._chance: float | None = None
         self._good = LastGood(self.model, self.optimizer)
         self._rng = capture_global(self.device)
 
@@ -156,6 +176,8 @@ class Trainer:
         self._dead_x: torch.Tensor | None = None
         self._dead_cache: dict[str, float] | None = None
         self._dead_rate = RateLimiter(DEAD_RELU_HZ)
+        #: (kind, node) → the histogram bins, kept for the trainer's life so strips line up.
+        self._hist_grids: dict[tuple[str, str], Grid] = {}
         self._visual_rate = RateLimiter(cfg.snapshots.visual_hz, cfg.snapshots.visual_budget)
         self._clock = time.perf_counter
         self._run_start: float | None = None
@@ -305,7 +327,39 @@ class Trainer:
         epochs = int(epochs)
         if not 1 <= epochs <= 100_000:
             raise ValueError(f"epochs must be from 1 to 100,000 (found {epochs})")
-        self._apply(lambda: setattr(self, "config", self.config.with_overrides(epochs=epochs)))
+
+        def apply() -> None:
+            old = self.config.epochs
+            self.config = self.config.with_overrides(epochs=epochs)
+            if epochs != old:
+                self._mark("epochs", f"epochs {old} → {epochs}", old, epochs)
+        self._apply(apply)
+
+    @staticmethod
+    def check_delay(seconds: Any) -> float:
+        """A slow-motion delay as a float, or ValueError saying what is allowed."""
+        try:
+            value = float(seconds)
+        except (TypeError, ValueError):
+            raise ValueError(f"the delay per batch must be a number of seconds "
+                             f"(found {seconds!r})") from None
+        if not (math.isfinite(value) and 0 <= value <= MAX_DELAY_S):
+            raise ValueError(f"the delay per batch must be from 0 to {MAX_DELAY_S:g} seconds "
+                             f"(found {value:g})")
+        return value
+
+    @property
+    def delay(self) -> float:
+        """Slow motion: seconds waited after every batch (0: full speed)."""
+        return self._delay
+
+    def set_delay(self, seconds: float) -> None:
+        """Slow motion, so a one-second run can be watched: wait ``seconds`` after every
+        batch (0 turns it off). Pause, stop and queued calls answer during the wait; the
+        waits count neither as training time nor in samples/s. Every batch waited after is
+        sent to observers (``batch_hz`` permitting) with the samples it trained on."""
+        value = self.check_delay(seconds)
+        self._apply(lambda: setattr(self, "_delay", value))
 
     def call_soon(self, fn) -> bool:
         """Queue ``fn()`` to run on the training thread at its next batch boundary (also while
@@ -334,7 +388,10 @@ class Trainer:
         self._worker_ident = threading.get_ident()
         self.last_error = None
         result: RunResult | None = None
+        threads_before = torch.get_num_threads()
         try:
+            if self.config.threads:   # pinned for this run, on the thread that computes
+                torch.set_num_threads(self.config.threads)
             result = self._loop(max_batches)
         except Exception as exc:  # reported, not raised: a worker thread has no caller
             self.last_error = exc
@@ -350,6 +407,8 @@ class Trainer:
                 self._rng = capture_global(self.device)
                 self._active_before += self._active_now()
                 self.state = "stopped"
+            if torch.get_num_threads() != threads_before:
+                torch.set_num_threads(threads_before)
             self._control.end()
             self._worker_ident = None
         self.result = result
@@ -375,6 +434,8 @@ class Trainer:
         want_visuals = self._observers.wants("on_visuals") and snaps.visual_hz > 0
         self._observers.emit("on_start", self._run_info())
         self._set_state("running", "")
+        if self.epoch == 0 and self._order is None:
+            self._emit_histograms()   # the initial weights: the strips' first row
         model = strategy.wrap(self.parts.train_model)
         objective, optimizer, amp = self.objective, self.optimizer, self.amp
         source, lb, world = self._train, self.local_batch, strategy.world_size
@@ -386,6 +447,8 @@ class Trainer:
             from ..data import augment
         if self._order is not None and self._good.step is None:
             self._save_good()  # continuing mid-epoch: a copy to go back to
+        self._first_loss, self._hinted, self._run_start_step = None, False, self.global_step
+        self._norm_start = weights_norm(self.model) if classify else None
         model.train()
         done = 0
 
@@ -401,7 +464,8 @@ class Trainer:
                                                    f"{'es' if done != 1 else ''} (as asked) at "
                                                    f"{self._where()}")
                 start = self.batch * lb
-                x, y = source.take(order[start:start + lb])
+                idx = order[start:start + lb]
+                x, y = source.take(idx)
                 if augment_spec is not None:
                     x = augment(x, augment_spec, augment_gen)
                 out, loss = forward_loss(model, objective, x, y, amp)
@@ -410,6 +474,10 @@ class Trainer:
                 value = None
                 if sync_each or due:
                     value = loss.item()
+                    if value > self._epoch_max_loss:
+                        self._epoch_max_loss = value
+                    if self._first_loss is None:
+                        self._first_loss = value
                     if check_each:
                         if not math.isfinite(value):
                             return self._diverged(value)
@@ -422,16 +490,21 @@ class Trainer:
                 sums.add(loss, value, objective.predict(out.detach()) if classify else None,
                          y, real)
                 self._last_loss = loss
+                self._last_batch = idx
                 self.batch += 1
                 self.global_step += 1
                 self._samples += real * world  # ≈ all processes (padding is < 1 per process)
                 done += 1
+                slow = self._delay > 0
                 if due:
                     tick.done(now, now)
                     if want_batch:
-                        self._observers.emit("on_batch", self._batch_snapshot(value))
+                        self._observers.emit("on_batch", self._batch_snapshot(value, slow))
                 if want_visuals and self._visual_rate.ready(now):
                     self._emit_visuals(forced=False)
+                if slow:   # not training time: counted with the pauses
+                    end = clock()
+                    self._paused_total += ctl.sleep(lambda: end + self._delay, clock)
             if not self._end_epoch():
                 return self._diverged(float("nan"), in_sums=True)
         return self._finish("finished", f"finished {self.epoch} epoch"
@@ -452,6 +525,7 @@ class Trainer:
         torch.manual_seed(derive_seed(cfg.seed, DROPOUT_STREAM, self.epoch, rank))
         self._augment_gen.manual_seed(derive_seed(cfg.seed, AUGMENT_STREAM, self.epoch, rank))
         self._sums = self._new_sums()
+        self._epoch_max_loss = -math.inf
         self._epoch_active_start = self._active_total()
         self._save_good()  # the epoch's start: where a NaN found in its sums goes back to
 
@@ -504,7 +578,31 @@ class Trainer:
         self._observers.emit("on_epoch", snap)
         if eval_snap is not None:
             self._observers.emit("on_evaluation", eval_snap)
+        if classify and not self._hinted:
+            self._check_chance(snap)
+        self._emit_histograms()
         return True
+
+    def _check_chance(self, snap: EpochSnapshot) -> None:
+        """Accuracy near chance: say whether the learning rate looks too high or too low."""
+        if self._chance is None:
+            counts = np.bincount(self.dataset.y_train.numpy().astype(np.int64))
+            self._chance = float(counts.max() / max(counts.sum(), 1)) if counts.size else 0.0
+        if not near_chance(snap.val_acc, self._chance):
+            return
+        probe = self._probe_batch()
+        dead = (dead_relu_fractions(self.model, self.parts.relu_ids, probe)
+                if probe is not None else {})
+        top = self._epoch_max_loss
+        hint = lr_hint(RunSigns(
+            epoch=snap.epoch, steps=self.global_step - self._run_start_step, lr=snap.lr,
+            chance=self._chance, val_acc=snap.val_acc,
+            train_acc=snap.train_acc, first_loss=self._first_loss,
+            max_loss=top if top > -math.inf else None, train_loss=snap.train_loss,
+            norm_start=self._norm_start, norm_now=weights_norm(self.model), dead=dead))
+        if hint is not None:
+            self._hinted = True
+            self._mark("lr_hint", hint.message, snap.lr, hint.suggested_lr, hint.direction)
 
     def _eval_snapshot(self, val_loss: float, preds: np.ndarray, y_val: np.ndarray
                        ) -> EvalSnapshot:
@@ -522,7 +620,9 @@ class Trainer:
         mae, rmse = regression_errors(preds, y_val, ds.normalization.get("target_std"))
         return EvalSnapshot(epoch=self.epoch + 1, task=ds.task, val_loss=val_loss,
                             predictions=preds.astype(np.float32),
-                            target_names=tuple(ds.target_names), mae=mae, rmse=rmse)
+                            target_names=tuple(ds.target_names), mae=mae, rmse=rmse,
+                            predicted=ds.denormalize_target(preds),
+                            actual=ds.denormalize_target(y_val))
 
     # --- divergence -----------------------------------------------------------------------
     def _save_good(self, rate: RateLimiter | None = None) -> None:
@@ -549,7 +649,7 @@ class Trainer:
                      "NaN/huge values in the dataset, or normalize it")
         else:
             cause = (f"the learning rate {lr:g} is probably too high, so the weights blew up — "
-                     f"try lr {_round_down(lr / 10):g}")
+                     f"try lr {round_down(lr / 10):g}")
             if self.amp is not None and self.amp.dtype == torch.float16:
                 cause += " (or turn mixed_precision off: float16 overflows above 65,504)"
         message = f"the loss became {what} at {where}: {cause}.{self._go_back(in_sums)}"
@@ -610,7 +710,8 @@ class Trainer:
                                   f"(step {self.global_step})")
         if (self._last_loss is not None and self._observers.wants("on_batch")
                 and self.config.snapshots.batch_hz > 0):
-            self._observers.emit("on_batch", self._batch_snapshot(self._last_loss.item()))
+            self._observers.emit("on_batch", self._batch_snapshot(self._last_loss.item(),
+                                                                  with_indices=True))
         if self._observers.wants("on_visuals"):
             self._emit_visuals(forced=True)
 
@@ -620,11 +721,15 @@ class Trainer:
         if self._control.active and not self._control.stop_requested:
             self._set_state("running", "")
 
-    def _batch_snapshot(self, loss: float) -> BatchSnapshot:
+    def _batch_snapshot(self, loss: float, with_indices: bool = False) -> BatchSnapshot:
         elapsed = self._active_now()
         rate = self._samples / elapsed if elapsed > 0 else 0.0
         remaining = ((self.config.epochs - self.epoch) * self.batches_per_epoch - self.batch)
-        eta = remaining * self.global_batch / rate if rate > 0 else math.inf
+        eta = (remaining * (self.global_batch / rate + self._delay) if rate > 0
+               else math.inf)
+        indices = None
+        if with_indices and self._last_batch is not None:
+            indices = tuple(int(i) for i in self._last_batch.tolist())
         sums = self._sums
         count = max(sums.count, 1)
         return BatchSnapshot(epoch=self.epoch + 1, batch=self.batch,
@@ -633,7 +738,7 @@ class Trainer:
                              running_acc=sums.correct / count if sums.classify else None,
                              lr=float(self.optimizer.param_groups[0]["lr"]),
                              samples_seen=self._samples, samples_per_s=rate, elapsed_s=elapsed,
-                             eta_s=max(eta, 0.0))
+                             eta_s=max(eta, 0.0), indices=indices)
 
     def _emit_visuals(self, forced: bool) -> None:
         if not self._observers.wants("on_visuals") or self.config.snapshots.visual_hz <= 0:
@@ -663,11 +768,8 @@ class Trainer:
             # statistic: measured at most once a second, fresh in every forced snapshot.
             now = time.perf_counter()
             if forced or self._dead_rate.ready(now) or self._dead_cache is None:
-                if self._dead_x is None:
-                    k = min(snaps.probe_batch, self._val.n)
-                    self._dead_x = self._val.range(0, k)[0]
                 self._dead_cache = dead_relu_fractions(model, self.parts.relu_ids,
-                                                       self._dead_x)
+                                                       self._probe_batch())
                 self._dead_rate.done(now, now)
             dead = dict(self._dead_cache)
         return VisualSnapshot(
@@ -677,6 +779,29 @@ class Trainer:
             grad_norms=gradient_norms(model) if snaps.gradients else {},
             dead_relu=dead, probe_index=self._probe_index, probe_target=probe_target,
             probe_output=probe_out, forced=forced)
+
+    def _emit_histograms(self) -> None:
+        if self._observers.wants("on_histograms") and self.config.snapshots.histograms:
+            self._observers.emit("on_histograms", self.capture_histograms())
+
+    def capture_histograms(self) -> HistogramSnapshot:
+        """A HistogramSnapshot now (see training/histograms.py). Call it when no run is
+        active, or from an observer on the training thread."""
+        x = self._probe_batch()
+        weights, activations, dead = layer_histograms(
+            self.model, x, self.parts.histogram_ids, self.parts.relu_ids, self._hist_grids)
+        return HistogramSnapshot(epoch=self.epoch, step=self.global_step, weights=weights,
+                                 activations=activations, dead_relu=dead,
+                                 samples=0 if x is None else int(x.shape[0]))
+
+    def _probe_batch(self) -> torch.Tensor | None:
+        """The first ``probe_batch`` validation samples (dead ReLUs, activation histograms)."""
+        if not self._val.n:
+            return None
+        if self._dead_x is None:
+            k = min(self.config.snapshots.probe_batch, self._val.n)
+            self._dead_x = self._val.range(0, k)[0]
+        return self._dead_x
 
     def _probe(self) -> tuple[torch.Tensor | None, Any]:
         if self._probe_x is not None:
@@ -691,6 +816,7 @@ class Trainer:
 
     def _run_info(self) -> RunInfo:
         ds, cfg = self.dataset, self.config
+        norm = ds.normalization if ds.task == "regression" else {}
         return RunInfo(
             device=self.device_info.device, device_name=self.device_info.name,
             device_reason=self.device_info.reason, task=ds.task, loss=self.objective.loss,
@@ -701,12 +827,28 @@ class Trainer:
             target_names=tuple(ds.target_names), node_ids=tuple(self.model.order),
             conv_ids=tuple(self.parts.conv_ids), relu_ids=tuple(self.parts.relu_ids),
             data_on_device=self._train.resident, mixed_precision=self.amp is not None,
-            notes=tuple(self.notes))
+            notes=tuple(self.notes), standardized_targets="target_mean" in norm,
+            target_mean=tuple(float(v) for v in norm.get("target_mean", ())),
+            target_std=tuple(float(v) for v in norm.get("target_std", ())))
 
     def _set_lr_now(self, lr: float) -> None:
+        old = float(self.optimizer.param_groups[0]["lr"])
         factor = lr_factor(self.config.schedule, self.epoch, self.config.epochs)
         self.base_lr = lr / factor if factor > 1e-12 else lr
         set_optimizer_lr(self.optimizer, lr)
+        if lr != old:
+            self._hinted = False   # a new learning rate deserves a new look
+            self._mark("lr", f"learning rate {old:g} → {lr:g}", old, lr)
+
+    def _mark(self, kind: str, message: str, old: float | None = None,
+              new: float | None = None, direction: str = "") -> TrainingEvent:
+        """Record and send a marker at the current position (see TrainingEvent)."""
+        event = TrainingEvent(kind, self.epoch + 1, self.batch, self.global_step,
+                              self.epoch + self.batch / max(self.batches_per_epoch, 1),
+                              message, old, new, direction)
+        self.events.append(event)
+        self._observers.emit("on_event", event)
+        return event
 
     # --- state ----------------------------------------------------------------------------
     def _on_training_thread(self) -> bool:
@@ -732,6 +874,7 @@ class Trainer:
             "meter": {"loss": self._sums.loss, "correct": self._sums.correct,
                       "count": self._sums.count},
             "history": [asdict(h) for h in self.history],
+            "events": [asdict(e) for e in self.events],
             "config": self.config.to_dict(),
             "num_train": self._train.n, "num_val": self._val.n,
             "batches_per_epoch": self.batches_per_epoch,
@@ -793,6 +936,8 @@ class Trainer:
         self.global_step = int(meta["global_step"])
         self.base_lr = float(meta["base_lr"])
         self.history = [EpochSnapshot(**row) for row in meta["history"]]
+        self.events = [TrainingEvent(**e) for e in meta.get("events", [])]
+        self._last_batch = None
         self._good.clear()
         # The random states of this device: a CPU checkpoint resumed on a GPU keeps the GPU's.
         self._rng = {**self._rng, **{k: v for k, v in glob.items() if k in self._rng}}
@@ -825,16 +970,66 @@ class Trainer:
                                   f"this training setup: {exc}") from None
         return rng, glob
 
+    def lr_range_test(self, *, start_lr: float = 1e-7, end_lr: float = 10.0,
+                      num_batches: int = 100, progress=None):
+        """The learning-rate range test (lr_finder.py) on this model and training data: at
+        most 100 batches with the rate growing exponentially, the smoothed loss against it
+        and a suggested rate with its reason — an ``LrRangeResult``. Everything it changes
+        is put back (weights, BatchNorm statistics, optimizer state, gradients, the loss
+        scaler, torch's random state, train/eval mode), so training continues exactly as it
+        would have. Batches are shuffled by their own seeded generator, without augmentation.
+        Call it when no run is active, or on the training thread (``call_soon`` while
+        paused); ``progress(i, lr, loss)`` follows each batch."""
+        import copy
+
+        from .lr_finder import range_test
+        if self._control.active and not self._on_training_thread():
+            raise TrainingError("pause the training and run the range test with call_soon, or "
+                                "stop it first")
+        model, optimizer, amp = self.parts.train_model, self.optimizer, self.amp
+        params = list(self.model.parameters())
+        saved = LastGood(self.model, self.optimizer)
+        saved.save(self.global_step)
+        grads = [None if p.grad is None else p.grad.clone() for p in params]
+        scaler = (copy.deepcopy(amp.scaler.state_dict())
+                  if amp is not None and amp.scaler is not None else None)
+        rng = capture_global(self.device)
+        was_training = model.training
+        gen = torch.Generator().manual_seed(derive_seed(self.config.seed, LR_FIND_STREAM))
+        source, lb = self._train, self.local_batch
+        order: list[torch.Tensor] = []
+        cfg = self.config
+
+        def step(lr: float) -> float:
+            if not order:
+                perm = torch.randperm(source.n, generator=gen)
+                order.extend(source.order_for(perm).split(lb))
+            x, y = source.take(order.pop(0))
+            set_optimizer_lr(optimizer, lr)
+            _, loss = forward_loss(model, self.objective, x, y, amp)
+            value = float(loss.item())
+            if math.isfinite(value):
+                apply_update(loss, optimizer, l1=cfg.l1, l1_params=self.parts.l1_params,
+                             amp=amp)
+            return value
+
+        try:
+            torch.manual_seed(derive_seed(cfg.seed, LR_FIND_STREAM, DROPOUT_STREAM))
+            model.train()
+            return range_test(step, start_lr=start_lr, end_lr=end_lr,
+                              num_batches=num_batches, progress=progress)
+        finally:
+            saved.restore()
+            with torch.no_grad():
+                for p, g in zip(params, grads):
+                    p.grad = g
+            if scaler is not None:
+                amp.scaler.load_state_dict(scaler)
+            restore_global(rng, self.device)
+            model.train(was_training)
+
     def resume_from(self, checkpoint) -> None:
         """Continue from a checkpoint (checkpoint.load_checkpoint's result): weights,
         optimizer, position, history, random states. Same data, seed and batch size resume
         the same curve exactly."""
         self.load_state_dict(checkpoint.state)
-
-
-def _round_down(x: float) -> float:
-    """One significant digit, rounded down: 0.0347 → 0.03."""
-    if x <= 0:
-        return x
-    exp = math.floor(math.log10(x))
-    return math.floor(x / 10**exp) * 10**exp

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import nn
 
 from ..builder import GraphModule
 from .losses import Objective
 
-__all__ = ["to_numpy", "conv_filters", "gradient_norms", "feature_maps", "dead_relu_fractions"]
+__all__ = ["to_numpy", "conv_filters", "gradient_norms", "feature_maps", "dead_relu_fractions",
+           "dead_share", "hooked_pass", "to_floats"]
 
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:
@@ -55,6 +55,41 @@ def feature_maps(model: GraphModule, x: torch.Tensor) -> dict[str, torch.Tensor]
         model.train(was_training)
 
 
+def dead_share(out: torch.Tensor) -> torch.Tensor:
+    """The fraction (a 0-dim tensor, on the device) of a ReLU output's units that are 0 for
+    every sample of the batch: channels of image-shaped outputs, features of vectors."""
+    dims = [d for d in range(out.dim()) if d != 1]
+    alive = out.amax(dim=dims) > 0 if out.dim() > 1 else out > 0
+    return 1.0 - alive.float().mean()
+
+
+def hooked_pass(model: GraphModule, x: torch.Tensor, hooks: dict) -> None:
+    """One forward pass of ``x`` in eval mode without gradients, calling ``hooks[node_id](out)``
+    with each hooked node's output as it is made (so nothing is kept beyond a normal pass);
+    the model's mode is restored and the hooks removed afterwards."""
+    def wrap(fn):
+        return lambda _module, _inputs, out: fn(out)
+
+    handles = [model.layers[n].register_forward_hook(wrap(fn)) for n, fn in hooks.items()
+               if n in model.layers]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        model.train(was_training)
+        for h in handles:
+            h.remove()
+
+
+def to_floats(values: dict[str, torch.Tensor], order: list[str]) -> dict[str, float]:
+    """0-dim tensors by node id as Python floats, in ``order``, with one device→host copy."""
+    ids = [n for n in order if n in values]
+    floats = torch.stack([values[n] for n in ids]).cpu().tolist() if ids else []
+    return dict(zip(ids, (float(v) for v in floats)))
+
+
 def dead_relu_fractions(model: GraphModule, relu_ids: list[str],
                         x: torch.Tensor) -> dict[str, float]:
     """Fraction of units of each ReLU node that output 0 for every sample of ``x``. A unit is
@@ -65,25 +100,10 @@ def dead_relu_fractions(model: GraphModule, relu_ids: list[str],
     fractions: dict[str, torch.Tensor] = {}
 
     def hook_for(node_id: str):
-        def hook(_module: nn.Module, _inputs, out: torch.Tensor) -> None:
-            dims = [d for d in range(out.dim()) if d != 1]
-            alive = out.amax(dim=dims) > 0 if out.dim() > 1 else out > 0
-            fractions[node_id] = 1.0 - alive.float().mean()
-        return hook
+        return lambda out: fractions.__setitem__(node_id, dead_share(out))
 
-    handles = [model.layers[n].register_forward_hook(hook_for(n)) for n in relu_ids]
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        model.train(was_training)
-        for h in handles:
-            h.remove()
-    ids = [n for n in relu_ids if n in fractions]
-    values = torch.stack([fractions[n] for n in ids]).cpu().tolist() if ids else []
-    return dict(zip(ids, (float(v) for v in values)))
+    hooked_pass(model, x, {n: hook_for(n) for n in relu_ids})
+    return to_floats(fractions, relu_ids)
 
 
 def probe_prediction(objective: Objective, logits: torch.Tensor) -> np.ndarray:

@@ -407,7 +407,7 @@ class DatasetDialog(QDialog):
     def apply(self, editor, notifier, text: str | None = None) -> bool:
         """Apply the chosen dataset (and the network fixes) as ONE undoable command."""
         from layerlab.engine.edits import Fix
-        from ..state.settings_commands import replace_section
+        from ..settings_commands import replace_section
         text = text or f"Use the {self.kind.name} dataset"
         if not self._graph_edits:
             return replace_section(editor, notifier, "dataset", self.spec(), text)

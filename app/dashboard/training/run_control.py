@@ -1,243 +1,218 @@
-"""Train / Resume / Pause / Step / Stop, the run state with its lock, and the frames that
-draw what the worker sent (a mixin of :class:`~.dashboard.Dashboard`).
+"""Train / Resume / Pause / Step / Stop (a mixin of :class:`~..dashboard.Dashboard`).
 
-States: idle → preparing (the worker loads data) → running ⇄ paused → stopping → idle. The
-structure is locked (with the reason on the canvas) in every state but idle. Nothing here
-waits for the worker: commands flip the trainer's thread-safe flags or queue a job.
+States (ProjectState.run.status): idle → preparing (the worker loads data) → running ⇄
+paused → stopping → idle. Nothing here waits for the worker: a command sends a request and
+records what the person asked for in the project state; the worker's answers move it on.
+
+* Train with trained weights that fit asks first: resume them, or start over?
+* Resume when the run already trained its Epochs says so, with a one-click remedy.
+* Stop always stops: when the run has not ended ``STOP_GRACE_S`` after Stop (a huge batch,
+  a hang), the worker process is ended and a new one takes over with the last good weights.
 """
 from __future__ import annotations
 
-import time
+import copy
+import itertools
+import threading
 
 from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QMessageBox
 
-from layerlab.engine.locations import checkpoint_dir
+from layerlab.engine.project import project_to_dict
 
-from ..state.session import RunRequest, graph_key, settings_key
-from ..threads import gui_only
+from ..settings_commands import set_setting
+from ..state.project_state import Message
+from ..state.session import graph_key, settings_key
 
-__all__ = ["RunControl", "PROGRESS_MS"]
+__all__ = ["RunControl", "STOP_GRACE_S"]
 
-PROGRESS_MS = 250   # the progress text at most 4 times a second (its labels cost a relayout)
-# QTimer takes an int of ms; a budget of 0 (the bench's --frozen) would ask for ∞.
-MAX_TIMER_MS = 3_600_000
+#: How long a stopping run may take to reach a batch boundary before its process is ended.
+STOP_GRACE_S = 10.0
+
+_tokens = itertools.count(1)
+
+Button = QMessageBox.StandardButton
 
 
 class RunControl:
-    # --- commands -----------------------------------------------------------------------------------
+    # --- commands --------------------------------------------------------------------------------
     def can_resume(self) -> bool:
-        s = self.session
-        return s is not None and s.step > 0 and s.graph_key == graph_key(self.doc.graph)
+        return self.project_state.can_resume
 
-    def train(self) -> bool:
-        return self._start(resume=False)
+    def _epochs_setting(self) -> int:
+        epochs = (self.doc.project.training or {}).get("epochs", 10)
+        return epochs if isinstance(epochs, int) and not isinstance(epochs, bool) \
+            and epochs > 0 else 10
+
+    def _can_start(self) -> bool:
+        s = self.project_state
+        return (not self._shut_down and not s.run.active and s.worker.ready
+                and self.binding.worker is not None)
+
+    def train(self, start_over: bool = False) -> bool:
+        """Train from fresh weights — after asking, when trained weights would be replaced
+        (``start_over``: replace them without asking; scripts, benchmarks)."""
+        return self._train(start_paused=False, steps=0, start_over=start_over)
+
+    def _train(self, start_paused: bool, steps: int, start_over: bool = False) -> bool:
+        state = self.project_state
+        if self.binding.worker is None:
+            return False                # no training process (it could not start)
+        if not state.worker.ready and not state.run.active and not self._shut_down:
+            # Pressed while PyTorch still loads (just after start-up): train once it is ready.
+            self._train_when_ready = (start_paused, steps)
+            state.set_message(Message("info", "Training starts when PyTorch is loaded",
+                                      "PyTorch is loading in the background (a few seconds "
+                                      "after start-up); the run begins as soon as it is "
+                                      "ready."))
+            self._state_changed()
+            return True
+        if not self._can_start():
+            return False
+        if self.can_resume() and not start_over:
+            choice = self._ask_resume_or_start_over()
+            if choice == "resume":
+                return self._resume(start_paused, steps)
+            if choice != "start_over":
+                return False
+        return self._start(resume=False, start_paused=start_paused, steps=steps)
+
+    def _ask_resume_or_start_over(self) -> str:
+        s = self.project_state.session
+        epochs = self._epochs_setting()
+        done = s.epoch >= epochs
+        what = (f"{s.epoch} epoch{'s' if s.epoch != 1 else ''} (step {s.step:,}), finished"
+                if done else f"{s.epoch} of {epochs} epochs (step {s.step:,})")
+        box = QMessageBox(QMessageBox.Icon.Question, "Resume or start over?",
+                          f"This network already has trained weights: {what}.",
+                          Button.Yes | Button.No | Button.Cancel, self.window)
+        box.setInformativeText(
+            ("Train more continues from them; " if done else "Resume continues from them; ")
+            + "Start over trains new weights from scratch and replaces them.")
+        box.button(Button.Yes).setText(f"Train {epochs} more epochs" if done else "Resume")
+        box.button(Button.No).setText("Start over")
+        box.setDefaultButton(Button.Yes)
+        answer = box.exec()
+        return {Button.Yes: "resume", Button.No: "start_over"}.get(answer, "cancel")
 
     def resume(self) -> bool:
-        return self._start(resume=True) if self.can_resume() else False
+        if not self._can_start() or not self.can_resume():
+            return False
+        return self._resume(False, 0)
+
+    def _resume(self, start_paused: bool, steps: int) -> bool:
+        s = self.project_state.session
+        epochs = self._epochs_setting()
+        if s.epoch >= epochs:
+            self.project_state.set_message(Message(
+                "info", "Nothing left to train",
+                f"This network has already trained {s.epoch} epoch{'s' if s.epoch != 1 else ''}"
+                f" and Epochs is set to {epochs}, so Resume has nothing to do. Set Epochs above "
+                f"{s.epoch} to train further, or press Train to start over.",
+                actions=((f"Train {epochs} more epochs", "train_more"),)))
+            self.binding.schedule()
+            return False
+        return self._start(resume=True, start_paused=start_paused, steps=steps)
+
+    def train_more(self) -> bool:
+        """Set Epochs to what is done plus the current setting (an undoable edit), resume."""
+        s = self.project_state.session
+        if s is None or not self._can_start():
+            return False
+        set_setting(self.editor, self.notifier, "training", "epochs",
+                    s.epoch + self._epochs_setting())
+        return self._start(resume=True)
 
     def _start(self, resume: bool, start_paused: bool = False, steps: int = 0) -> bool:
-        if self.state != "idle" or self._shut_down:
-            return False
         project = self.doc.project.copy()
-        epochs = int((project.training or {}).get("epochs", 10)) if isinstance(
-            (project.training or {}).get("epochs", 10), int) else 10
-        if resume and self.session is not None and self.session.epoch >= epochs:
-            epochs = self.session.epoch + epochs     # a finished run: train that much more
         path = self.doc.path
-        req = RunRequest(project=project, base_dir=path.parent if path else None,
-                         resume=resume, epochs=epochs, start_paused=start_paused, steps=steps,
-                         probe=self.probe, graph_key=graph_key(project.graph),
-                         settings_key=settings_key(project))
-        self.worker.weights_dir = checkpoint_dir(path) if path else None
-        self.worker.cancel_requested = False
-        self.panel.message_bar.hide()
-        self.panel.progress.setFormat("Loading the dataset…")
-        self.panel.run_text.setText("")
-        self._set_state("preparing")
-        self.worker.submit(lambda: self.worker.run_training(req))
+        token = next(_tokens)
+        held = {"dataset": copy.deepcopy(project.dataset or {}),
+                "training": copy.deepcopy(project.training or {})}
+        epochs = self._epochs_setting()
+        self.project_state.begin_run(token, held, epochs, fresh=not resume)
+        self.binding.call("train", project=project_to_dict(project),
+                          base_dir=str(path.parent) if path else None, epochs=epochs,
+                          resume=resume, start_paused=start_paused, steps=steps,
+                          probe=self.project_state.choices.probe,
+                          graph_key=graph_key(project.graph),
+                          settings_key=settings_key(project), token=token)
+        self._state_changed()
         return True
 
     def toggle_pause(self) -> None:
-        trainer = self.worker.trainer
-        if trainer is None:
-            return
-        if self.state == "running":
-            trainer.pause()
-        elif self.state == "paused":
-            trainer.resume()
+        status = self.project_state.run.status
+        if status == "running":
+            self.binding.call("pause")
+        elif status == "paused":
+            self.binding.call("resume")
 
     def step(self) -> bool:
         """One batch: pauses a running run; from idle, starts a run paused and steps it."""
-        if self.state in ("running", "paused") and self.worker.trainer is not None:
-            self.worker.trainer.step(1)
+        status = self.project_state.run.status
+        if status in ("running", "paused"):
+            self.binding.call("step", count=1)
             return True
-        if self.state == "idle":
-            s = self.session
-            unfinished = self.can_resume() and s.epoch < int(
-                (self.doc.project.training or {}).get("epochs", 10))
-            return self._start(resume=unfinished, start_paused=True, steps=1)
-        return False
+        if status != "idle":
+            return False
+        s = self.project_state.session
+        if self.can_resume() and s.epoch < self._epochs_setting():
+            return self._can_start() and self._start(resume=True, start_paused=True, steps=1)
+        return self._train(start_paused=True, steps=1)
 
     def stop(self) -> None:
-        if self.state == "preparing":
-            self.worker.cancel_requested = True
-        if self.state in ("preparing", "running", "paused"):
-            trainer = self.worker.trainer
-            if trainer is not None:
-                trainer.stop()
-            self._set_state("stopping")
+        run = self.project_state.run
+        if run.status not in ("preparing", "running", "paused"):
+            return
+        self.binding.call("stop", token=run.token)
+        self.project_state.begin_stop()
+        self._stop_timer.start(int(STOP_GRACE_S * 1000))
+        self._state_changed()
+
+    def _stop_overdue(self) -> None:
+        """Stop was pressed long ago and the run has not ended: end the worker process."""
+        if not self.project_state.run.active:
+            return
+        self._ending_worker = "Stop did not take effect within " \
+                              f"{STOP_GRACE_S:g} s, so the training process was ended"
+        worker = self.binding.worker
+        if worker is not None:         # (off the GUI thread: a hung process takes a while)
+            threading.Thread(target=worker.kill, kwargs={"grace_s": 1.0},
+                             name="layerlab-worker-kill", daemon=True).start()
 
     def set_probe(self, index: int) -> None:
-        self.probe = int(index)
-        self.worker.call(lambda: self.worker.set_probe(index))
+        self.project_state.choose(probe=int(index))
+        self.binding.call("probe", index=int(index))
+        self.binding.schedule()
 
-    def predict(self, x) -> None:
-        """Coalesced: one prediction in flight; the newest input waits, older ones are
-        dropped (a fast drawer never builds a queue)."""
-        if self._predict_inflight:
-            self._predict_next = x
-            return
-        self._predict_token += 1
-        token = self._predict_token
-        self._predict_inflight = True
-        self.worker.call(lambda: self.worker.predict(token, x))
+    # --- the lock and the actions ----------------------------------------------------------------
+    def _train_if_queued(self) -> None:
+        """PyTorch is ready: the Train pressed while it loaded begins now."""
+        queued, self._train_when_ready = self._train_when_ready, None
+        if queued is not None and self.project_state.worker.ready:
+            self.project_state.set_message(None)
+            self._train(*queued)
 
-    # --- state, lock, buttons -------------------------------------------------------------------------
-    def _set_state(self, state: str) -> None:
-        self.state = state
+    def _update_lock_and_actions(self) -> None:
+        s = self.project_state
+        status = s.run.status
         reason = {"preparing": "Training is starting", "running": "Training in progress",
-                  "paused": "Training is paused", "stopping": "Training is stopping"}.get(state)
+                  "paused": "Training is paused", "stopping": "Training is stopping"}.get(status)
         if reason != self.doc.lock_reason:
             self.editor.set_locked(reason)
-        self._update_buttons()
-        if state != "idle":
-            self._start_frames()
-
-    def _update_buttons(self) -> None:
-        can_resume = self.can_resume()
-        self.panel.set_run_state(self.state, can_resume)
-        idle = self.state == "idle"
-        self.act_train.setEnabled(idle)
-        self.act_resume.setEnabled(idle and can_resume)
-        self.act_pause.setEnabled(self.state in ("running", "paused"))
-        self.act_pause.setText("&Resume" if self.state == "paused" else "&Pause")
-        self.act_step.setEnabled(self.state in ("idle", "running", "paused"))
-        self.act_stop.setEnabled(self.state in ("preparing", "running", "paused"))
+        idle, ready = status == "idle", s.worker.ready
+        self.act_train.setEnabled(idle and self._train_when_ready is None)
+        self.act_resume.setEnabled(idle and ready and self.can_resume())
+        self.act_pause.setEnabled(status in ("running", "paused"))
+        self.act_pause.setText("&Resume" if status == "paused" else "&Pause")
+        self.act_step.setEnabled(ready and status in ("idle", "running", "paused"))
+        self.act_stop.setEnabled(status in ("preparing", "running", "paused"))
         self.act_follow.setEnabled(idle)
+        if not s.run.active:
+            self._stop_timer.stop()
 
-    # --- frames -------------------------------------------------------------------------------------
-    # While a run is active the dashboard draws frames on its own single-shot timer, each
-    # re-armed with the budget's delay: a frame takes the mailbox (every snapshot since the
-    # last frame), redraws the curves and one image view in turn. Idle, the mailbox's
-    # wake-up signal draws what arrives at once.
-    def _start_frames(self) -> None:
-        if self._framing:
-            return
-        self._framing = True
-        self.budget.reset()
-        self.worker.mailbox.start_polling()
-        self.frame_timer.start(0)
-
-    def _stop_frames(self) -> None:
-        """The run is over: take what is left, draw everything, and let the mailbox wake
-        us from now on."""
-        if not self._framing:
-            return
-        self._framing = False
-        self.frame_timer.stop()
-        self._route(self.worker.mailbox.stop_polling())
-        self.draw_rest()
-
-    @gui_only
-    def _frame(self) -> None:
-        self._route(self.worker.mailbox.take())
-        if self._pending_batches or self._pending_epochs:
-            self._draw_curves()
-            self.budget.drawn["curves"] += 1
-        self._draw_next_image()
-        self.budget.drawn["frames"] += 1
-        if self._framing:
-            delay_ms = 1000 * self.budget.next_delay()
-            self.frame_timer.start(int(min(delay_ms, MAX_TIMER_MS)))
-
-    @gui_only
-    def _on_mail(self) -> None:
-        """Idle (not polling): a probe change, loaded weights… draw them now."""
-        if not self._framing:
-            self.draw_now()
-
-    def draw_now(self) -> None:
-        """Take the mailbox and draw everything, now (idle; tests)."""
-        self._route(self.worker.mailbox.take())
-        self._draw_curves()
-        self._draw_images()
-
-    def draw_rest(self) -> None:
-        """A run's last drawing: the curves now, then the image views one per turn of the
-        event loop — all of them in one go would be one long stall."""
-        self._route(self.worker.mailbox.take())
-        self._draw_curves()
-        self._draw_progress()
-        self._draw_images_in_turn()
-
-    def _draw_images_in_turn(self) -> None:
-        if self._draw_next_image():
-            QTimer.singleShot(0, self, self._draw_images_in_turn)
-
-    def _route(self, mail) -> None:
-        """Hand what a take brought to the views (they store it; frames draw it)."""
-        if mail.started is not None:
-            self._on_run_started(mail.started)
-        if mail.batches:
-            self._pending_batches.extend(mail.batches)
-        if mail.epochs:
-            self._pending_epochs.extend(mail.epochs)
-            self._last_epoch = mail.epochs[-1]
-        if mail.visuals is not None:
-            for view in (self.filters_view, self.feature_view, self.gradients_view):
-                view.set_visuals(mail.visuals)
-        if mail.evaluation is not None:
-            self.confusion_view.set_evaluation(mail.evaluation)
-
-    @gui_only
-    def _draw_curves(self) -> None:
-        batches, self._pending_batches = self._pending_batches, []
-        epochs, self._pending_epochs = self._pending_epochs, []
-        if batches:
-            self.loss_view.add_batches(batches)
-            self._last_batch = batches[-1]
-            self._progress_dirty = True
-        if epochs:
-            self.loss_view.add_epochs(epochs)
-        self.loss_view.flush()
-        # The progress text rides with the curves (so it is never staler than they are),
-        # at most 4 times a second: its labels cost a relayout each.
-        now = time.monotonic()
-        if now - self._progress_at >= PROGRESS_MS / 1000:
-            self._progress_at = now
-            self._draw_progress()
-
-    def _draw_progress(self) -> None:
-        if self._progress_dirty and self._last_batch is not None:
-            self._progress_dirty = False
-            total = self.run_info.epochs if self.run_info else self._last_batch.epoch
-            self.panel.show_batch(self._last_batch, total)
-
-    def _draw_next_image(self) -> bool:
-        """The next image view in turn that has something new to show (False: none has)."""
-        views = self.image_views
-        for i in range(len(views)):
-            view = views[(self._image_turn + i) % len(views)]
-            if view.needs_flush():
-                self._image_turn = (self._image_turn + i + 1) % len(views)
-                view.flush()
-                self.budget.drawn[f"image:{type(view).__name__}"] += 1
-                return True
-        return False
-
-    @gui_only
-    def _draw_images(self) -> None:
-        """Everything at once: after a run, a pause or a probe change (not per frame)."""
-        for view in self.image_views:
-            view.flush()
-        self._draw_progress()
+    def _make_stop_timer(self) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.timeout.connect(self._stop_overdue)
+        return timer

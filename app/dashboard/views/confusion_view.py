@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton,
                                QTabWidget, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
 from .deferred_draw import DeferredDraw
-from .image_grid import ImageGrid, display_images, lut
+from .empty_state import EmptyState
+from .image_grid import ImageGrid, lut
 from .layout_helpers import caption, expanding, still_plot
 from ..threads import gui_only
 
@@ -61,11 +62,10 @@ class CellCounts(pg.GraphicsObject):
 
 
 class ConfusionView(DeferredDraw, QWidget):
-    cellChosen = Signal(int, int)   # true class, predicted class
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("confusionView")
+        self.ctx, self.state = ctx, ctx.state
         self.caption = caption("After each epoch: how the validation samples of each true class "
                               "(rows) were classified (columns). Click a cell to see them.")
         self.plot = still_plot("true class", "predicted class")
@@ -111,41 +111,72 @@ class ConfusionView(DeferredDraw, QWidget):
         self.tabs.addTab(self.plot, "Matrix")
         self.tabs.addTab(self.table, "Per class")
         self.tabs.addTab(gallery_page, "Images")
+        self.body = EmptyState(self.tabs, "confusionEmpty")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)
-        layout.addWidget(self.tabs, 1)
-        self.session = None
-        self.snapshot = None
-        self.cell: tuple[int, int] | None = None
-        self._dirty = False
-        self._shown_classes = 0
+        layout.addWidget(self.body, 1)
+        self._shown = None                 # the EvalSnapshot drawn now
         self._shown_names: list[str] = []
+        self._shown_classes = 0
+        self._asked: set = set()           # (generation, indices) asked for the gallery
+        self.render()
 
-    def set_session(self, info) -> None:
-        self.session = info
-        self.snapshot = None
-        self.cell = None
-        self.heat.clear()
-        self.counts.set_counts(None)
-        self.gallery.clear_tiles()
-        self.gallery_label.setText("")
-        self.table.setRowCount(0)
+    @property
+    def snapshot(self):
+        """The evaluation shown (the project state's)."""
+        return self.state.results.evaluation
 
-    def set_evaluation(self, snap) -> None:
-        if snap.confusion is not None:
-            self.snapshot = snap
-            self._dirty = True
+    @property
+    def cell(self) -> tuple[int, int] | None:
+        return self.state.choices.cell
 
-    def needs_flush(self) -> bool:
-        return super().needs_flush() and self.snapshot is not None
-
-    @gui_only
-    def flush(self) -> None:
-        if not self._dirty or not self.isVisible() or self.snapshot is None:
+    # --- drawing ---------------------------------------------------------------------------------
+    def draw(self, topics: frozenset) -> None:
+        state = self.state
+        snap = state.results.evaluation
+        note = self._empty_note(snap)
+        if note is not None:
+            self._shown = None
+            self.heat.clear()
+            self.counts.set_counts(None)
+            self.table.setRowCount(0)
+            self.gallery.clear_tiles()
+            self.caption.hide()
+            self.body.show_note(note)
             return
-        self._dirty = False
-        snap = self.snapshot
+        self.caption.show()
+        self.body.show_content()
+        if snap is not self._shown:
+            self._shown = snap
+            self._draw_matrix(snap)
+        if self.cell is not None and (not topics or topics & {"choices", "samples",
+                                                              "evaluation", "session"}):
+            self._draw_cell(*self.cell)
+
+    def _empty_note(self, snap) -> str | None:
+        state = self.state
+        if state.task == "regression":
+            what = ", ".join(state.session.dataset.target_names if state.session else
+                             state.dataset.target_names if state.dataset else ()) or "a value"
+            return (f"A confusion matrix is for classification; this project predicts "
+                    f"{what} (regression). The Loss view shows its validation error (MAE).")
+        if snap is not None and snap.confusion is not None:
+            return None
+        names = state.class_names
+        if names:
+            shown = ", ".join(names[:6]) + ("…" if len(names) > 6 else "")
+            classes = f"each of the {len(names)} classes ({shown})"
+        else:
+            classes = "each class"
+        loading = "" if state.worker.ready else " (Loading PyTorch…)"
+        if state.dataset is not None and state.dataset.error:
+            return f"The dataset cannot be loaded: {state.dataset.error}"
+        return (f"After each epoch of training: how the validation samples of {classes} "
+                f"were classified — rows the true class, columns the prediction. Click a "
+                f"cell to see its images.{loading}")
+
+    def _draw_matrix(self, snap) -> None:
         cm = np.asarray(snap.confusion)
         names = list(snap.class_names) or [str(i) for i in range(len(cm))]
         rows = cm.sum(axis=1, keepdims=True)
@@ -165,8 +196,6 @@ class ConfusionView(DeferredDraw, QWidget):
         self.caption.setText(
             f"Epoch {snap.epoch}, validation accuracy {100 * (snap.accuracy or 0):.1f} %. Rows: "
             f"true class, columns: prediction. Click a cell to see its images.")
-        if self.cell is not None:
-            self.show_cell(*self.cell)
 
     def _label_axes(self, names: list[str]) -> None:
         ticks = [[(i + 0.5, n) for i, n in enumerate(names)]] if len(names) <= 40 else None
@@ -197,44 +226,56 @@ class ConfusionView(DeferredDraw, QWidget):
 
     # --- the gallery -----------------------------------------------------------------------------
     def _clicked(self, event) -> None:
-        if self.snapshot is None or event.button() != Qt.MouseButton.LeftButton:
+        snap = self.snapshot
+        if snap is None or snap.confusion is None or event.button() != Qt.MouseButton.LeftButton:
             return
         p = self.heat.mapFromScene(event.scenePos())
-        n = len(self.snapshot.confusion)
+        n = len(snap.confusion)
         col, row = int(np.floor(p.x())), int(np.floor(p.y()))
         if 0 <= row < n and 0 <= col < n:
             self.show_cell(row, col)
             self.tabs.setCurrentIndex(2)
-            self.cellChosen.emit(row, col)
 
     @gui_only
     def show_cell(self, true: int, predicted: int) -> None:
         """Show the validation images of one cell (off the diagonal: the mistakes)."""
-        self.cell = (true, predicted)
-        snap, info = self.snapshot, self.session
-        if snap is None:
+        self.ctx.choose(cell=(int(true), int(predicted)))
+        self._draw_cell(int(true), int(predicted))
+
+    def _draw_cell(self, true: int, predicted: int) -> None:
+        state = self.state
+        snap = state.results.evaluation
+        if snap is None or snap.confusion is None:
             return
         names = list(snap.class_names)
+        if not (0 <= true < len(names) and 0 <= predicted < len(names)):
+            return
         count = int(snap.confusion[true, predicted])
         if true == predicted:
             self.gallery.clear_tiles()
             self.gallery_label.setText(f"{count} {names[true]} correctly classified. Click a "
                                        f"cell off the diagonal to see mistakes.")
             return
-        indices = np.asarray(snap.misclassified.get((true, predicted), []))[:MAX_GALLERY]
+        indices = [int(i) for i in
+                   np.asarray(snap.misclassified.get((true, predicted), []))[:MAX_GALLERY]]
         what = f"true {names[true]}, predicted {names[predicted]}: {count} image" + (
             "s" if count != 1 else "")
-        if len(indices) == 0 or info is None or len(info.input_shape) != 3:
+        images = state.results.samples
+        session = state.session
+        if not indices or session is None or len(session.input_shape) != 3:
             self.gallery.clear_tiles()
             self.gallery_label.setText(what + ("" if count else " — none"))
             return
-        x = info.dataset.x_val[indices].numpy()
-        self.gallery.set_tiles(display_images(info.dataset, x),
-                               tips=[f"validation sample {int(i)}" for i in indices])
+        missing = [i for i in indices if i not in images]
+        if missing:
+            key = (state.generation, tuple(missing))
+            if key not in self._asked:
+                self._asked.add(key)
+                self.ctx.ask("samples", indices=missing)
+            self.gallery.clear_tiles()
+            self.gallery_label.setText(what + " (loading the images…)")
+            return
+        tiles = np.stack([np.asarray(images[i][0]) for i in indices])
+        self.gallery.set_tiles(tiles, tips=[f"validation sample {i}" for i in indices])
         shown = f" (first {len(indices)})" if count > len(indices) else ""
         self.gallery_label.setText(what + shown)
-
-    def showEvent(self, event) -> None:  # noqa: N802
-        super().showEvent(event)
-        self._dirty = True
-        self.flush()

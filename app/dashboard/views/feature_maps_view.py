@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QStackedWidget, QVBoxLayout, QWidget)
 
 from .deferred_draw import DeferredDraw
-from .image_grid import ImageGrid, display_images, minmax_unit
+from .empty_state import EmptyState
+from .image_grid import ImageGrid, minmax_unit
 from .layout_helpers import caption
 from .node_picker import NodePicker
-from ..threads import gui_only
 
 __all__ = ["FeatureMapsView", "MAX_MAPS"]
 
@@ -25,12 +24,10 @@ MAX_MAPS = 256
 
 
 class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
-    nodeChosen = Signal(str)
-    probeChanged = Signal(int)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("featureMapsView")
+        self.ctx, self.state = ctx, ctx.state
         self.combo = QComboBox()
         self.combo.setObjectName("featureNode")
         self.combo.setToolTip("The layer whose output is shown (selecting a layer on the "
@@ -43,16 +40,15 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
         self.next_button = QPushButton("Next sample")
         self.next_button.clicked.connect(lambda: self.probe.setValue(
             (self.probe.value() + 1) % (self.probe.maximum() + 1)))
-        self.probe.valueChanged.connect(self.probeChanged.emit)
+        self.probe.valueChanged.connect(self._probe_picked)
 
         self.probe_image = ImageGrid()
         self.probe_image.setFixedSize(96, 96)
         self.probe_label = caption(name="probeLabel")
         self.probe_label.setFixedWidth(96)
-        self.caption = caption("Train (or pick a layer) to see what each layer makes of a "
-                              "sample.")
+        self.caption = caption(name="featuresCaption")
         self.grid = ImageGrid()
-        self.bars = pg.PlotWidget()
+        self.bars = pg.PlotWidget(enableMenu=False)
         self.bars.setBackground(None)
         self.bars.getPlotItem().setMenuEnabled(False)
         self.bars.getPlotItem().showGrid(y=True, alpha=0.25)
@@ -75,60 +71,94 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
         side.addWidget(self.probe)
         side.addWidget(self.next_button)
         side.addStretch(1)
-        body = QHBoxLayout()
+        maps = QWidget()
+        body = QHBoxLayout(maps)
+        body.setContentsMargins(0, 0, 0, 0)
         body.addLayout(side)
         body.addWidget(self.stack, 1)
+        self.body = EmptyState(maps, "featuresEmpty")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addWidget(self.caption)
-        layout.addLayout(body, 1)
+        layout.addWidget(self.body, 1)
+        self._drawn = None                 # (feature map array) shown now
+        self._asked: set[tuple[int, int]] = set()   # (generation, index) samples asked for
+        self.combo.currentTextChanged.connect(self._node_picked)
+        self.render()
 
-        self.session = None
-        self.snapshot = None
-        self._dirty = False
-        self.combo.currentTextChanged.connect(self._node_changed)
+    @property
+    def snapshot(self):
+        """The visual snapshot shown (the project state's)."""
+        return self.state.results.visuals
 
-    def set_session(self, info) -> None:
-        """A (new) model: its nodes in the combo, its validation set in the spin box."""
-        self.session = info
-        self._set_choices([n for n in info.node_ids if info.node_types.get(n) != "Input"],
-                          fallback=info.conv_ids[0] if info.conv_ids else None)
+    # --- what the person picks -----------------------------------------------------------------
+    def _node_picked(self, node_id: str) -> None:
+        if node_id:
+            self.ctx.choose(feature_node=node_id)
+            self.ctx.select(node_id)
+            self.render({"choices"})
+            self.flush()
+
+    def _probe_picked(self, index: int) -> None:
+        self.ctx.choose(probe=int(index))
+        self.ctx.ask("probe", index=int(index))
+
+    def _layer_ids(self) -> tuple[str, ...]:
+        state = self.state
+        if state.session_fits:
+            return tuple(n for n in state.session.node_ids
+                         if state.session.node_types.get(n) != "Input")
+        return state.project.layer_ids
+
+    # --- drawing ---------------------------------------------------------------------------------
+    def draw(self, _topics: frozenset) -> None:
+        state = self.state
+        layers = self._layer_ids()
+        convs = state.session.conv_ids if state.session_fits else state.project.conv_ids
+        self._set_choices(layers, fallback=convs[0] if convs else (layers[0] if layers
+                                                                    else None),
+                          wanted=state.choices.feature_node)
+        num_val = (state.session.num_val if state.session is not None else
+                   state.dataset.num_val if state.dataset is not None else 0)
         self.probe.blockSignals(True)
-        self.probe.setMaximum(max(info.num_val - 1, 0))
+        self.probe.setMaximum(max(num_val - 1, 0))
+        self.probe.setValue(state.choices.probe)
         self.probe.blockSignals(False)
-        self._dirty = True
-        self.flush()
-
-    def _node_changed(self, node_id: str, announce: bool = True) -> None:
-        self._dirty = True
-        self.flush()
-        if announce and node_id:
-            self.nodeChosen.emit(node_id)
-
-    def set_visuals(self, snap) -> None:
-        if snap.feature_maps:
-            self.snapshot = snap
-            self._dirty = True
-
-    # --- drawing -----------------------------------------------------------------------------
-    @gui_only
-    def flush(self) -> None:
-        if not self._dirty or not self.isVisible():
+        snap = state.results.visuals
+        if not layers:
+            self._show_note("The network is empty: add layers (an Input first) to see what "
+                            "each one makes of a sample.")
             return
-        self._dirty = False
-        snap, info = self.snapshot, self.session
-        if snap is None or info is None:
+        if snap is None or not snap.feature_maps:
+            what = ("once training starts…" if state.run.active else
+                    "when you press Train (Ctrl+T)" if state.worker.ready else
+                    "when you press Train (Ctrl+T; PyTorch is loading…)")
+            self._show_note(f"What each layer makes of one validation sample appears here "
+                            f"{what}: pick a layer above (or on the canvas).")
             return
-        self._draw_probe(snap, info)
+        self.body.show_content()
+        self._draw_probe(snap)
         fmap = snap.feature_maps.get(self.node or "")
         if fmap is None:
+            self._drawn = None
             self.grid.clear_tiles()
+            self._caption(f"{self.node}: no output recorded for it in this snapshot.")
             return
+        if fmap is self._drawn:
+            return
+        self._drawn = fmap
         if fmap.ndim == 3:
             self._draw_maps(fmap)
         else:
-            self._draw_bars(fmap.reshape(-1), info)
+            self._draw_bars(fmap.reshape(-1))
+
+    def _show_note(self, text: str) -> None:
+        self._drawn = None
+        self.grid.clear_tiles()
+        self.probe_image.clear_tiles()
+        self._caption("")
+        self.body.show_note(text)
 
     def _draw_maps(self, fmap: np.ndarray) -> None:
         channels, h, w = fmap.shape
@@ -143,12 +173,13 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
                       f"{h}×{w}{more} — bright = strong response, each map scaled to its own "
                       f"range{dead_text}.")
 
-    def _draw_bars(self, values: np.ndarray, info) -> None:
+    def _draw_bars(self, values: np.ndarray) -> None:
         self.stack.setCurrentWidget(self.bars)
         n = len(values)
         self.bar_item.setData(np.arange(n + 1) - 0.5, values)
         axis = self.bars.getPlotItem().getAxis("bottom")
-        names = info.class_names if n == len(info.class_names) and n <= 30 else ()
+        names = self.state.class_names
+        names = names if n == len(names) and n <= 30 else ()
         axis.setTicks([[(i, str(c)) for i, c in enumerate(names)]] if names else None)
         self._caption(f"{self.node}: {n} value{'s' if n != 1 else ''} for this sample.")
         self.bars.setToolTip(f"min {values.min():.3g}, max {values.max():.3g}")
@@ -156,27 +187,33 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
     def _caption(self, text: str) -> None:
         if self.caption.text() != text:   # setText relayouts the dock: only on change
             self.caption.setText(text)
+        self.caption.setVisible(bool(text))
 
-    def _draw_probe(self, snap, info) -> None:
-        ds = info.dataset
-        if snap.probe_index is None or len(info.input_shape) != 3:
+    def _draw_probe(self, snap) -> None:
+        state = self.state
+        index = snap.probe_index
+        sample = state.results.samples.get(index) if index is not None else None
+        image = sample[0] if sample is not None else None
+        if image is None:
             self.probe_image.clear_tiles()
+            key = (state.generation, index)
+            if index is not None and key not in self._asked and len(state.session.input_shape
+                                                                    if state.session else
+                                                                    ()) == 3:
+                self._asked.add(key)
+                self.ctx.ask("samples", indices=[int(index)])
         else:
-            x = ds.x_val[snap.probe_index:snap.probe_index + 1].numpy()
-            self.probe_image.set_tiles(display_images(ds, x))
+            self.probe_image.set_tiles(np.asarray(image)[None])
+        names = state.class_names
         parts = []
-        if snap.probe_target is not None and info.class_names and np.ndim(
-                snap.probe_target) == 0:
-            parts.append(f"true: {info.class_names[int(snap.probe_target)]}")
-        if snap.probe_output is not None and info.task == "classification" and len(
-                snap.probe_output) == len(info.class_names):
-            k = int(np.argmax(snap.probe_output))
-            parts.append(f"guess: {info.class_names[k]} ({100 * snap.probe_output[k]:.0f}%)")
+        target = snap.probe_target
+        if target is not None and np.ndim(target) == 0 and 0 <= int(target) < len(names):
+            parts.append(f"true: {names[int(target)]}")
+        out = snap.probe_output
+        if (out is not None and state.task == "classification" and len(names)
+                and len(out) == len(names)):
+            k = int(np.argmax(out))
+            parts.append(f"guess: {names[k]} ({100 * out[k]:.0f}%)")
         text = "\n".join(parts)
         if self.probe_label.text() != text:
             self.probe_label.setText(text)
-
-    def showEvent(self, event) -> None:  # noqa: N802
-        super().showEvent(event)
-        self._dirty = True
-        self.flush()

@@ -12,14 +12,13 @@ negative), so a filter that is still small stays visible.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .deferred_draw import DeferredDraw
+from .empty_state import EmptyState
 from .image_grid import ImageGrid, symmetric_unit
 from .layout_helpers import caption
 from .node_picker import NodePicker
-from ..threads import gui_only
 
 __all__ = ["FiltersView", "filter_tiles", "MODES", "MAX_TILES"]
 
@@ -61,20 +60,20 @@ def filter_tiles(weights: np.ndarray, mode: str):
 
 
 class FiltersView(NodePicker, DeferredDraw, QWidget):
-    #: The user picked a layer here: the dashboard selects it on the canvas.
-    nodeChosen = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("filtersView")
+        self.ctx, self.state = ctx, ctx.state
         self.combo = QComboBox()
         self.combo.setObjectName("filtersNode")
         self.combo.setToolTip("The convolution layer whose filters are shown (selecting one "
                               "on the canvas picks it here)")
         self.mode = QComboBox()
         self.mode.setObjectName("filtersMode")
-        self.caption = caption("Train a network with a Conv2d layer to see its filters learn.")
+        self.mode.setToolTip("How a filter over several input channels is drawn")
+        self.caption = caption(name="filtersCaption")
         self.grid = ImageGrid()
+        self.body = EmptyState(self.grid, "filtersEmpty")
         top = QHBoxLayout()
         top.addWidget(QLabel("Layer"))
         top.addWidget(self.combo, 1)
@@ -83,80 +82,95 @@ class FiltersView(NodePicker, DeferredDraw, QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addWidget(self.caption)
-        layout.addWidget(self.grid, 1)
-        self.filters: dict[str, np.ndarray] = {}
-        self.epoch_step = ""
-        self._dirty = False
-        self._mode_by_node: dict[str, str] = {}
-        self.combo.currentTextChanged.connect(self._node_changed)
-        self.mode.currentTextChanged.connect(self._mode_changed)
+        layout.addWidget(self.body, 1)
+        self._drawn = None                 # (weights array, mode) shown now
+        self.combo.currentTextChanged.connect(self._node_picked)
+        self.mode.currentTextChanged.connect(self._mode_picked)
+        self.render()
 
-    def set_layers(self, conv_ids) -> None:
-        self._set_choices(conv_ids)
-        self.filters = {k: v for k, v in self.filters.items() if k in conv_ids}
-        self._node_changed(self.node or "", announce=False)
+    # --- what the person picks -----------------------------------------------------------------
+    def _node_picked(self, node_id: str) -> None:
+        if node_id:
+            self.ctx.choose(filter_node=node_id)
+            self.ctx.select(node_id)
+            self.render({"choices"})
+            self.flush()
 
-    def _node_changed(self, node_id: str, announce: bool = True) -> None:
-        self._update_modes()
-        self._dirty = True
-        self.flush()
-        if announce and node_id:
-            self.nodeChosen.emit(node_id)
+    def _mode_picked(self, mode: str) -> None:
+        node = self.node
+        if node and mode:
+            modes = dict(self.state.choices.filter_modes)
+            modes[node] = mode
+            self.ctx.choose(filter_modes=modes)
+            self.render({"choices"})
+            self.flush()
 
-    def _update_modes(self) -> None:
-        weights = self.filters.get(self.node or "")
-        self.mode.blockSignals(True)
-        self.mode.clear()
-        if weights is not None:
-            self.mode.addItems(modes_for(weights.shape[1], weights.shape[0]))
-            wanted = self._mode_by_node.get(self.node)
-            if wanted and self.mode.findText(wanted) >= 0:
-                self.mode.setCurrentText(wanted)
-        self.mode.setVisible(self.mode.count() > 1)
-        self.mode.blockSignals(False)
+    def _conv_ids(self) -> tuple[str, ...]:
+        state = self.state
+        return state.session.conv_ids if state.session_fits else state.project.conv_ids
 
-    def _mode_changed(self, mode: str) -> None:
-        if self.node and mode:
-            self._mode_by_node[self.node] = mode
-        self._dirty = True
-        self.flush()
+    def _weights(self) -> np.ndarray | None:
+        visuals = self.state.results.visuals
+        return visuals.filters.get(self.node or "") if visuals is not None else None
 
-    def set_visuals(self, snap) -> None:
-        if not snap.filters:
+    # --- drawing ---------------------------------------------------------------------------------
+    def draw(self, _topics: frozenset) -> None:
+        state = self.state
+        convs = self._conv_ids()
+        self._set_choices(convs, fallback=convs[0] if convs else None,
+                          wanted=state.choices.filter_node)
+        weights = self._weights()
+        self._update_modes(weights)
+        if not convs:
+            self._show_note("This network has no convolution layer. Filters are what a "
+                            "Conv2d layer learns to look for: add one to see them here.")
             return
-        first = not self.filters or set(snap.filters) != set(self.filters)
-        self.filters = snap.filters
-        self.epoch_step = f"after step {snap.step:,}"
-        if first or self.mode.count() == 0:
-            self._update_modes()
-        self._dirty = True
-
-    @gui_only
-    def flush(self) -> None:
-        if not self._dirty or not self.isVisible():
-            return
-        self._dirty = False
-        weights = self.filters.get(self.node or "")
         if weights is None:
-            self.grid.clear_tiles()
+            what = ("once training starts…" if state.run.active else
+                    "when you press Train (Ctrl+T)" if state.worker.ready else
+                    "when you press Train (Ctrl+T; PyTorch is loading…)")
+            self._show_note(f"{self.node}: its filters appear here {what} — each filter a "
+                            f"small grid of weights, changing as the network learns.")
             return
+        self.body.show_content()
         mode = self.mode.currentText() or CHANNELS
-        tiles, cols, tips = filter_tiles(weights, mode)
-        self.grid.set_tiles(tiles, "gray", cols, tips)
+        if self._drawn is None or self._drawn[0] is not weights or self._drawn[1] != mode:
+            self._drawn = (weights, mode)
+            tiles, cols, tips = filter_tiles(weights, mode)
+            self.grid.set_tiles(tiles, "gray", cols, tips)
         out_ch, in_ch, kh, kw = weights.shape
         how = {RGB: "each filter as a colour image",
                CHANNELS: ("one row per filter, one tile per input channel" if in_ch > 1
                           else "one tile per filter"),
                MEAN: "each filter averaged over its input channels"}[mode]
-        # The same text while the node and mode stay: setText relayouts the dock.
-        text = (f"{self.node}: {out_ch} filters of {kh}×{kw} over {in_ch} input channel"
-                f"{'s' if in_ch != 1 else ''} — {how}. White = positive weight, black = "
-                f"negative, each filter scaled to its own range.")
-        if self.caption.text() != text:
-            self.caption.setText(text)
-        self.grid.setToolTip(f"Weights {self.epoch_step}")
+        self._caption(f"{self.node}: {out_ch} filters of {kh}×{kw} over {in_ch} input channel"
+                      f"{'s' if in_ch != 1 else ''} — {how}. White = positive weight, black "
+                      f"= negative, each filter scaled to its own range.")
+        visuals = state.results.visuals
+        self.grid.setToolTip(f"Weights after step {visuals.step:,}")
 
-    def showEvent(self, event) -> None:  # noqa: N802
-        super().showEvent(event)
-        self._dirty = True
-        self.flush()
+    def _show_note(self, text: str) -> None:
+        self._drawn = None
+        self.grid.clear_tiles()
+        self._caption("")
+        self.body.show_note(text)
+
+    def _caption(self, text: str) -> None:
+        if self.caption.text() != text:      # setText relayouts the dock: only on change
+            self.caption.setText(text)
+        self.caption.setVisible(bool(text))
+
+    def _update_modes(self, weights: np.ndarray | None) -> None:
+        modes = modes_for(weights.shape[1], weights.shape[0]) if weights is not None else []
+        current = [self.mode.itemText(i) for i in range(self.mode.count())]
+        wanted = self.state.choices.filter_modes.get(self.node or "")
+        self.mode.blockSignals(True)
+        if modes != current:
+            self.mode.clear()
+            self.mode.addItems(modes)
+        if wanted and self.mode.findText(wanted) >= 0:
+            self.mode.setCurrentText(wanted)
+        elif modes and self.mode.currentText() not in modes:
+            self.mode.setCurrentIndex(0)
+        self.mode.blockSignals(False)
+        self.mode.setVisible(self.mode.count() > 1)

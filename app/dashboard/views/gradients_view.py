@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 from PySide6.QtCore import Qt
 
 from .deferred_draw import DeferredDraw
+from .empty_state import EmptyState
 from .layout_helpers import caption, expanding, still_plot
-from ..threads import gui_only
 
 __all__ = ["GradientsView", "LogAxis"]
 
@@ -37,9 +37,10 @@ def _bars_plot(title: str, bottom: pg.AxisItem | None = None) -> pg.PlotWidget:
 
 
 class GradientsView(DeferredDraw, QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("gradientsView")
+        self.state = ctx.state
         self.caption = caption("Gradient size per layer (tiny = the layer barely learns; huge = "
                               "unstable) and ReLU units that output 0 for every sample "
                               "(dead: they no longer learn).")
@@ -60,38 +61,57 @@ class GradientsView(DeferredDraw, QWidget):
         split.addWidget(self.dead_plot)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        self.body = EmptyState(split, "gradientsEmpty")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)
-        layout.addWidget(split, 1)
-        self.grad_norms: dict[str, float] = {}
-        self.dead: dict[str, float] = {}
-        self.order: list[str] = []
-        self._dirty = False
+        layout.addWidget(self.body, 1)
+        self._shown = None                 # the VisualSnapshot drawn now
         self._labels: tuple = ()
         self._x_range: tuple[float, float] | None = None
+        self.render()
 
-    def set_order(self, node_ids) -> None:
-        self.order = list(node_ids)
-        self._labels, self._x_range = (), None
+    @property
+    def grad_norms(self) -> dict[str, float]:
+        v = self.state.results.visuals
+        return dict(v.grad_norms) if v is not None else {}
 
-    def set_visuals(self, snap) -> None:
-        if snap.grad_norms or snap.dead_relu:
-            self.grad_norms, self.dead = dict(snap.grad_norms), dict(snap.dead_relu)
-            self._dirty = True
+    @property
+    def dead(self) -> dict[str, float]:
+        v = self.state.results.visuals
+        return dict(v.dead_relu) if v is not None else {}
 
     def _ordered(self, values: dict[str, float]) -> list[str]:
-        rank = {n: i for i, n in enumerate(self.order)}
+        state = self.state
+        order = state.session.node_ids if state.session is not None else state.project.node_ids
+        rank = {n: i for i, n in enumerate(order)}
         return sorted(values, key=lambda n: rank.get(n, len(rank)))
 
-    @gui_only
-    def flush(self) -> None:
-        if not self._dirty or not self.isVisible():
+    def draw(self, _topics: frozenset) -> None:
+        state = self.state
+        snap = state.results.visuals
+        if snap is None or not (snap.grad_norms or snap.dead_relu):
+            self._shown, self._labels, self._x_range = None, (), None
+            n = len(state.project.param_ids)
+            if not n:
+                self.body.show_note("This network has no layer with weights yet: gradients "
+                                    "are measured on the layers that learn (Conv2d, Linear…).")
+                return
+            when = ("Once training starts" if state.run.active else
+                    "When you press Train" if state.worker.ready else
+                    "When you press Train (PyTorch is loading…)")
+            self.body.show_note(f"{when}: how big the gradient of each of the {n} layers "
+                                f"with weights is (tiny = it barely learns, huge = unstable), "
+                                f"and the ReLU units that died.")
             return
-        self._dirty = False
-        names = self._ordered(self.grad_norms)
+        self.body.show_content()
+        if snap is self._shown:
+            return
+        self._shown = snap
+        grad_norms, dead = dict(snap.grad_norms), dict(snap.dead_relu)
+        names = self._ordered(grad_norms)
         logs = [math.log10(v) if v > 0 else math.nan for v in
-                (self.grad_norms[n] for n in names)]
+                (grad_norms[n] for n in names)]
         finite = [v for v in logs if math.isfinite(v)]
         base = self._x_range[0] if self._x_range and finite and min(finite) >= \
             self._x_range[0] + 0.5 else (math.floor(min(finite)) - 1 if finite else -8)
@@ -104,17 +124,12 @@ class GradientsView(DeferredDraw, QWidget):
             if old is None or base != old[0] or hi > old[1] or hi < old[1] - 1:
                 self._x_range = (base, hi)
                 self.grad_plot.getPlotItem().setXRange(base, hi, padding=0)
-        dead_names = self._ordered(self.dead)
+        dead_names = self._ordered(dead)
         self.dead_bars.setOpts(x0=[0] * len(dead_names), y=np.arange(len(dead_names)),
-                               width=[100 * self.dead[n] for n in dead_names], height=0.7)
+                               width=[100 * dead[n] for n in dead_names], height=0.7)
         labels = (tuple(names), tuple(dead_names))
         if labels != self._labels:       # the layers, set once per model
             self._labels = labels
             for plot, ids in ((self.grad_plot, names), (self.dead_plot, dead_names)):
                 plot.getPlotItem().getAxis("left").setTicks([[(i, n) for i, n in enumerate(ids)]])
                 plot.getPlotItem().setYRange(-0.6, max(len(ids), 1) - 0.4, padding=0)
-
-    def showEvent(self, event) -> None:  # noqa: N802
-        super().showEvent(event)
-        self._dirty = True
-        self.flush()

@@ -15,6 +15,10 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QToolTip
 
+# Model-input images → images to show (the dataset's normalization undone): numpy only, so
+# the dialogs here and the training worker share it.
+from layerlab.engine.service.model_facts import display_images
+
 __all__ = ["symmetric_unit", "minmax_unit", "best_columns", "mosaic", "to_rgb", "lut",
            "display_images", "ImageGrid"]
 
@@ -92,22 +96,6 @@ def to_rgb(image: np.ndarray, colors: np.ndarray, gap_rgb: tuple[int, int, int])
     return rgb
 
 
-def display_images(dataset, x: np.ndarray) -> np.ndarray:
-    """Model-input images (N, C, H, W) of ``dataset`` → (N, H, W) or (N, H, W, 3) in 0..1 for
-    showing: the normalization undone when known, else stretched per image."""
-    x = np.asarray(x, dtype=np.float32)
-    norm = getattr(dataset, "normalization", {}) or {}
-    if norm.get("mode") == "standardize" and "mean" in norm:
-        mean = np.asarray(norm["mean"], dtype=np.float32).reshape(1, -1, 1, 1)
-        std = np.asarray(norm["std"], dtype=np.float32).reshape(1, -1, 1, 1)
-        x = np.clip(x * std + mean, 0.0, 1.0)
-    elif norm.get("mode") != "unit":
-        x = minmax_unit(x)
-    if x.shape[1] == 3:
-        return np.transpose(x, (0, 2, 3, 1))
-    return x[:, 0] if x.shape[1] == 1 else x.mean(axis=1)
-
-
 class ImageGrid(pg.GraphicsLayoutWidget):
     """Tiles in a grid that fills the widget. ``set_tiles`` with values already in 0..1."""
 
@@ -123,7 +111,7 @@ class ImageGrid(pg.GraphicsLayoutWidget):
         self.setObjectName("imageGrid")
         self.gap = 1
         self.ci.setContentsMargins(2, 2, 2, 2)
-        self.vb = self.addViewBox()
+        self.vb = self.addViewBox(enableMenu=False)
         self.vb.setAspectLocked(True)
         self.vb.invertY(True)
         self.vb.setMouseEnabled(False, False)

@@ -32,7 +32,7 @@ def still_plot(left: str | None = None, bottom: str | None = None,
     """A plot the data moves, not the mouse: transparent background, no context menu, no
     pan/zoom, no auto-range button. Axis labels rather than titles: a long title would set a
     minimum width on the dock."""
-    plot = pg.PlotWidget(axisItems=axis_items or {})
+    plot = pg.PlotWidget(axisItems=axis_items or {}, enableMenu=False)
     plot.setBackground(None)
     item = plot.getPlotItem()
     item.setMenuEnabled(False)

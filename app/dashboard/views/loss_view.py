@@ -1,8 +1,8 @@
-"""Loss and accuracy curves, live.
+"""Loss and accuracy curves, live — drawn from the project state's curves (state/curves.py).
 
-Points arrive in batches from the dashboard's frames; each curve is one PlotCurveItem created
-once and updated with ``setData`` on at most ~800 points (``decimate``), so a long run costs
-the same per frame as a short one; the accuracy markers grow by the new points only. The x
+Each curve is one PlotCurveItem created once and updated with ``setData`` on at most ~800
+points (``decimate``), so a long run costs the same per frame as a short one; a series is
+redrawn only when its version moved; the accuracy markers grow by the new points only. The x
 axis is in epochs (fractional for batches), so batch and epoch curves line up.
 """
 from __future__ import annotations
@@ -14,56 +14,18 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSplitter, QVBoxLayout, QWidget
 
+from ..state.curves import FOLLOW_SERIES, LIVE_SERIES, LOSS_SERIES
+from .deferred_draw import DeferredDraw
+from .empty_state import EmptyState
 from .layout_helpers import caption, expanding, still_plot
-from ..threads import gui_only
 
-__all__ = ["LossView", "Series", "EMA_HALF_LIFE_EPOCHS", "decimate"]
+__all__ = ["LossView", "decimate", "MAX_POINTS"]
 
-#: The series on the loss plot (the ones the log scale applies to).
-LOSS_SERIES = ("batch_raw", "batch_ema", "train_epoch", "val_epoch", "follow_train",
-               "follow_val")
-
-#: Smoothing of the batch loss, in batches (not snapshots, which skip batches at fast rates):
-#: the average forgets half of its past every quarter epoch (at least every 5 batches).
-EMA_HALF_LIFE_EPOCHS = 0.25
 #: Points drawn per curve at most (a loss plot is a few hundred pixels wide).
 MAX_POINTS = 800
 
 BLUE, ORANGE, GREEN, GREY = "#3A7BD5", "#E07A2E", "#2E9C6B", "#9AA3AE"
-
-
-class Series:
-    """A growing (x, y) buffer with amortized appends (no list → array copies per frame) that
-    keeps its y extremes, so fitting the axes costs nothing per frame."""
-
-    def __init__(self) -> None:
-        self._x = np.empty(256)
-        self._y = np.empty(256)
-        self.clear()
-
-    def append(self, x: float, y: float) -> None:
-        if self.n == len(self._x):
-            self._x = np.resize(self._x, 2 * self.n)
-            self._y = np.resize(self._y, 2 * self.n)
-        self._x[self.n], self._y[self.n] = x, y
-        self.n += 1
-        if math.isfinite(y):
-            self.lo, self.hi = min(self.lo, y), max(self.hi, y)
-            if y > 0:
-                self.pos_lo = min(self.pos_lo, y)
-
-    def clear(self) -> None:
-        self.n = 0
-        self.lo = self.pos_lo = math.inf
-        self.hi = -math.inf
-
-    @property
-    def x(self) -> np.ndarray:
-        return self._x[:self.n]
-
-    @property
-    def y(self) -> np.ndarray:
-        return self._y[:self.n]
+SERIES = LIVE_SERIES + FOLLOW_SERIES
 
 
 def decimate(x: np.ndarray, y: np.ndarray, peaks: bool = False, limit: int = MAX_POINTS
@@ -107,11 +69,11 @@ def _key(color: str, mark: str, text: str) -> str:
     return f'<span style="color:{color}">{mark}</span>&nbsp;{text}'
 
 
-class LossView(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+class LossView(DeferredDraw, QWidget):
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("lossView")
-        self.task = "classification"
+        self.state = ctx.state
         self.loss_plot = _plot("loss", None)
         self.acc_plot = _plot("acc. %", "epoch")   # same x range, set together (no link:
         #                                                 a link repaints it every frame)
@@ -122,8 +84,7 @@ class LossView(QWidget):
         # on a PlotDataItem, and a frame sets several. (So the log scale is applied here, to
         # the data: PlotCurveItems have no log mode of their own.)
         # 1-px pens on the batch curves: Qt strokes wider lines through a path stroker
-        # several times slower, and it paints while holding the interpreter lock the
-        # training thread needs.
+        # several times slower.
         dash = Qt.PenStyle.DashLine
         self.batch_raw = _curve(lp, pen("#C3C8CF", 1))
         self.batch_ema = _curve(lp, pen(BLUE, 1))
@@ -145,19 +106,17 @@ class LossView(QWidget):
         for mark in self._marks.values():
             ap.addItem(mark)
         self.legend = caption("", "lossLegend")
-        self._set_legend(followed=False)
-        self.series = {name: Series() for name in (
-            "batch_raw", "batch_ema", "train_epoch", "val_epoch", "train_acc", "val_acc",
-            "follow_train", "follow_val", "follow_acc")}
-        self._items = {name: getattr(self, name) for name in self.series}
-        self._dirty: set[str] = set()
-        self._ema: float | None = None
-        self._ema_step = 0
-        self.epochs_target = 1
+        self._legend_followed: bool | None = None
+        self._items = {name: getattr(self, name) for name in SERIES}
+        # What each item shows: (series version, log scale) of the state's curves object —
+        # a render cache; another curves object (a new project) redraws everything.
+        self._curves = None
+        self._drawn: dict[str, tuple] = {}
         self._ranges: dict[str, tuple] = {}
+        self._acc_label = ""
 
         # The latest numbers go in one line under the plots (titles stay short: docks are small).
-        self.summary = caption("Press Train to see the loss fall.", "lossSummary")
+        self.summary = caption("", "lossSummary")
         # Fixed height: a text that wrapped to another line count would resize the plots,
         # and a resized plot redraws its axes from scratch.
         self.summary.setFixedHeight(2 * self.summary.fontMetrics().lineSpacing() + 2)
@@ -173,14 +132,23 @@ class LossView(QWidget):
         split.addWidget(self.acc_plot)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        plots = QWidget()
+        pl = QVBoxLayout(plots)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.setSpacing(2)
+        pl.addWidget(self.legend)
+        pl.addWidget(split, 1)
+        pl.addLayout(bottom)
+        self.body = EmptyState(plots, "lossEmpty")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
-        layout.setSpacing(2)
-        layout.addWidget(self.legend)
-        layout.addWidget(split, 1)
-        layout.addLayout(bottom)
+        layout.addWidget(self.body)
+        self.render()
 
     def _set_legend(self, followed: bool) -> None:
+        if followed == self._legend_followed:
+            return
+        self._legend_followed = followed
         keys = [_key("#C3C8CF", "━", "batch"), _key(BLUE, "━", "smoothed"),
                 _key(GREEN, "▬", "train (epoch)"), _key(ORANGE, "▬", "validation")]
         if followed:
@@ -191,103 +159,39 @@ class LossView(QWidget):
         item = self.loss_plot.getPlotItem()
         item.setLogMode(y=on)        # the axis; the curves get log10 data from flush()
         item.disableAutoRange()      # setLogMode turns auto-range back on (and applies it)
-        self._ranges.pop("loss", None)
-        self._ranges.pop("x", None)
-        self._dirty.update(self.series)
-        self.flush()
-
-    # --- data --------------------------------------------------------------------------------
-    def reset(self, task: str = "classification", epochs: int = 1) -> None:
-        """A new run: clear the live curves (a followed run stays)."""
-        self.task = task
-        self.epochs_target = max(1, int(epochs))
         self._ranges.clear()
-        for name in ("batch_raw", "batch_ema", "train_epoch", "val_epoch", "train_acc",
-                     "val_acc"):
-            self.series[name].clear()
-            self._dirty.add(name)
-        self._ema = None
-        regression = task == "regression"
-        self.acc_plot.getPlotItem().setLabel("left", "MAE" if regression else "acc. %")
-        self.summary.setText("Training…")
-        self.flush()
-
-    def add_batches(self, snaps) -> None:
-        for s in snaps:
-            x = (s.epoch - 1) + s.batch / max(s.batches, 1)
-            if not np.isfinite(s.loss):
-                continue
-            if self._ema is None:
-                self._ema = s.loss
-            else:
-                half_life = max(5.0, EMA_HALF_LIFE_EPOCHS * s.batches)
-                alpha = 1.0 - 0.5 ** (max(s.step - self._ema_step, 1) / half_life)
-                self._ema += alpha * (s.loss - self._ema)
-            self._ema_step = s.step
-            self.series["batch_raw"].append(x, s.loss)
-            self.series["batch_ema"].append(x, self._ema)
-        if snaps:
-            self._dirty.update(("batch_raw", "batch_ema"))
-
-    def add_epochs(self, snaps) -> None:
-        for e in snaps:
-            self.series["train_epoch"].append(e.epoch, e.train_loss)
-            self.series["val_epoch"].append(e.epoch, e.val_loss)
-            if self.task == "regression":
-                if e.val_mae is not None:
-                    self.series["val_acc"].append(e.epoch, e.val_mae)
-            else:
-                if e.train_acc is not None:
-                    self.series["train_acc"].append(e.epoch, 100 * e.train_acc)
-                if e.val_acc is not None:
-                    self.series["val_acc"].append(e.epoch, 100 * e.val_acc)
-            self.summary.setText(self._describe(e))
-        if snaps:
-            self._dirty.update(("train_epoch", "val_epoch", "train_acc", "val_acc"))
-
-    @staticmethod
-    def _describe(e) -> str:
-        text = f"Epoch {e.epoch} · loss train {e.train_loss:.3f} / validation {e.val_loss:.3f}"
-        if e.val_acc is not None:
-            text += f" · accuracy {100 * e.val_acc:.1f} %"
-        elif e.val_mae is not None:
-            text += f" · MAE {e.val_mae:,.4g}"
-        return text
-
-    def set_history(self, task: str, rows) -> None:
-        """Epoch curves of a loaded run (its batch losses are not kept)."""
-        self.reset(task, len(rows))
-        self.add_epochs(rows)
-        if not rows:
-            self.summary.setText("Press Train to see the loss fall.")
-        self.flush()
-
-    def set_followed(self, rows: list[dict], reset: bool = False) -> None:
-        """Epoch rows of a background run followed through its metrics file."""
-        names = ("follow_train", "follow_val", "follow_acc")
-        if reset:
-            for name in names:
-                self.series[name].clear()
-        for row in rows:
-            epoch = row.get("epoch")
-            for name, key, scale in (("follow_train", "train_loss", 1), ("follow_val",
-                                     "val_loss", 1), ("follow_acc", "val_acc", 100)):
-                value = row.get(key)
-                if epoch is not None and value is not None:
-                    self.series[name].append(epoch, scale * value)
-        self._set_legend(followed=any(self.series[n].n for n in names))
-        self._dirty.update(names)
+        self.render()
         self.flush()
 
     # --- drawing -----------------------------------------------------------------------------
-    @gui_only
-    def flush(self) -> None:
-        """Push changed series into their items (called once per dashboard frame)."""
-        if not self._dirty or not self.isVisible():
+    def draw(self, _topics: frozenset) -> None:
+        """Draw what changed in the state's curves (called by the dashboard's frames)."""
+        state = self.state
+        curves = state.curves
+        note = self._empty_note()
+        if note is not None:
+            self.body.show_note(note)
             return
+        self.body.show_content()
+        regression = state.task == "regression"
+        label = "MAE" if regression else "acc. %"
+        if label != self._acc_label:
+            self._acc_label = label
+            self.acc_plot.getPlotItem().setLabel("left", label)
+        if curves is not self._curves:         # another project (or the first draw)
+            self._curves = curves
+            self._drawn.clear()
+            self._ranges.clear()
+            for name, mark in self._marks.items():
+                mark.setData(x=[], y=[])
+                self._marked[name] = 0
         log = self.log_scale.isChecked()
-        for name in self._dirty:
-            s = self.series[name]
+        for name in SERIES:
+            s = curves[name]
+            key = (s.version, log)
+            if self._drawn.get(name) == key:
+                continue
+            self._drawn[name] = key
             x, y = decimate(s.x, s.y, peaks=name == "batch_raw")
             if log and name in LOSS_SERIES:
                 keep = y > 0
@@ -295,8 +199,66 @@ class LossView(QWidget):
             self._items[name].setData(x, y)
             if name in self._marks:
                 self._mark(name, x, y, decimated=len(x) < s.n)
-        self._dirty.clear()
+        self._set_legend(curves.followed)
         self._fit_ranges()
+        text = self._describe()
+        if self.summary.text() != text:
+            self.summary.setText(text)
+
+    def _empty_note(self) -> str | None:
+        """The sentence shown instead of empty plots, or None when there is something."""
+        state = self.state
+        series = state.curves.series
+        # A curve needs two points (one point of a 1-px line shows nothing); accuracy
+        # markers show from one.
+        drawable = any(s.n >= 2 for s in series.values()) or any(
+            series[n].n for n in ("train_acc", "val_acc", "follow_acc"))
+        if drawable or state.run.active:
+            return None
+        if state.run.outcome in ("diverged", "failed", "crashed"):
+            final = state.run.final
+            steps = f" after {final.step} step{'s' if final.step != 1 else ''}" \
+                if final is not None else ""
+            how = {"diverged": "Diverged", "failed": "Failed",
+                   "crashed": "The training process ended"}[state.run.outcome]
+            return (f"{how}{steps}, before there was a curve to draw: "
+                    f"{state.run.outcome_message} See the Training panel.")
+        if not state.worker.ready:
+            return "Loading PyTorch… Then press Train (Ctrl+T): the loss falls here, batch " \
+                   "by batch, with the accuracy under it."
+        return "No training yet. Press Train (Ctrl+T): the loss falls here, batch by batch, " \
+               "with the validation accuracy under it."
+
+    def _describe(self) -> str:
+        """The line under the plots: the last epoch, or what the run is doing."""
+        state = self.state
+        run = state.run
+        last = run.last_epoch
+        if last is None and state.session is not None and state.session.history \
+                and not run.active:
+            last = state.session.history[-1]
+        if run.active and last is None:
+            target = run.epochs or (run.info.epochs if run.info else 0)
+            return (f"Training… epoch 1 of {target}" if target else "Training…")
+        text = ""
+        if last is not None:
+            text = (f"Epoch {last.epoch} · loss train {last.train_loss:.3f} / validation "
+                    f"{last.val_loss:.3f}")
+            if last.val_acc is not None:
+                text += f" · accuracy {100 * last.val_acc:.1f} %"
+            elif last.val_mae is not None:
+                text += f" · MAE {last.val_mae:,.4g}"
+        if not run.active and run.outcome in ("diverged", "failed", "crashed", "stopped"):
+            final = run.final
+            where = f" at step {final.step:,}" if final is not None else ""
+            if run.outcome == "crashed":     # the curves are those of the weights kept
+                s = state.session
+                kept = f"; kept: epoch {s.epoch}, step {s.step:,}" if s is not None else ""
+                return f"Process ended{where}{kept}."
+            ending = {"diverged": f"Diverged{where}: the loss became NaN or infinite",
+                      "failed": f"Failed{where}", "stopped": f"Stopped{where}"}[run.outcome]
+            text = f"{ending}. {text}" if text else f"{ending}."
+        return text
 
     def _mark(self, name: str, x: np.ndarray, y: np.ndarray, decimated: bool) -> None:
         mark, done = self._marks[name], self._marked[name]
@@ -306,21 +268,18 @@ class LossView(QWidget):
             mark.addPoints(x=x[done:], y=y[done:])
         self._marked[name] = len(x)
 
-    def set_epochs_target(self, epochs: int) -> None:
-        """The run's target: the x axis spans it from the start (it never jumps per frame)."""
-        self.epochs_target = max(1, int(epochs))
-
     def _fit_ranges(self) -> None:
         """Set x/y ranges only when the data leaves them (or is lost inside them)."""
+        series = self.state.curves.series
+
         def extremes(names, log=False):
-            parts = [self.series[n] for n in names if self.series[n].n]
+            parts = [series[n] for n in names if series[n].n]
             lo = min((s.pos_lo if log else s.lo for s in parts), default=math.inf)
             hi = max((s.hi for s in parts), default=-math.inf)
             return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None
 
-        last_x = max((float(self.series[n].x[-1]) for n in self.series if self.series[n].n),
-                     default=0.0)
-        x = (0.0, max(float(self.epochs_target), math.ceil(last_x)))
+        last_x = max((float(series[n].x[-1]) for n in SERIES if series[n].n), default=0.0)
+        x = (0.0, max(float(self.state.curves.epochs_target), math.ceil(last_x)))
         if self._ranges.get("x") != x:
             self._ranges["x"] = x
             for plot in (self.loss_plot, self.acc_plot):
@@ -338,7 +297,7 @@ class LossView(QWidget):
                 self.loss_plot.getPlotItem().setYRange(*new, padding=0)
         acc = extremes(("train_acc", "val_acc", "follow_acc"))
         if acc is not None:
-            if self.task == "regression":
+            if self.state.task == "regression":
                 new = (0.0, acc[1] * 1.1 or 1.0)
             else:
                 new = (max(0.0, math.floor((acc[0] - 5) / 10) * 10), 100.0)
@@ -346,13 +305,11 @@ class LossView(QWidget):
                 self._ranges["acc"] = new
                 self.acc_plot.getPlotItem().setYRange(*new, padding=0.02)
 
-    def showEvent(self, event) -> None:  # noqa: N802
-        super().showEvent(event)
-        self._dirty.update(self.series)
-        self.flush()
-
     def curve(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """The data an item shows now (tests read it back)."""
         x, y = self._items[name].getData()
         return (np.asarray([]) if x is None else np.asarray(x),
                 np.asarray([]) if y is None else np.asarray(y))
+
+    def empty_text(self) -> str:
+        return self.body.text()

@@ -1,37 +1,28 @@
-"""The layer combo of the filters and feature-map views, which follows the canvas selection."""
+"""The layer combo of the filters and feature-map views: it offers the project's layers and
+shows the one chosen in the project state (the canvas selection sets it)."""
 from __future__ import annotations
 
 __all__ = ["NodePicker"]
 
 
 class NodePicker:
-    """Mixin for a view with a layer combo box ``self.combo`` and a ``_node_changed(node_id,
-    announce)`` that redraws (and, when the user picked, announces the choice)."""
+    """Mixin for a view with a layer combo box ``self.combo``."""
 
     @property
     def node(self) -> str | None:
         return self.combo.currentText() or None
 
-    def select_node(self, node_id: str | None) -> bool:
-        """Show ``node_id`` when this view offers it (a canvas selection: not announced back)."""
-        if node_id is None or self.combo.findText(node_id) < 0:
-            return False
-        if node_id != self.node:
-            self.combo.blockSignals(True)
-            self.combo.setCurrentText(node_id)
-            self.combo.blockSignals(False)
-            self._node_changed(node_id, announce=False)
-        return True
-
-    def _set_choices(self, ids, fallback: str | None = None) -> None:
-        """Offer ``ids``, keeping the current layer when it is still there (else
-        ``fallback``, when given), without announcing anything."""
-        current = self.node
+    def _set_choices(self, ids, fallback: str | None = None, wanted: str | None = None) -> None:
+        """Offer ``ids`` and show ``wanted`` (the project state's choice) when it is one of
+        them, else ``fallback`` — without announcing anything. The combo's own current
+        entry does not count: it may be a choice made in another project."""
+        ids = list(ids)
         self.combo.blockSignals(True)
-        self.combo.clear()
-        self.combo.addItems(list(ids))
-        if current in ids:
-            self.combo.setCurrentText(current)
-        elif fallback is not None:
-            self.combo.setCurrentText(fallback)
+        if [self.combo.itemText(i) for i in range(self.combo.count())] != ids:
+            self.combo.clear()
+            self.combo.addItems(ids)
+        for choice in (wanted, fallback):
+            if choice in ids:
+                self.combo.setCurrentText(choice)
+                break
         self.combo.blockSignals(False)

@@ -2,41 +2,38 @@
 
 Classification shows every class's probability as a bar; regression shows the predicted
 value(s) in real units (the dataset's target normalization undone). The panel only builds
-the model input; the dashboard runs the model on the worker (never on the GUI thread, where
-it would race training) and coalesces requests: while one prediction is in flight only the
+the raw input; the training worker runs the model (in its own process, between two batches
+when a run is active) and requests are coalesced: while one prediction is in flight only the
 newest drawing waits, so drawing never queues up work.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (QBoxLayout, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QPushButton, QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
 
+from .deferred_draw import DeferredDraw
 from .draw_canvas import DrawCanvas, image_to_input, qimage_to_gray
 from .image_grid import ImageGrid
 from .layout_helpers import caption, still_plot
-from ..threads import gui_only
 
 __all__ = ["PredictPanel"]
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif);;All files (*)"
 
 
-class PredictPanel(QWidget):
-    #: A model input (normalized, the Input node's shape) to run.
-    predictRequested = Signal(object)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+class PredictPanel(DeferredDraw, QWidget):
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("predictPanel")
-        self.session = None
-        self.values: np.ndarray | None = None
-        self.status = caption("Train the model (or open a project with trained weights), then "
-                             "draw here to see what it thinks.")
-        self.status.setObjectName("predictStatus")
+        self.ctx, self.state = ctx, ctx.state
+        self.session = None                # the session the inputs are built for
+        self.status = caption(name="predictStatus")
+        self._token = 0                    # the newest prediction asked for
+        self._inflight: int | None = None  # one at a time: a fast drawer builds no queue
+        self._next = False                 # …and the newest input waits for it
 
         # image input
         self.canvas = DrawCanvas()
@@ -97,7 +94,7 @@ class PredictPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.status)
         layout.addLayout(self.body, 1)
-        self.setEnabled(True)
+        self.render()
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -107,16 +104,45 @@ class PredictPanel(QWidget):
         if self.body.direction() != direction:
             self.body.setDirection(direction)
 
-    # --- the model -----------------------------------------------------------------------------
-    def set_session(self, info) -> None:
+    # --- the model ----------------------------------------------------------------------------
+    @property
+    def values(self) -> np.ndarray | None:
+        """The answer shown: probabilities, or standardized regression values."""
+        prediction = self.state.results.prediction
+        if prediction is None or self.session is None or prediction.token != self._token:
+            return None
+        return np.asarray(prediction.values, dtype=np.float64)
+
+    def draw(self, topics: frozenset) -> None:
+        state = self.state
+        info = state.session if state.session_fits else None
+        if info is not self.session or not topics:
+            self._set_session(info)
+        elif info is None:
+            self._say_why_not()
+        if "prediction" in topics or not topics:
+            self._show_result()
+
+    def _say_why_not(self) -> None:
+        state = self.state
+        if state.session is not None:
+            text = "The network changed since it was trained: train again to try it."
+        elif not state.worker.ready:
+            text = "Loading PyTorch… Then train the model and draw here to see what it thinks."
+        else:
+            text = ("Train the model (or open a project with trained weights), then draw "
+                    "here to see what it thinks.")
+        if self.status.text() != text:
+            self.status.setText(text)
+
+    def _set_session(self, info) -> None:
         """The model to ask (None: none trained yet, or the network changed since)."""
         self.session = info
-        self.values = None
+        self._inflight, self._next = None, False
         self.answer.setText("")
         self.bars.setOpts(x=[], height=[])
         if info is None:
-            self.status.setText("Train the model (or open a project with trained weights), "
-                                "then draw here to see what it thinks.")
+            self._say_why_not()
             return
         tabular = len(info.input_shape) == 1
         self.inputs.setCurrentIndex(1 if tabular else 0)
@@ -148,7 +174,7 @@ class PredictPanel(QWidget):
             self.form.removeRow(0)
         self.fields = []
         norm = info.dataset.normalization
-        means = norm.get("mean") or []
+        means = norm.get("mean") or []         # in the features' own units
         lows, highs = norm.get("min") or [], norm.get("max") or []
         for i, name in enumerate(info.feature_names):
             box = QDoubleSpinBox()
@@ -163,30 +189,40 @@ class PredictPanel(QWidget):
             self.fields.append(box)
 
     def model_input(self) -> np.ndarray | None:
-        """The current drawing / form as a normalized model input, or None."""
+        """The current drawing / form as a raw sample of the Input's shape, or None."""
         info = self.session
         if info is None:
             return None
-        ds = info.dataset
         if len(info.input_shape) == 1:
-            raw = np.asarray([b.value() for b in self.fields], dtype=np.float64)
-        else:
-            if self.canvas.is_blank():
-                return None
-            raw = image_to_input(self.canvas.gray(), tuple(info.input_shape))
-            self.seen.set_tiles(raw[:1] if raw.shape[0] != 3
-                                else np.transpose(raw, (1, 2, 0))[None])
-        return ds.normalize_input(raw)
+            return np.asarray([b.value() for b in self.fields], dtype=np.float64)
+        if self.canvas.is_blank():
+            return None
+        raw = image_to_input(self.canvas.gray(), tuple(info.input_shape))
+        self.seen.set_tiles(raw[:1] if raw.shape[0] != 3
+                            else np.transpose(raw, (1, 2, 0))[None])
+        return raw
 
     def request(self) -> None:
+        """Ask the worker about the current input: one request in flight; a newer input
+        waits for it, older ones are dropped."""
         x = self.model_input()
         if x is None:
             if self.session is not None and len(self.session.input_shape) == 3:
                 self.answer.setText("Draw something…")
                 self.bars.setOpts(x=[], height=[])
                 self.seen.clear_tiles()
+                self._token += 1           # an answer still on its way is for the old one
             return
-        self.predictRequested.emit(x)
+        if self._inflight is not None:
+            self._next = True
+            return
+        self._token += 1
+        self._inflight = self._token
+        self.ctx.ask("predict", x=x, token=self._token)
+
+    @property
+    def busy(self) -> bool:
+        return self._inflight is not None
 
     def open_image(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open an image", "", IMAGE_FILTER)
@@ -205,19 +241,29 @@ class PredictPanel(QWidget):
         return True
 
     # --- the answer ----------------------------------------------------------------------------
-    @gui_only
-    def show_result(self, values) -> None:
+    def _show_result(self) -> None:
+        prediction = self.state.results.prediction
+        if prediction is not None and prediction.token == self._inflight:
+            self._inflight = None
+        error = self.state.results.errors.get("prediction")
+        if error and self._inflight is not None:
+            self._inflight = None
+            self.answer.setText(error)
+        if self._next and self._inflight is None:
+            self._next = False
+            self.request()
+            return
         info = self.session
+        values = self.values
         if values is None or info is None:
             return
-        self.values = np.asarray(values, dtype=np.float64)
         if info.task == "regression":
-            real = np.atleast_1d(info.dataset.denormalize_target(self.values))
-            names = list(info.target_names) or [f"output {i}" for i in range(len(real))]
+            real = np.atleast_1d(np.asarray(prediction.real, dtype=np.float64))
+            names = list(info.dataset.target_names) or [f"output {i}" for i in range(len(real))]
             self.answer.setText("\n".join(f"Predicted {n}: {v:,.4g}" for n, v in zip(names,
                                                                                      real)))
             return
-        probs = self.values
+        probs = values
         k = int(np.argmax(probs))
         name = info.class_names[k] if k < len(info.class_names) else str(k)
         self.answer.setText(f"Looks like: {name} ({100 * probs[k]:.0f} %)")

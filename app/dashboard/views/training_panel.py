@@ -1,27 +1,29 @@
-"""The training panel: dataset, settings, the Train / Pause / Step / Stop buttons and progress.
+"""The training panel: dataset, settings, the Train / Pause / Step / Stop buttons, progress and
+messages.
 
 Every setting lives in the project's "dataset" / "training" sections and changes through an
 undoable command (so it marks the project modified and is saved with it). The widgets only
 mirror the project: ``refresh`` reads it back after any change, undo included. While a run
 is active every field is locked except the learning rate, which the run takes live.
+The run's buttons, progress and messages render from the project state (``flush``).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
                                QProgressBar, QPushButton, QScrollArea, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from layerlab.engine.data import DATASET_KINDS, all_kinds, describe
+from layerlab.engine.data import all_kinds, describe
 from layerlab.engine.data.fit import dataset_spec, fitted_spec
 from layerlab.engine.training import DEFAULT_LR, LOSSES, OPTIMIZERS, check_training
 from layerlab.engine.training.config import TrainingConfig
 from layerlab.engine.training.snapshots import format_eta
 
-from .message_bar import MessageBar
-from ..state.settings_commands import replace_section, set_setting
+from ..settings_commands import replace_section, set_setting
+from .deferred_draw import DeferredDraw
 from .layout_helpers import caption
-from ..threads import gui_only
+from .message_bar import MessageBar
 
 __all__ = ["TrainingPanel", "KIND_LABELS"]
 
@@ -60,33 +62,28 @@ def _int_box(low: int, high: int, tip: str) -> QSpinBox:
     return box
 
 
-class TrainingPanel(QWidget):
-    trainClicked = Signal()
-    resumeClicked = Signal()
-    pauseClicked = Signal()
-    stepClicked = Signal()
-    stopClicked = Signal()
-    datasetDialogRequested = Signal(str)   # dataset kind to set up (files, options, preview)
-    followClicked = Signal()
-
-    def __init__(self, editor, notifier, parent: QWidget | None = None) -> None:
+class TrainingPanel(DeferredDraw, QWidget):
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("trainingPanel")
-        self.editor, self.notifier = editor, notifier
+        self.ctx, self.state = ctx, ctx.state
+        self.editor, self.notifier = ctx.editor, ctx.notifier
         self._session_token: tuple[str, int] | None = None
         self.message_bar = MessageBar()
+        self.message_bar.actionTriggered.connect(ctx.command)
+        self.message_bar.dismissed.connect(lambda: ctx.command("dismiss_message"))
 
         # --- dataset ---
         self.kind = _combo("datasetKind")
         for key, label in KIND_LABELS.items():
             self.kind.addItem(label, key)
-            self.kind.setItemData(self.kind.count() - 1, DATASET_KINDS.get(key, ""),
-                                  Qt.ItemDataRole.ToolTipRole)
+        self._kind_tips = False
+        self._devices_shown = False
         self.kind.activated.connect(self._kind_picked)
         self.dataset_text = caption(name="datasetText")
         self.dataset_button = QPushButton("Options and preview…")
         self.dataset_button.clicked.connect(
-            lambda: self.datasetDialogRequested.emit(self.kind.currentData()))
+            lambda: ctx.command(f"dataset_dialog:{self.kind.currentData()}"))
         data_box = QGroupBox("Dataset")
         dl = QVBoxLayout(data_box)
         dl.addWidget(self.kind)
@@ -156,12 +153,10 @@ class TrainingPanel(QWidget):
         self.follow_button = QPushButton("Run in background / follow a run…")
         self.follow_button.setToolTip("Train in a separate process (also distributed, with "
                                       "torchrun) and follow its curves here")
-        self.train_button.clicked.connect(self.trainClicked)
-        self.resume_button.clicked.connect(self.resumeClicked)
-        self.pause_button.clicked.connect(self.pauseClicked)
-        self.step_button.clicked.connect(self.stepClicked)
-        self.stop_button.clicked.connect(self.stopClicked)
-        self.follow_button.clicked.connect(self.followClicked)
+        for button, command in ((self.train_button, "train"), (self.resume_button, "resume"),
+                                (self.pause_button, "toggle_pause"), (self.step_button, "step"),
+                                (self.stop_button, "stop"), (self.follow_button, "follow")):
+            button.clicked.connect(lambda _c=False, name=command: ctx.command(name))
         self.progress = QProgressBar()
         self.progress.setObjectName("trainingProgress")
         self.progress.setRange(0, 1000)
@@ -208,10 +203,11 @@ class TrainingPanel(QWidget):
         self._settings_widgets = (self.kind, self.dataset_button, self.loss, self.optimizer,
                                   self.batch_size, self.epochs, self.l1, self.l2, self.seed,
                                   self.device)
-        self.set_run_state("idle", can_resume=False)
+        self.notifier.changed.connect(lambda _section: self.refresh())
         self.refresh()
+        self.render()
         # Without a dataset section the default dataset follows the Input: show it as it does.
-        editor.document.analysisChanged.connect(self._graph_changed)
+        self.editor.document.analysisChanged.connect(self._graph_changed)
 
     def _graph_changed(self, _analysis) -> None:
         if not self.project.dataset:
@@ -246,7 +242,7 @@ class TrainingPanel(QWidget):
         finally:
             for w in widgets:
                 w.blockSignals(False)
-        self.dataset_text.setText(describe(dataset))
+        self._describe_dataset()
         problems = check_training(training)
         self.problems.setText("\n".join(str(p) for p in problems))
         self.problems.setVisible(bool(problems))
@@ -290,33 +286,141 @@ class TrainingPanel(QWidget):
                             f"Use the {KIND_LABELS[kind].split(' (')[0].lower()} dataset")
         else:
             self.refresh()                      # shows the current kind until the dialog says
-            self.datasetDialogRequested.emit(kind)
+            self.ctx.command(f"dataset_dialog:{kind}")
 
-    # --- run state --------------------------------------------------------------------------------
-    @gui_only
-    def set_run_state(self, state: str, can_resume: bool) -> None:
+    def _describe_dataset(self) -> None:
+        """What the worker said about the dataset (it loads it), else the kind's name."""
+        facts = self.state.dataset
+        spec = dataset_spec(self.project)   # no section: the default that fits the Input
+        if facts is not None and facts.error:
+            text = f"{facts.description}\n⚠ {facts.error}" if facts.description else \
+                f"⚠ {facts.error}"
+        elif facts is not None and facts.description:
+            text = facts.description
+            if facts.task == "classification" and facts.class_names:
+                text += f" · {len(facts.class_names)} classes"
+        else:   # until the worker has loaded it: what the declarations say of it
+            text = describe(spec)
+            text += "" if self.state.worker.ready else " (Loading PyTorch…)"
+        if self.dataset_text.text() != text:
+            self.dataset_text.setText(text)
+
+    # --- the run, from the project state ----------------------------------------------------
+    def draw(self, topics: frozenset) -> None:
+        state = self.state
+        if not topics or "project" in topics:
+            self.refresh()                   # another project, or this one edited
+        elif topics & {"worker", "dataset"}:
+            self._describe_dataset()
+        self._kind_tooltips()
+        if not topics or topics & {"worker", "run", "session", "project", "weights"}:
+            self.set_run_state(state.run.status, state.can_resume, state.worker.ready)
+        info = state.worker.info
+        if info is not None and not self._devices_shown:
+            self._devices_shown = True
+            self.set_devices(list(info.devices))
+        self._show_progress()
+        if not topics or "message" in topics:
+            self.message_bar.present(state.message)
+
+    def _kind_tooltips(self) -> None:
+        info = self.state.worker.info
+        if self._kind_tips or info is None:
+            return
+        self._kind_tips = True
+        for i in range(self.kind.count()):
+            self.kind.setItemData(i, info.dataset_kinds.get(self.kind.itemData(i), ""),
+                                  Qt.ItemDataRole.ToolTipRole)
+
+    def set_run_state(self, state: str, can_resume: bool, ready: bool = True) -> None:
         """idle | preparing | running | paused | stopping: which buttons and fields work."""
         active = state != "idle"
         self.train_button.setEnabled(not active)
-        self.resume_button.setEnabled(not active and can_resume)
+        self.train_button.setText("Train" if ready else "Train (PyTorch loading…)")
+        self.resume_button.setEnabled(not active and can_resume and ready)
         self.pause_button.setEnabled(state in ("running", "paused"))
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
-        self.step_button.setEnabled(state in ("idle", "running", "paused"))
+        self.step_button.setEnabled(ready and state in ("idle", "running", "paused"))
         self.stop_button.setEnabled(state in ("preparing", "running", "paused"))
         for w in self._settings_widgets:
             w.setEnabled(not active)
         self.lr.setEnabled(state in ("idle", "running", "paused"))
         self.follow_button.setEnabled(not active)
 
-    @gui_only
-    def show_batch(self, snap, epochs: int) -> None:
-        done = (snap.epoch - 1 + snap.batch / max(snap.batches, 1)) / max(epochs, 1)
-        self.progress.setValue(int(1000 * min(max(done, 0.0), 1.0)))
-        acc = f" · acc {100 * snap.running_acc:.1f} %" if snap.running_acc is not None else ""
-        self.progress.setFormat(f"Epoch {snap.epoch}/{epochs} · {snap.samples_per_s:,.0f} "
-                                f"samples/s · ETA {format_eta(snap.eta_s)}")
-        self.run_text.setText(f"Batch {snap.batch}/{snap.batches} · step {snap.step} · "
-                              f"loss {snap.running_loss:.4f}{acc} · lr {snap.lr:.3g}")
+    def _show_progress(self) -> None:
+        state = self.state
+        run = state.run
+        fmt, text, value = self._progress_texts()
+        if value is not None:
+            self.progress.setValue(value)
+        if self.progress.format() != fmt:
+            self.progress.setFormat(fmt)
+        if self.run_text.text() != text:
+            self.run_text.setText(text)
+        info = run.info
+        tip = (f"Training on {info.device_name}"
+               f"{f' ({info.device_reason})' if info.device_reason else ''}: "
+               f"{info.num_train:,} samples, {info.batches_per_epoch} batches per epoch"
+               if info is not None else "")
+        if self.progress.toolTip() != tip:
+            self.progress.setToolTip(tip)
+
+    def _progress_texts(self) -> tuple[str, str, int | None]:
+        """(the bar's text, the line under it, the bar's value 0..1000 or None to keep)."""
+        state = self.state
+        run, session = state.run, state.session
+        if not state.worker.ready and not run.active:
+            return ("Loading PyTorch…", "Press Train at any time: the run begins as soon as "
+                    "PyTorch is loaded.", 0)
+        if run.status == "preparing":
+            return "Loading the dataset…", "", 0
+        snap = run.progress
+        epochs = run.epochs or (run.info.epochs if run.info else 1)
+        if run.active:
+            if snap is None:
+                return "Starting…", "", None
+            done = (snap.epoch - 1 + snap.batch / max(snap.batches, 1)) / max(epochs, 1)
+            acc = f" · acc {100 * snap.running_acc:.1f} %" if snap.running_acc is not None \
+                else ""
+            if run.status == "paused":      # (no speed or ETA: nothing runs)
+                bar = f"Paused · epoch {snap.epoch}/{epochs}"
+            elif run.status == "stopping":
+                bar = f"Stopping · epoch {snap.epoch}/{epochs}"
+            else:
+                bar = (f"Epoch {snap.epoch}/{epochs} · {snap.samples_per_s:,.0f} samples/s · "
+                       f"ETA {format_eta(snap.eta_s)}")
+            return (bar,
+                    f"Batch {snap.batch}/{snap.batches} · step {snap.step:,} · loss "
+                    f"{snap.running_loss:.4f}{acc} · lr {snap.lr:.3g}",
+                    int(1000 * min(max(done, 0.0), 1.0)))
+        if run.outcome == "crashed":
+            final = run.final
+            where = f" at step {final.step:,}" if final is not None else ""
+            kept = (f"; the weights after step {session.step:,} (epoch {session.epoch}) are "
+                    f"kept" if session is not None else "")
+            return "Training process ended", f"It ended{where}{kept}.", None
+        if run.outcome is not None:
+            final, result = run.final, run.result
+            step = final.step if final is not None else (result.steps if result else 0)
+            epoch = final.epoch if final is not None else (
+                result.epochs_completed if result else 0)
+            rate = f" · {result.samples_per_s:,.0f} samples/s" if result is not None \
+                and result.samples_per_s else ""
+            last = run.last_epoch
+            score = (f" · validation accuracy {100 * last.val_acc:.1f} %" if last is not None
+                     and last.val_acc is not None else f" · validation MAE {last.val_mae:,.4g}"
+                     if last is not None and last.val_mae is not None else "")
+            value = 1000 if run.outcome == "finished" else None
+            # A diverged run's last step did not count (its update was undone).
+            where = "after" if run.outcome in ("diverged", "failed", "crashed") else "at"
+            return (f"{run.outcome.capitalize()} · {epoch} epoch{'s' if epoch != 1 else ''}"
+                    f"{rate}", f"{run.outcome.capitalize()} {where} step {step:,} "
+                    f"({epoch} epoch{'s' if epoch != 1 else ''} done){score}", value)
+        if session is not None and session.loaded_from is not None:
+            return (f"Trained · {session.epoch} epochs",
+                    f"Trained weights loaded: step {session.step:,}, {session.epoch} epoch"
+                    f"{'s' if session.epoch != 1 else ''}", 0)
+        return "Ready", "", 0
 
 
 def _number(value, default: float) -> float:

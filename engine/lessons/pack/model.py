@@ -55,8 +55,10 @@ class Limits:
 
 LIMITS = Limits()
 DATA_EXTENSIONS = {".csv", ".tsv", ".txt", ".png", ".jpg", ".jpeg", ".bmp"}
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-_TOP = ("format", "version", "title", "description", "author", "seed", "projects", "lessons",
+#: What names a pack's project or lesson (a file-name-safe key).
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: The manifest's fields.
+MANIFEST_FIELDS = ("format", "version", "title", "description", "author", "seed", "projects", "lessons",
         "locks", "data", "start")
 
 

@@ -12,12 +12,12 @@ from typing import Any, Mapping
 
 from ... import registry
 from ...edits import SECTIONS
+from ...formatting import json_short  # the project loader's wording
 from ...graph import Project
 from ...project import LoadProblem, ProjectLoadError, loads_project
-from ...project import _short  # the project loader's wording of values
 from ..lesson import Lesson, LessonLoadError, loads_lesson
-from .model import (DATA_EXTENSIONS, LIMITS, MANIFEST, PACK_FORMAT, PACK_VERSION, Limits, Lock,
-                    Pack, PackError, _KEY, _TOP)
+from .model import (DATA_EXTENSIONS, KEY_PATTERN, LIMITS, MANIFEST, MANIFEST_FIELDS, PACK_FORMAT,
+                    PACK_VERSION, Limits, Lock, Pack, PackError)
 
 __all__ = ["is_pack", "open_pack", "read_pack_bytes"]
 
@@ -191,22 +191,22 @@ def _pack_from_members(members: dict[str, bytes], source: str) -> Pack:
     if not isinstance(manifest, dict):
         raise PackError(source, [LoadProblem(MANIFEST, "must hold a JSON object")])
     if manifest.get("format") != PACK_FORMAT:
-        add(f"{MANIFEST}: format", f'must be "{PACK_FORMAT}" (found {_short(manifest.get("format"))})')
+        add(f"{MANIFEST}: format", f'must be "{PACK_FORMAT}" (found {json_short(manifest.get("format"))})')
     version = manifest.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        add(f"{MANIFEST}: version", f"must be a whole number ≥ 1 (found {_short(version)})")
+        add(f"{MANIFEST}: version", f"must be a whole number ≥ 1 (found {json_short(version)})")
     elif version > PACK_VERSION:
         raise PackError(source, [LoadProblem(f"{MANIFEST}: version", (
             f"made by a newer LayerLab (pack format {version}); this version reads up to "
             f"{PACK_VERSION} — update LayerLab"))])
-    for key in sorted(set(manifest) - set(_TOP), key=str):
-        add(f"{MANIFEST}: {key}", f"unknown field (known fields: {', '.join(_TOP)})")
+    for key in sorted(set(manifest) - set(MANIFEST_FIELDS), key=str):
+        add(f"{MANIFEST}: {key}", f"unknown field (known fields: {', '.join(MANIFEST_FIELDS)})")
     title = _text(manifest, "title", add, required=True)
     description = _text(manifest, "description", add)
     author = _text(manifest, "author", add)
     seed = manifest.get("seed")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 63:
-        add(f"{MANIFEST}: seed", f"must be a whole number from 0 (found {_short(seed)})")
+        add(f"{MANIFEST}: seed", f"must be a whole number from 0 (found {json_short(seed)})")
         seed = 0
     listed: set[str] = {MANIFEST}
 
@@ -330,15 +330,15 @@ def _entry(entry: Any, where: str, key_field: str | None, folder: str, add,
     file = entry.get("file")
     if not isinstance(file, str) or not file.startswith(folder) or not file.endswith(".json") \
             or "/" in file[len(folder):]:
-        add(f"{where}.file", f"must name a {folder}*.json member (found {_short(file)})")
+        add(f"{where}.file", f"must name a {folder}*.json member (found {json_short(file)})")
         return None, None
     listed.add(file)
     if key_field is None:
         return file, file
     key = entry.get(key_field)
-    if not isinstance(key, str) or not _KEY.match(key):
+    if not isinstance(key, str) or not KEY_PATTERN.match(key):
         add(f"{where}.{key_field}", f"must be a short name of letters, digits, _ and - "
-                                    f"(found {_short(key)})")
+                                    f"(found {json_short(key)})")
         return None, None
     return key, file
 
@@ -357,7 +357,7 @@ def _lock(entry: Any, where: str, projects: Mapping[str, Project], add) -> Lock 
         add(f"{where}.reason", "is required: tell the students why it is locked")
         ok = False
     if project is not None and project not in projects:
-        add(f"{where}.project", f"no pack project {_short(project)} (projects: "
+        add(f"{where}.project", f"no pack project {json_short(project)} (projects: "
                                 f"{', '.join(projects)})")
         return None
     if not isinstance(param, str) or not param:

@@ -13,8 +13,8 @@ from ...fileio import atomic_write
 from ...graph import Project
 from ...project import LoadProblem, dumps_project
 from ..lesson import Lesson
-from .model import (DATA_EXTENSIONS, LIMITS, MANIFEST, PACK_FORMAT, PACK_VERSION, Lock, Pack,
-                    PackError, _KEY)
+from .model import (DATA_EXTENSIONS, KEY_PATTERN, LIMITS, MANIFEST, PACK_FORMAT, PACK_VERSION,
+                    Lock, Pack, PackError)
 from .reader import read_pack_bytes
 
 __all__ = ["build_pack"]
@@ -43,7 +43,7 @@ def build_pack(out: str | os.PathLike, *, title: str, seed: int,
     entries = []
     data_files: list[str] = []
     for key, project, base_dir in projects:
-        if not isinstance(key, str) or not _KEY.match(key):
+        if not isinstance(key, str) or not KEY_PATTERN.match(key):
             problems.append(LoadProblem(f"project {key!r}", "a key is a short name of letters, "
                                                             "digits, _ and -"))
             continue

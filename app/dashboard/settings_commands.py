@@ -1,8 +1,12 @@
 """Undoable edits of the project's "dataset" and "training" sections.
 
-They are not structural (the graph stays as it is), so the training lock does not refuse
-them; they mark the project modified and are saved with it like any other edit. Consecutive
-edits of one field in one editing session (typing in a spin box) merge into one undo step.
+They are not structural (the graph stays as it is), so the structure lock does not refuse
+them; but a running training run *holds* its settings (all but the learning rate): while it
+runs, an edit — and an undo or redo — of a held setting is refused with the reason
+(``SetSection.refusal``, asked by the Editor), never silently applied to the project while
+the run goes on with the old value. They mark the project modified and are saved with it
+like any other edit. Consecutive edits of one field in one editing session (typing in a
+spin box) merge into one undo step.
 """
 from __future__ import annotations
 
@@ -12,18 +16,24 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand
 
-from ...commands import DocumentCommand
-from ...document import Document
+from ..commands import DocumentCommand
+from ..document import Document
 
 __all__ = ["SettingsNotifier", "SetSection", "set_setting", "replace_section"]
 
 _SET_SECTION_ID = 4201
+_MISSING = object()
 SECTIONS = ("dataset", "training")
 
 
 class SettingsNotifier(QObject):
-    """Announces that a section changed (the Document has no signal for sections)."""
+    """Announces that a section changed (the Document has no signal for sections), and knows
+    which settings a run holds (``held(section, key)`` → the reason, or None)."""
     changed = Signal(str)   # "dataset" | "training"
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.held = lambda _section, _key: None
 
 
 class SetSection(DocumentCommand):
@@ -40,6 +50,16 @@ class SetSection(DocumentCommand):
 
     def id(self) -> int:  # noqa: A003  (Qt's name)
         return _SET_SECTION_ID
+
+    def refusal(self) -> str | None:
+        """Why this edit cannot be done or undone now: a running run holds a setting it
+        changes (None: it can)."""
+        for key in sorted(set(self.old) | set(self.new), key=str):
+            if self.old.get(key, _MISSING) != self.new.get(key, _MISSING):
+                reason = self.notifier.held(self.section, key)
+                if reason:
+                    return reason
+        return None
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802
         if (not isinstance(other, SetSection) or self.merge_key is None
