@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QStackedWidget, QVBoxLayout, QWidget)
 
@@ -21,6 +22,9 @@ __all__ = ["FeatureMapsView", "MAX_MAPS"]
 
 #: Channels drawn at most (a 512-channel layer would make stamps too small to read).
 MAX_MAPS = 256
+#: The probe's "true:" and "guess:" lines each take at most this many label widths of text
+#: (under two lines: word wrap wastes some of each line).
+PROBE_LINES = 1.6
 
 
 class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
@@ -184,6 +188,16 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
         self._caption(f"{self.node}: {n} value{'s' if n != 1 else ''} for this sample.")
         self.bars.setToolTip(f"min {values.min():.3g}, max {values.max():.3g}")
 
+    def _fit_name(self, prefix: str, name: str, suffix: str) -> str:
+        """``prefix + name + suffix`` in about two lines of the narrow probe label: a long
+        class name (a generated 1,000-class set names three shapes side by side) is elided,
+        whole in the tooltip, so the caption never runs under the picture or the spin box."""
+        metrics = self.probe_label.fontMetrics()
+        room = int(PROBE_LINES * self.probe_label.width()) - metrics.horizontalAdvance(
+            prefix + suffix)
+        return prefix + metrics.elidedText(name, Qt.TextElideMode.ElideRight,
+                                           max(room, 4 * metrics.averageCharWidth())) + suffix
+
     def _caption(self, text: str) -> None:
         if self.caption.text() != text:   # setText relayouts the dock: only on change
             self.caption.setText(text)
@@ -208,12 +222,13 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
         parts = []
         target = snap.probe_target
         if target is not None and np.ndim(target) == 0 and 0 <= int(target) < len(names):
-            parts.append(f"true: {names[int(target)]}")
+            parts.append(("true: ", names[int(target)], ""))
         out = snap.probe_output
         if (out is not None and state.task == "classification" and len(names)
                 and len(out) == len(names)):
             k = int(np.argmax(out))
-            parts.append(f"guess: {names[k]} ({100 * out[k]:.0f}%)")
-        text = "\n".join(parts)
+            parts.append(("guess: ", names[k], f" ({100 * out[k]:.0f}%)"))
+        text = "\n".join(self._fit_name(*part) for part in parts)
         if self.probe_label.text() != text:
             self.probe_label.setText(text)
+            self.probe_label.setToolTip("\n".join("".join(part) for part in parts))
