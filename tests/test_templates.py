@@ -206,3 +206,28 @@ def test_the_templates_command_lists_simplest_first_with_datasets_and_estimates(
     assert "dataset: shapes: 240 generated 224×224 color images of 1,000 classes" in out
     assert out.count("epoch: ") == len(TEMPLATE_KEYS)
     assert "per epoch on the CPU (4 threads)" in out
+
+
+# --- the README's table (issue 10: "every template carries a working dataset" must be true) ----
+def _readme_template_rows() -> dict[str, list[str]]:
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Bundled templates"):]
+    section = section[:section.index("\n## ")]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) > 1 and cells[0].startswith("`") and cells[0].endswith("`"):
+            rows[cells[0].strip("`")] = cells
+    return rows
+
+
+def test_the_readme_lists_every_template_with_its_parameters_and_dataset():
+    rows = _readme_template_rows()
+    assert sorted(rows) == TEMPLATE_KEYS
+    for key, (_, what, params, dataset, epoch) in rows.items():
+        assert params == f"{analyze(load_template(key).graph).total_params:,}", key
+        assert what and dataset and epoch, key
+    # Listed as the gallery shows them: simplest first.
+    from layerlab.engine.templates import simplest_first
+    assert list(rows) == [f.template.key for f in simplest_first()]
