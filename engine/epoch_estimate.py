@@ -16,8 +16,8 @@ next layer and passed back as a gradient, so it is charged two passes at the rat
 moves values forward and back here. Small networks are dominated by the fixed costs of a step
 and of each layer, measured on a tiny model.
 
-The rates are measured once per process, device and thread count (about a second on a laptop
-CPU, then cached; each figure is the median of several runs), never hard-coded.
+The rates are measured once per process, device and thread count (under a second on a laptop
+CPU, then cached; each figure is the fastest of several runs), never hard-coded.
 ``bench/bench_epoch_estimate.py`` compares the estimates with measured epochs of every
 template: within about a factor of two, except where one layer type does many passes over
 big maps (the worked example's L2 pooling on 64×254×254 takes several times its estimate).
@@ -31,7 +31,6 @@ This module imports torch only when a rate is measured.
 from __future__ import annotations
 
 import math
-import statistics
 import threading
 import time
 from dataclasses import dataclass
@@ -231,19 +230,19 @@ def _measure(device: str) -> DeviceRate:
         elif dev.type == "mps":
             torch.mps.synchronize()
 
-    def typical(step) -> float:
-        """The median of at least five ``step()`` runs within about MEASURE_S seconds (after a
-        warm-up): what a step takes here now, a stray slow run (another program) left out."""
+    def fastest(step) -> float:
+        """The fastest of at least three ``step()`` runs within about MEASURE_S seconds
+        (after a warm-up): what the device does when nothing else gets in its way."""
         step()
         sync()
-        times: list[float] = []
-        start = time.perf_counter()
-        while len(times) < 5 or time.perf_counter() - start < MEASURE_S:
+        best, runs, start = math.inf, 0, time.perf_counter()
+        while runs < 3 or time.perf_counter() - start < MEASURE_S:
             t = time.perf_counter()
             step()
             sync()
-            times.append(time.perf_counter() - t)
-        return statistics.median(times)
+            best = min(best, time.perf_counter() - t)
+            runs += 1
+        return best
 
     gen = torch.Generator(device="cpu").manual_seed(0)
     big = 8 if dev.type != "cpu" else 1      # keep an accelerator busy enough to be measured
@@ -252,23 +251,23 @@ def _measure(device: str) -> DeviceRate:
     conv = torch.nn.Conv2d(64, 64, 3, padding=1).to(dev)
     x = torch.randn((8 * big, 64, 56, 56), generator=gen).to(dev).requires_grad_()
     macs = 3 * x.shape[0] * 64 * 64 * 9 * 56 * 56
-    macs_per_s = macs / typical(lambda: conv(x).sum().backward())
+    macs_per_s = macs / fastest(lambda: conv(x).sum().backward())
 
     # Values: a ReLU on 8 million values (beyond the caches), forward and backward.
     v = torch.randn((8_000_000 * big,), generator=gen).to(dev).requires_grad_()
     grad = torch.ones_like(v)
-    values_per_s = v.numel() / typical(lambda: torch.relu(v).backward(grad))
+    values_per_s = v.numel() / fastest(lambda: torch.relu(v).backward(grad))
 
-    # A layer's fixed cost: a small convolution and ReLU (8 channels of 16×16, a batch of 32),
-    # forward and backward, less what their MACs and values account for — the cost of starting
-    # work that small networks pay at every layer.
-    small = torch.nn.Conv2d(8, 8, 3, padding=1).to(dev)
-    s_in = torch.randn((32, 8, 16, 16), generator=gen).to(dev).requires_grad_()
-    s_macs = 3 * 32 * 8 * 8 * 9 * 16 * 16
-    s_values = 2 * s_in.numel()            # the convolution's and the ReLU's outputs
-    pair = typical(lambda: torch.relu(small(s_in)).sum().backward())
-    layer_s = max(pair - s_macs / macs_per_s - VALUE_PASSES * s_values / values_per_s,
-                  pair / 10) / 2
+    # A layer's fixed cost: 16 ReLUs on a handful of values, forward and backward.
+    w = torch.randn((4, 8), generator=gen).to(dev).requires_grad_()
+
+    def chain() -> None:
+        y = w
+        for _ in range(16):
+            y = torch.relu(y)
+        y.sum().backward()
+
+    layer_s = fastest(chain) / 16
 
     # A step's fixed cost: a tiny model's forward, loss, backward and Adam update.
     tiny = torch.nn.Linear(8, 4).to(dev)
@@ -281,4 +280,4 @@ def _measure(device: str) -> DeviceRate:
         torch.nn.functional.cross_entropy(tiny(xs), ys).backward()
         opt.step()
 
-    return DeviceRate(info.device, name, macs_per_s, values_per_s, layer_s, typical(tiny_step))
+    return DeviceRate(info.device, name, macs_per_s, values_per_s, layer_s, fastest(tiny_step))
