@@ -24,16 +24,21 @@ def test_long_class_names_are_elided_to_two_lines_each(qtbot):
     label = v.probe_label
     true = v._fit_name("true: ", LONG, "")
     guess = v._fit_name("guess: ", "triangle · diagonal bar · diamond", " (0%)")
-    assert true.startswith("true: vertical bar") and true.endswith("…")
+    assert true.startswith("true: vertical") and true.endswith("…")
     assert guess.startswith("guess: ") and guess.endswith("… (0%)")
-    label.setText(f"{true}\n{guess}")
     line = label.fontMetrics().lineSpacing()
-    assert label.heightForWidth(label.width()) <= 4 * line + 4 * label.margin() + 2
+    for part in (true, guess):                  # two lines each at most
+        label.setText(part)
+        assert label.heightForWidth(label.width()) <= 2 * line + 2, part
+    label.setText(f"{true}\n{guess}")
+    assert label.heightForWidth(label.width()) <= 4 * line + 2
     label.setText(f"true: {LONG}\nguess: triangle · diagonal bar · diamond (0%)")
     assert label.heightForWidth(label.width()) > 4 * line       # what it was: 5 lines and more
 
 
-def test_short_class_names_stay_whole(qtbot):
+def test_short_class_names_stay_whole_and_the_top_line_shows_first(qtbot):
+    from PySide6.QtCore import Qt
     v = view(qtbot)
+    assert v.probe_label.alignment() & Qt.AlignmentFlag.AlignTop
     assert v._fit_name("true: ", "circle", "") == "true: circle"
     assert v._fit_name("guess: ", "circle", " (98%)") == "guess: circle (98%)"
