@@ -215,7 +215,8 @@ def test_the_panel_shows_the_default_and_picks_kinds_fitted_to_the_input(qtbot, 
     assert d.panel.kind.currentData() == "digits"
     assert "upsampled to 28×28" in d.panel.dataset_text.text()
     assert d.editor.set_param("input", "shape", [3, 32, 32])   # the default follows the Input
-    assert "32×32 color shapes" in d.panel.dataset_text.text()
+    assert d.panel.dataset_text.text().startswith("shapes: ")         # 32×32 colour shapes
+    assert "generated 32×32 color images" in d.panel.dataset_text.text()
     assert d.panel.kind.currentData() == "shapes"
     d.editor.undo()
     assert "upsampled to 28×28" in d.panel.dataset_text.text()

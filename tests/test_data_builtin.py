@@ -189,14 +189,9 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "resources" / "templates"
 
 @pytest.mark.parametrize("template", sorted(p.name for p in TEMPLATES.glob("*.json")))
 def test_bundled_templates_datasets_fit_their_input(template):
-    from layerlab.engine.data.fit import dataset_spec, peek
-    from layerlab.engine.templates import load_template
     project = json.loads((TEMPLATES / template).read_text(encoding="utf-8"))
     shapes = [n["params"]["shape"] for n in project["nodes"] if n.get("type") == "Input"]
-    spec = project.get("dataset") or {}
-    if not spec:   # ImageNet-sized demos: the default that fits the Input (generated shapes)
-        spec = dataset_spec(load_template(template.removesuffix(".json")))
-        assert shapes and peek(spec).input_shape == tuple(shapes[0])
-        return
-    ds = load_dataset({**spec, "limit": 50})
+    spec = project.get("dataset")
+    assert spec, f"{template}: every template carries the dataset it trains on"
+    ds = load_dataset({**spec, "limit": 50}, TEMPLATES)
     assert shapes and check_fits(ds, tuple(shapes[0])) is None

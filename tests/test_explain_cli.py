@@ -167,7 +167,11 @@ def test_any_weights_file_that_is_not_weights_is_a_message(tmp_path, capsys, con
 
 def test_a_dataset_that_does_not_fit_the_network_is_a_message(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    from layerlab.engine.templates import load_template
+    project = load_template("worked_example")     # 3×256×256, 10 classes …
+    project.dataset = {"kind": "digits"}           # … on 1×8×8 digits
+    save_project(project, tmp_path / "misfit.json")
     weights = random_weights("worked_example", tmp_path / "w.safetensors")
-    assert main(["explain", "worked_example", "--weights", str(weights), "--node", "conv1",
-                 "--index", "0,0,0"]) == 2
+    assert main(["explain", str(tmp_path / "misfit.json"), "--weights", str(weights),
+                 "--node", "conv1", "--index", "0,0,0"]) == 2
     assert "dataset does not fit its network" in capsys.readouterr().err

@@ -6,14 +6,16 @@ without grid or selection glow. The file's kind follows its suffix.
 """
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Iterator
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem
 
-__all__ = ["DIAGRAM_FILTER", "diagram_rect", "export_diagram"]
+__all__ = ["DIAGRAM_FILTER", "diagram_rect", "export_diagram", "diagram_image"]
 
 DIAGRAM_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
 MARGIN = 40.0
@@ -38,25 +40,47 @@ def export_diagram(scene, path: str | Path) -> Path:
         raise ValueError(f"{path.name}: choose a .png or .svg file name")
     if not scene.node_items:
         raise ValueError("the canvas is empty: there is no diagram to export")
-    scene.flush_routes()
-    rect = diagram_rect(scene)
-    selected = scene.selectedItems()
-    for item in selected:        # a diagram shows the network, not the current selection
-        item.setSelected(False)
-    cards = list(scene.node_items.values())
-    for card in cards:           # painted as vectors and text, not as cached pixmaps
-        card.setCacheMode(QGraphicsItem.CacheMode.NoCache)
-    try:
+    with _as_diagram(scene) as rect:
         if suffix == ".png":
             _write_png(scene, rect, path)
         else:
             _write_svg(scene, rect, path)
+    return path
+
+
+def diagram_image(scene, size: QSize) -> QImage:
+    """The whole graph drawn into an image of ``size`` (aspect ratio kept, centred) on the
+    canvas colour — a picture of the network, e.g. a template's thumbnail in File ▸ New."""
+    image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(scene.theme.canvas)
+    if scene.node_items:
+        with _as_diagram(scene) as rect:
+            painter = QPainter(image)
+            try:
+                _paint(scene, painter, QRectF(0, 0, size.width(), size.height()), rect)
+            finally:
+                painter.end()
+    return image
+
+
+@contextlib.contextmanager
+def _as_diagram(scene) -> Iterator[QRectF]:
+    """The scene as a diagram shows it — wires routed, nothing selected, cards painted as
+    vectors and text rather than cached pixmaps — for the ``with`` block; yields its extent."""
+    scene.flush_routes()
+    selected = scene.selectedItems()
+    for item in selected:        # a diagram shows the network, not the current selection
+        item.setSelected(False)
+    cards = list(scene.node_items.values())
+    for card in cards:
+        card.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+    try:
+        yield diagram_rect(scene)
     finally:
         for card in cards:
             card.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         for item in selected:
             item.setSelected(True)
-    return path
 
 
 def _paint(scene, painter: QPainter, target: QRectF, source: QRectF) -> None:

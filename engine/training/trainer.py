@@ -174,7 +174,8 @@ class Trainer:
         self._probe_index: int | None = 0 if self._val.n > 0 else None
         self._probe_x: torch.Tensor | None = None
         self._dead_x: torch.Tensor | None = None
-        self._dead_cache: dict[str, float] | None = None
+        self._dead_cache: dict[str, float] | None = None   # None whenever the weights are
+        self._dead_step = -1                               # replaced other than by a step
         self._dead_rate = RateLimiter(DEAD_RELU_HZ)
         #: (kind, node) → the histogram bins, kept for the trainer's life so strips line up.
         self._hist_grids: dict[tuple[str, str], Grid] = {}
@@ -662,6 +663,7 @@ class Trainer:
         earlier batch is at fault and the sums hold it: the position and sums go back with
         the copy (under DDP, the same in every process), so continuing redoes those batches."""
         saved = self._good.restore()
+        self._dead_cache = None
         if saved is None or not rewind:
             self._sums = self._new_sums()
         if saved is None:
@@ -765,11 +767,15 @@ class Trainer:
         dead = {}
         if snaps.dead_relu and self.parts.relu_ids and self._val.n:
             # The costliest part (a forward pass over the probe batch) and a slow-moving
-            # statistic: measured at most once a second, fresh in every forced snapshot.
+            # statistic: measured at most once a second, fresh in every forced snapshot — but
+            # never twice for the same weights (a pause, then Stop or a new probe sample: on
+            # a big network each pass takes seconds, and Stop must not wait for them).
             now = time.perf_counter()
-            if forced or self._dead_rate.ready(now) or self._dead_cache is None:
+            stale = self._dead_cache is None or self._dead_step != self.global_step
+            if self._dead_cache is None or stale and (forced or self._dead_rate.ready(now)):
                 self._dead_cache = dead_relu_fractions(model, self.parts.relu_ids,
                                                        self._probe_batch())
+                self._dead_step = self.global_step
                 self._dead_rate.done(now, now)
             dead = dict(self._dead_cache)
         return VisualSnapshot(
@@ -938,6 +944,7 @@ class Trainer:
         self.history = [EpochSnapshot(**row) for row in meta["history"]]
         self.events = [TrainingEvent(**e) for e in meta.get("events", [])]
         self._last_batch = None
+        self._dead_cache = None
         self._good.clear()
         # The random states of this device: a CPU checkpoint resumed on a GPU keeps the GPU's.
         self._rng = {**self._rng, **{k: v for k, v in glob.items() if k in self._rng}}

@@ -136,7 +136,7 @@ class SamplesView(QWidget):
                 self.grid.addWidget(QLabel("(only in the validation split)"), row, 1, 1, 4)
             self.shown[names[c]] = len(index)
         if len(names) > MAX_CLASSES_SHOWN:
-            self.grid.addWidget(QLabel(f"… and {len(names) - MAX_CLASSES_SHOWN} more classes"),
+            self.grid.addWidget(QLabel(f"… and {len(names) - MAX_CLASSES_SHOWN:,} more classes"),
                                 MAX_CLASSES_SHOWN, 0, 1, PER_CLASS + 1)
         self.grid.setColumnStretch(PER_CLASS + 1, 1)
 
@@ -481,7 +481,7 @@ class DatasetDialog(QDialog):
         except DatasetError:
             return "The network will be checked once the dataset can be read."
         shape = "×".join(map(str, data.input_shape))
-        outputs = (f"{len(data.class_names)} classes" if data.task == "classification"
+        outputs = (f"{len(data.class_names):,} classes" if data.task == "classification"
                    else f"{len(data.target_names)} target(s)")
         return f"✓ Fits the network: inputs {shape}, {outputs}."
 

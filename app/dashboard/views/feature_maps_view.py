@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QStackedWidget, QVBoxLayout, QWidget)
 
@@ -23,6 +23,8 @@ __all__ = ["FeatureMapsView", "MAX_MAPS"]
 
 #: Channels drawn at most (a 512-channel layer would make stamps too small to read).
 MAX_MAPS = 256
+#: The probe's "true:" and "guess:" captions each take at most this many lines.
+PROBE_LINES = 2
 
 
 class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
@@ -48,6 +50,8 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
         self.probe_image.setFixedSize(96, 96)
         self.probe_label = caption(name="probeLabel")
         self.probe_label.setFixedWidth(96)
+        # Squeezed by a short dock, the text is cut at its last line, never its first.
+        self.probe_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.caption = caption(name="featuresCaption")
         self.grid = ImageGrid()
         self.bars = pg.PlotWidget(enableMenu=False)
@@ -207,6 +211,26 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
                       f"a bar to see how it was computed.")
         self.bars.setToolTip(f"min {values.min():.3g}, max {values.max():.3g}")
 
+    def _fit_name(self, prefix: str, name: str, suffix: str) -> str:
+        """``prefix + name + suffix`` in at most PROBE_LINES wrapped lines of the narrow probe
+        label: a long class name (a generated 1,000-class set names three shapes side by
+        side) is elided until it fits, whole in the tooltip, so the caption never runs under
+        the picture or the spin box. Names that fit stay whole."""
+        metrics = self.probe_label.fontMetrics()
+        width = max(self.probe_label.width(), 40)
+        room = PROBE_LINES * metrics.lineSpacing()
+        wrap = Qt.TextFlag.TextWordWrap
+
+        def fits(text: str) -> bool:
+            return metrics.boundingRect(QRect(0, 0, width, 10 * room), wrap,
+                                        text).height() <= room
+
+        shown, budget = name, PROBE_LINES * width
+        while not fits(prefix + shown + suffix) and budget > metrics.averageCharWidth():
+            budget -= metrics.averageCharWidth()
+            shown = metrics.elidedText(name, Qt.TextElideMode.ElideRight, budget)
+        return prefix + shown + suffix
+
     def _caption(self, text: str) -> None:
         if self.caption.text() != text:   # setText relayouts the dock: only on change
             self.caption.setText(text)
@@ -231,12 +255,13 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
         parts = []
         target = snap.probe_target
         if target is not None and np.ndim(target) == 0 and 0 <= int(target) < len(names):
-            parts.append(f"true: {names[int(target)]}")
+            parts.append(("true: ", names[int(target)], ""))
         out = snap.probe_output
         if (out is not None and state.task == "classification" and len(names)
                 and len(out) == len(names)):
             k = int(np.argmax(out))
-            parts.append(f"guess: {names[k]} ({100 * out[k]:.0f}%)")
-        text = "\n".join(parts)
+            parts.append(("guess: ", names[k], f" ({100 * out[k]:.0f}%)"))
+        text = "\n".join(self._fit_name(*part) for part in parts)
         if self.probe_label.text() != text:
             self.probe_label.setText(text)
+            self.probe_label.setToolTip("\n".join("".join(part) for part in parts))

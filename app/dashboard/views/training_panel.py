@@ -301,7 +301,7 @@ class TrainingPanel(DeferredDraw, QWidget):
         elif facts is not None and facts.description:
             text = facts.description
             if facts.task == "classification" and facts.class_names:
-                text += f" · {len(facts.class_names)} classes"
+                text += f" · {len(facts.class_names):,} classes"
         else:   # until the worker has loaded it: what the declarations say of it
             text = describe(spec)
             text += "" if self.state.worker.ready else " (Loading PyTorch…)"
