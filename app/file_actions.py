@@ -21,7 +21,8 @@ from .template_dialog import TemplateDialog
 __all__ = ["FileController", "FILE_FILTER"]
 
 log = logging.getLogger(__name__)
-FILE_FILTER = "LayerLab projects (*.json);;All files (*)"
+FILE_FILTER = ("LayerLab projects and workshop packs (*.json *.llpack);;"
+               "LayerLab projects (*.json);;Workshop packs (*.llpack);;All files (*)")
 MAX_LISTED_PROBLEMS = 12
 
 
@@ -45,6 +46,9 @@ class FileController(QObject):
         #: (a sentence, or None when there is none) — the dashboard's trained weights. Saving
         #: the project saves them (they listen to projectSaved).
         self.unsaved_work: list = []
+        #: Besides projects: functions path → True/False (opened it, or tried and said why)
+        #: or None (not theirs) — a workshop pack (app/workshop/controller.py).
+        self.openers: list = []
 
     # --- starting points -------------------------------------------------------------------------
     def new(self) -> bool:
@@ -73,6 +77,10 @@ class FileController(QObject):
         """Load ``path``; on failure show the loader's messages and keep the current work."""
         if confirm and not self.confirm_discard():
             return False
+        for opener in self.openers:
+            opened = opener(Path(path))
+            if opened is not None:
+                return opened
         try:
             project = load_project(path)
         except ProjectLoadError as exc:

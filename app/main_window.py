@@ -32,6 +32,7 @@ from .panels.palette import PalettePanel
 from .panels.problems_panel import ProblemsPanel
 from .panels.summary_panel import SummaryPanel
 from .theme import current_theme, watch_color_scheme
+from .workshop.controller import Workshop
 from . import window_menus
 
 __all__ = ["MainWindow", "run_app"]
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         window_menus.build_toolbar(self)
         self._build_panels()
         self.dashboard = Dashboard(self)   # training views, Training menu, worker process
+        self.workshop = Workshop(self)     # lessons, packs, projector mode (app/workshop)
         self._build_status_bar()
         self._connect()
         self._restore_layout()

@@ -91,6 +91,10 @@ VIEWS_DECLARED = (
     ViewSpec("gradients", "Gradients", _view("gradients_view", "GradientsView"),
              tab_with="features", image=True, max_hz=15,
              observes=("project", "worker", "run", "session", "visuals")),
+    # The workshop's lessons (app/workshop): it also redraws on every edit and when a run's
+    # record is kept, from the window's Workshop (ctx.extras["workshop"]).
+    ViewSpec("lessons", "Lessons", _view("lessons_view", "LessonsView"), area="right",
+             tab_with="training", observes=("project", "run"), max_hz=10),
 )
 
 
