@@ -59,9 +59,11 @@ def test_show_me_is_one_undo_step(window):
     view.show_me_button.click()
     assert ed.undo_stack.count() == steps + 1
     assert view.check_result.ok
+    assert view.show_me_button.isHidden()          # done: nothing left to show
     assert ed.undo()
     assert project_to_dict(window.document.project) == before
     assert not view.check_result.ok
+    assert not view.show_me_button.isHidden()
 
 
 def test_show_me_opens_the_steps_project_when_the_document_is_elsewhere(window, dialogs):
@@ -164,7 +166,7 @@ def test_the_score_and_the_step_are_remembered(window, tmp_path):
     view = lessons_panel(window)
     ws.close_lesson()
     text = view.lesson_list.item(6).text()
-    assert "1/2 quizzes right at the first try" in text and "2 of 5 steps done" in text
+    assert "quizzes 1/2 right first time" in text and "2/5 steps done" in text
 
 
 def test_a_step_that_needs_a_run_reads_the_runs_of_this_session(window):

@@ -9,6 +9,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication
 
 from layerlab.app import theme
+from layerlab.app.canvas.node_item import LOD_SIMPLE, simple_below
 from layerlab.engine.templates import load_template
 
 from app_helpers import dialogs, make_window  # noqa: F401
@@ -39,8 +40,12 @@ def test_projector_mode_scales_text_plots_and_canvas_and_is_remembered(qtbot, tm
     window.editor.selection.select(["conv1"])
     inspector_arithmetic = window.inspector.arithmetic.font().pointSizeF()
     title = window.dashboard.views["lessons"].view.lesson_title.font().pointSizeF()
+    right = window.panels["inspector"]                 # in front of its tab group
+    right_width = right.width()
 
     action.trigger()                                   # View ▸ Projector Mode
+    QApplication.processEvents()
+    assert right.width() > right_width + 40            # wider for the larger text
     base = app_font.pointSizeF()
     assert QApplication.font().pointSizeF() == pytest.approx(base * theme.PROJECTOR_SCALE)
     assert window.dashboard.views["lessons"].view.lesson_title.font().pointSizeF() == \
@@ -51,6 +56,7 @@ def test_projector_mode_scales_text_plots_and_canvas_and_is_remembered(qtbot, tm
     axis = plot.getPlotItem().getAxis("left")
     assert axis.style["tickFont"].pointSizeF() >= base * 1.5
     assert window.scene.theme.scale == theme.PROJECTOR_SCALE
+    assert simple_below(window.scene.theme.scale) > 1.0      # large-type cards up to 100%
     assert window.scene.theme.text.name() == "#000000"       # full contrast
     assert window.settings.value("view/projector") in (True, "true")
 
@@ -63,12 +69,22 @@ def test_projector_mode_scales_text_plots_and_canvas_and_is_remembered(qtbot, tm
     again.editor.mark_saved()
     again.close()
 
+    from PySide6.QtWidgets import QLabel
+    born = QLabel("built in projector mode", window.dashboard.views["lessons"].view)
+    font = born.font()
+    font.setPointSizeF(font.pointSizeF() * 1.2)        # sized from the large font, on purpose
+    born.setFont(font)
+    born.show()
+    born_pt = born.font().pointSizeF()
     action.trigger()                                   # off again: everything as it was
+    assert born.font().pointSizeF() == pytest.approx(born_pt / theme.PROJECTOR_SCALE)
     assert QApplication.font().pointSizeF() == pytest.approx(base)
     assert curve.opts["pen"].widthF() == pytest.approx(width)
     assert window.dashboard.views["lessons"].view.lesson_title.font().pointSizeF() == \
         pytest.approx(title)
-    assert window.scene.theme.scale == 1.0
+    assert window.scene.theme.scale == 1.0 and simple_below(1.0) == LOD_SIMPLE
+    QApplication.processEvents()
+    assert abs(right.width() - right_width) <= 2       # the docks as wide as they were
     assert window.settings.value("view/projector") in (False, "false")
     window.editor.mark_saved()
 

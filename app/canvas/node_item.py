@@ -34,6 +34,13 @@ MIN_TEXT_PX = 8.0
 SIMPLE_PAD = 5.0
 
 
+def simple_below(scale: float) -> float:
+    """The zoom under which a card shows only its name and shape in large type. In projector
+    mode (``scale`` > 1) that is up to 0.75·scale (1.2): below it the detailed card's 8–10 pt
+    type is too small to read from the back of a room."""
+    return LOD_SIMPLE if scale <= 1.0 else 0.75 * scale
+
+
 class _Fonts:
     """Created on first paint (a QGuiApplication must exist)."""
     ready = False
@@ -216,7 +223,7 @@ class NodeItem(QGraphicsItem):
         rect = QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT)
         error = label is not None and label.status == "error"
         lod = option.levelOfDetailFromTransform(p.worldTransform())
-        if lod < LOD_SIMPLE * self.theme.scale:   # projector mode: large type sooner
+        if lod < simple_below(self.theme.scale):   # projector mode: large type sooner
             self._paint_simple(p, rect, lod)   # small print would be unreadable
             return
         p.setRenderHint(QPainter.RenderHint.Antialiasing)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
 
 from .. import theme
 
@@ -126,6 +126,7 @@ class ProjectorMode(QObject):
         else:
             self.window.setFont(getattr(self, "_window_font", QFont()))
         self._scale_own_fonts(on, factor)
+        self._widen_side_docks(on)
         self.window.apply_theme()
         self._scale_plots()
         inspector = getattr(self.window, "inspector", None)
@@ -160,6 +161,28 @@ class ProjectorMode(QObject):
                 widget.setFont(font)
                 widget.setProperty(_BASE_PT, None)
 
+    def _widen_side_docks(self, on: bool) -> None:
+        """The side panels as much wider as their text is larger (else the training form is
+        cut off at its right edge) as far as the window allows; off: as wide as they were."""
+        w = self.window
+        if not on:
+            saved, self._dock_widths = getattr(self, "_dock_widths", {}), {}
+            docks = [d for d in saved if d.isVisible()]
+            if docks:
+                w.resizeDocks(docks, [saved[d] for d in docks], Qt.Orientation.Horizontal)
+            return
+        self._dock_widths = {}
+        for side in (Qt.DockWidgetArea.RightDockWidgetArea,    # the forms first
+                     Qt.DockWidgetArea.LeftDockWidgetArea):
+            # The docks in front (a tab behind another is "visible" with a stale width).
+            docks = [d for d in w.findChildren(QDockWidget)
+                     if d.isVisible() and not d.visibleRegion().isEmpty()
+                     and not d.isFloating() and w.dockWidgetArea(d) == side]
+            self._dock_widths.update({d: d.width() for d in docks})
+            if docks:
+                w.resizeDocks(docks, [round(d.width() * theme.PROJECTOR_SCALE) for d in docks],
+                              Qt.Orientation.Horizontal)
+
     def _ink(self) -> str | None:
         if not self.on:
             return None
@@ -172,6 +195,14 @@ class ProjectorMode(QObject):
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802
         # A plot built later (a view is built when its dock first shows) joins in.
+        if event.type() == QEvent.Type.Show and self.on and isinstance(obj, QWidget) \
+                and obj.property(_BASE_PT) is None and obj.testAttribute(
+                    Qt.WidgetAttribute.WA_SetFont) \
+                and obj.font().resolveMask() & _SIZE_RESOLVED and obj.font().pointSizeF() > 0 \
+                and self.window.isAncestorOf(obj):
+            # Built in projector mode (a view shown for the first time, a message): its own
+            # size came from the large font; off, it goes back to its designed size.
+            obj.setProperty(_BASE_PT, obj.font().pointSizeF() / theme.PROJECTOR_SCALE)
         if event.type() == QEvent.Type.Show and isinstance(obj, pg.PlotWidget):
             scale = theme.PROJECTOR_SCALE if self.on else 1.0
             if getattr(obj, "_projector_scale", 1.0) != scale and self.window.isAncestorOf(obj):

@@ -68,6 +68,7 @@ class LessonsView(DeferredDraw, QWidget):
         self.pages.addWidget(self._build_step())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.pack_banner)        # on both pages: this is a workshop
         layout.addWidget(self.pages)
 
         w = self.workshop
@@ -77,11 +78,11 @@ class LessonsView(DeferredDraw, QWidget):
 
     # --- building ------------------------------------------------------------------------------
     def _build_list(self) -> QWidget:
+        self.pack_banner = caption(name="packBanner")
+        self.pack_banner.setStyleSheet(f"color: {LOCK_COLOR}; font-weight: bold;")
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.pack_banner = caption(name="packBanner")
-        self.pack_banner.setStyleSheet(f"color: {LOCK_COLOR}; font-weight: bold;")
         self.list_intro = caption("Pick a lesson: each one builds a network step by step, "
                                   "checks your work as you go, and asks you to predict before "
                                   "it shows you.", "lessonsIntro")
@@ -95,7 +96,6 @@ class LessonsView(DeferredDraw, QWidget):
         self.start_button.setObjectName("startLesson")
         self.start_button.clicked.connect(lambda: self._start_selected(
             self.lesson_list.currentItem()))
-        layout.addWidget(self.pack_banner)
         layout.addWidget(self.list_intro)
         layout.addWidget(self.lesson_list, 1)
         layout.addWidget(self.start_button)
@@ -275,8 +275,8 @@ class LessonsView(DeferredDraw, QWidget):
             walk = self.workshop.walkthrough(lesson)
             score = walk.score
             done = sum(1 for s in lesson.steps if walk.done(s.number))
-            progress = (f"{done} of {len(lesson.steps)} steps done"
-                        + (f" · {score.first_try}/{score.total} quizzes right at the first try"
+            progress = (f"{done}/{len(lesson.steps)} steps done"
+                        + (f" · quizzes {score.first_try}/{score.total} right first time"
                            if score.total else ""))
             item = QListWidgetItem(f"{number}. {lesson.title}\n"
                                    f"    {' · '.join(lesson.concepts)}\n    {progress}")
@@ -380,11 +380,13 @@ class LessonsView(DeferredDraw, QWidget):
         self.refusal.setText(w.last_refusal or "")
         self.refusal.setVisible(bool(w.last_refusal))
         fix = step.show_me
-        self.show_me_button.setVisible(fix is not None and bool(fix.edits))
+        satisfied = w.check is not None and w.check.ok     # done: nothing to show or restart
+        self.show_me_button.setVisible(fix is not None and bool(fix.edits) and not satisfied)
         if fix is not None:
             self.show_me_button.setToolTip(f"{fix.label} (one undo step: Ctrl+Z takes it back)")
         self.train_button.setVisible(step.needs_run)
-        self.open_button.setVisible(walk.opens_project and not w.at_step_start())
+        self.open_button.setVisible(walk.opens_project and not satisfied
+                                    and not w.at_step_start())
         self.back_button.setEnabled(walk.number > 1)
         done = walk.done()
         if walk.at_end:
