@@ -18,7 +18,7 @@ from .editor import Editor
 from .recent_files import RecentFiles
 from .template_dialog import TemplateDialog
 
-__all__ = ["FileController", "FILE_FILTER"]
+__all__ = ["FileController", "FILE_FILTER", "show_problems"]
 
 log = logging.getLogger(__name__)
 FILE_FILTER = ("LayerLab projects and workshop packs (*.json *.llpack);;"
@@ -166,19 +166,24 @@ class FileController(QObject):
         return answer == QMessageBox.StandardButton.Discard
 
     def show_load_error(self, exc: ProjectLoadError) -> None:
-        problems = [str(p) for p in exc.problems] or [str(exc)]
-        shown = problems[:MAX_LISTED_PROBLEMS]
-        more = len(problems) - len(shown)
-        box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open project",
-                          f"{Path(exc.source).name} cannot be opened. Your current work is "
-                          f"unchanged.", QMessageBox.StandardButton.Ok, self.window)
-        box.setInformativeText("\n".join(f"• {p}" for p in shown)
-                               + (f"\n… and {more} more (see details)" if more else ""))
-        box.setDetailedText("\n".join(problems))
-        box.exec()
+        show_problems(self.window, "Cannot open project",
+                      f"{Path(exc.source).name} cannot be opened. Your current work is "
+                      f"unchanged.", [str(p) for p in exc.problems] or [str(exc)])
 
     def display_name(self) -> str:
         return self.doc.path.name if self.doc.path else self.doc.project.name or "Untitled"
+
+
+def show_problems(parent: QWidget, title: str, text: str, problems: list[str]) -> None:
+    """A file that cannot be opened: ``text``, the first problems listed, all in the details."""
+    shown = problems[:MAX_LISTED_PROBLEMS]
+    more = len(problems) - len(shown)
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
+                      parent)
+    box.setInformativeText("\n".join(f"• {p}" for p in shown)
+                           + (f"\n… and {more} more (see details)" if more else ""))
+    box.setDetailedText("\n".join(problems))
+    box.exec()
 
 
 def _slug(name: str) -> str:

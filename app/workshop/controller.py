@@ -25,7 +25,7 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog
 
 from layerlab.engine import ProjectLoadError, load_project
 from layerlab.engine.edits import EditError, apply_edits
@@ -35,13 +35,13 @@ from layerlab.engine.lessons.pack import PACK_SUFFIX, PackError, is_pack, open_p
 from layerlab.engine.lessons.runs import project_changes
 from layerlab.engine.locations import run_dir
 
+from ..file_actions import show_problems
 from .locks import NOT_A_PACK_PROJECT, PackLocks
 from .projector import PresenterLayout, ProjectorMode
 
-__all__ = ["Workshop", "MAX_LISTED_PROBLEMS"]
+__all__ = ["Workshop"]
 
 log = logging.getLogger(__name__)
-MAX_LISTED_PROBLEMS = 12
 PACK_FILTER = f"Workshop packs (*{PACK_SUFFIX});;All files (*)"
 #: Where a pack's own project starts a lesson step ("pack project digits": engine Start.origin).
 _PACK_ORIGIN = re.compile(r"^pack project (?P<key>[A-Za-z0-9][A-Za-z0-9_-]*)$")
@@ -407,15 +407,9 @@ class Workshop(QObject):
         return True
 
     def _pack_error(self, path: Path, problems: list[str]) -> None:
-        shown = problems[:MAX_LISTED_PROBLEMS]
-        more = len(problems) - len(shown)
-        box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open workshop pack",
-                          f"{path.name} cannot be opened as a workshop pack. Your current work "
-                          f"is unchanged.", QMessageBox.StandardButton.Ok, self.window)
-        box.setInformativeText("\n".join(f"• {p}" for p in shown)
-                               + (f"\n… and {more} more (see details)" if more else ""))
-        box.setDetailedText("\n".join(problems))
-        box.exec()
+        show_problems(self.window, "Cannot open workshop pack",
+                      f"{path.name} cannot be opened as a workshop pack. Your current work is "
+                      f"unchanged.", problems)
 
     def _extract(self, pack, path: Path) -> Path:
         """The pack's files in a per-user folder of their own (the same file: the same folder,

@@ -9,6 +9,7 @@ What it refuses is listed in the dialog, naming the project, lesson or lock.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,21 @@ __all__ = ["PackDialog", "PackPlan", "project_key"]
 
 ALL = "*"
 EVERY_PROJECT = "every project"
+
+
+@contextmanager
+def refilled(combo: QComboBox, quietly: bool = False):
+    """Empty ``combo`` for the caller to fill again, then choose what was chosen before (or
+    the first item); ``quietly``: without telling its listeners on the way."""
+    current = combo.currentData()
+    was = combo.blockSignals(True) if quietly else None
+    combo.clear()
+    try:
+        yield combo
+    finally:
+        combo.setCurrentIndex(max(combo.findData(current), 0))
+        if quietly:
+            combo.blockSignals(was)
 
 
 def project_key(name: str, taken=()) -> str:
@@ -301,24 +317,16 @@ class PackDialog(QDialog):
                 if self.lesson_list.item(i).checkState() == Qt.CheckState.Checked]
 
     def _fill_start(self) -> None:
-        current = self.start.currentData()
-        self.start.clear()
-        for lesson in self.chosen_lessons():
-            self.start.addItem(lesson.title, lesson.id)
-        index = self.start.findData(current)
-        self.start.setCurrentIndex(max(index, 0))
+        with refilled(self.start):
+            for lesson in self.chosen_lessons():
+                self.start.addItem(lesson.title, lesson.id)
 
     # --- locks ---------------------------------------------------------------------------------
     def _fill_lock_projects(self) -> None:
-        current = self.lock_project.currentData()
-        self.lock_project.blockSignals(True)
-        self.lock_project.clear()
-        self.lock_project.addItem(EVERY_PROJECT, None)
-        for key, _project, _base in self.plan.projects:
-            self.lock_project.addItem(key, key)
-        index = self.lock_project.findData(current)
-        self.lock_project.setCurrentIndex(max(index, 0))
-        self.lock_project.blockSignals(False)
+        with refilled(self.lock_project, quietly=True):
+            self.lock_project.addItem(EVERY_PROJECT, None)
+            for key, _project, _base in self.plan.projects:
+                self.lock_project.addItem(key, key)
         self._fill_targets()
 
     def _projects_for_lock(self) -> list:
@@ -326,20 +334,15 @@ class PackDialog(QDialog):
         return [p for k, p, _b in self.plan.projects if key is None or k == key]
 
     def _fill_targets(self) -> None:
-        current = self.lock_target.currentData()
-        self.lock_target.blockSignals(True)
-        self.lock_target.clear()
-        self.lock_target.addItem("training settings", "training")
-        self.lock_target.addItem("dataset settings", "dataset")
-        seen = set()
-        for project in self._projects_for_lock():
-            for node_id, node in project.graph.nodes.items():
-                if node_id not in seen:
-                    seen.add(node_id)
-                    self.lock_target.addItem(f"{node_id} ({node.type})", node_id)
-        index = self.lock_target.findData(current)
-        self.lock_target.setCurrentIndex(max(index, 0))
-        self.lock_target.blockSignals(False)
+        with refilled(self.lock_target, quietly=True):
+            self.lock_target.addItem("training settings", "training")
+            self.lock_target.addItem("dataset settings", "dataset")
+            seen = set()
+            for project in self._projects_for_lock():
+                for node_id, node in project.graph.nodes.items():
+                    if node_id not in seen:
+                        seen.add(node_id)
+                        self.lock_target.addItem(f"{node_id} ({node.type})", node_id)
         self._fill_params()
 
     def _fill_params(self) -> None:

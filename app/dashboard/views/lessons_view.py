@@ -20,12 +20,12 @@ import re
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QPushButton, QScrollArea, QStackedWidget,
+                               QListWidgetItem, QPushButton, QStackedWidget,
                                QVBoxLayout, QWidget)
 
 from ...workshop.lock_marks import LOCK_COLOR
 from .deferred_draw import DeferredDraw
-from .layout_helpers import caption, still_plot
+from .layout_helpers import caption, still_plot, vertical_scroll
 
 __all__ = ["LessonsView", "CURVE_COLORS", "rich"]
 
@@ -161,13 +161,8 @@ class LessonsView(DeferredDraw, QWidget):
         self.refusal.setStyleSheet(f"color: {TODO_COLOR};")
         b.addWidget(self.refusal)
         b.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(body)
-        self.scroll = scroll
-        outer.addWidget(scroll, 1)
+        self.scroll = vertical_scroll(body)
+        outer.addWidget(self.scroll, 1)
 
         actions = QHBoxLayout()
         self.show_me_button = QPushButton("Show me")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
-                               QProgressBar, QPushButton, QScrollArea, QSpinBox,
+                               QProgressBar, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from layerlab.engine.data import all_kinds, describe
@@ -23,7 +23,7 @@ from layerlab.engine.training.snapshots import format_eta
 from ..settings_commands import replace_section, set_setting
 from .deferred_draw import DeferredDraw
 from ...workshop.lock_marks import LOCK_COLOR, lockable
-from .layout_helpers import caption
+from .layout_helpers import caption, vertical_scroll
 from .message_bar import MessageBar
 
 __all__ = ["TrainingPanel", "KIND_LABELS"]
@@ -202,11 +202,7 @@ class TrainingPanel(DeferredDraw, QWidget):
         il.addWidget(data_box)
         il.addWidget(form_box)
         il.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(inner)
+        scroll = vertical_scroll(inner)
         # Scroll vertically only: the dock is at least as wide as the form.
         scroll.setMinimumWidth(inner.minimumSizeHint().width()
                                + scroll.verticalScrollBar().sizeHint().width())
