@@ -76,7 +76,10 @@ def test_projector_mode_scales_text_plots_and_canvas_and_is_remembered(qtbot, tm
     born.setFont(font)
     born.show()
     born_pt = born.font().pointSizeF()
+    axis_title = plot.getPlotItem().getAxis("bottom").label
+    axis_title.setFont(QApplication.font())            # as a plot built in projector mode has
     action.trigger()                                   # off again: everything as it was
+    assert axis_title.font().pointSizeF() == pytest.approx(base)
     assert born.font().pointSizeF() == pytest.approx(born_pt / theme.PROJECTOR_SCALE)
     assert QApplication.font().pointSizeF() == pytest.approx(base)
     assert curve.opts["pen"].widthF() == pytest.approx(width)

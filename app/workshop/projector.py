@@ -190,8 +190,15 @@ class ProjectorMode(QObject):
 
     def _scale_plots(self) -> None:
         scale = theme.PROJECTOR_SCALE if self.on else 1.0
+        font = QApplication.font()
         for plot in self.window.findChildren(pg.PlotWidget):
             scale_plot(plot, scale, self._ink())
+            # An axis title keeps the application font of the moment it was made (a plot
+            # built in projector mode): it follows the application font now.
+            for name in ("left", "bottom", "right", "top"):
+                axis = plot.getPlotItem().getAxis(name)
+                axis.label.setFont(font)
+                axis._updateLabel()
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802
         # A plot built later (a view is built when its dock first shows) joins in.
