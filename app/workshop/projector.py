@@ -88,9 +88,6 @@ class ProjectorMode(QObject):
         self.on = False
         self._base_font: QFont | None = None
         self._base_palette = None
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
         if str(window.settings.value(SETTING, "false")).lower() in ("true", "1"):
             QTimer.singleShot(0, lambda: self.set_on(True, remember=False))
 
@@ -106,6 +103,12 @@ class ProjectorMode(QObject):
             return
         self.on = on
         app = QApplication.instance()
+        # Widgets and plots shown while it is on join in (eventFilter); off, every event of
+        # the application is spared a call into Python.
+        if on:
+            app.installEventFilter(self)
+        else:
+            app.removeEventFilter(self)
         factor = theme.PROJECTOR_SCALE if on else 1.0 / theme.PROJECTOR_SCALE
         if on and not theme.projector():    # (another window may have done it already)
             self._base_font = QFont(app.font())
