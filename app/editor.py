@@ -39,6 +39,8 @@ class Editor(QObject):
     problemsChanged = Signal(list)
     #: A fix changed the project's "dataset" or "training" section (views showing it reload).
     sectionChanged = Signal(str)
+    #: Which values are locked changed (a workshop pack was opened or left): lock icons redraw.
+    valueLocksChanged = Signal()
 
     def __init__(self, document: Document | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -56,6 +58,10 @@ class Editor(QObject):
         #: engine.data.fit.dataset_problems): their problems and fixes show like any other.
         self.problem_sources: list[Callable[[Project], list[Problem]]] = []
         self._problems: list[Problem] | None = None
+        #: Values that may not change besides the structure lock — a workshop pack's locked
+        #: parameters (app/workshop/locks.py): an object with ``reason(target, param)`` and
+        #: ``refusal(command)``, each a sentence or None. None: no such locks.
+        self.value_locks = None
         self.undo_stack.cleanChanged.connect(lambda _clean: self._emit_modified())
         self.document.analysisChanged.connect(lambda _a: self.refresh_problems())
         self.document.nodeRemoved.connect(self.selection.forget)
@@ -97,6 +103,16 @@ class Editor(QObject):
         ``editable_params(node_id, name)`` may allow some parameter edits. None unlocks."""
         self.document.set_locked(reason, editable_params)
 
+    def set_value_locks(self, locks) -> None:
+        """Install (None: remove) per-value locks; every edit, undo and redo asks them."""
+        self.value_locks = locks
+        self.valueLocksChanged.emit()
+
+    def locked_value(self, target: str, param: str | None = None) -> str | None:
+        """Why ``target``'s ``param`` (a node id, or "training" / "dataset"; None: any of its
+        parameters) is locked, or None — what the panels show beside a lock icon."""
+        return self.value_locks.reason(target, param) if self.value_locks is not None else None
+
     def _refuse(self, reason: str) -> bool:
         self.last_refusal = reason
         self.message.emit(reason)
@@ -110,6 +126,8 @@ class Editor(QObject):
         """Why ``command`` may not be done, undone or redone now: the structure is locked, or
         the command itself says (``refusal()``: e.g. a setting a running run holds)."""
         if getattr(command, "structural", True) and (refusal := self._lock_refusal()):
+            return refusal
+        if self.value_locks is not None and (refusal := self.value_locks.refusal(command)):
             return refusal
         check = getattr(command, "refusal", None)
         return check() if callable(check) else None

@@ -21,10 +21,11 @@ from .editor import Editor
 from .recent_files import RecentFiles
 from .template_dialog import TemplateDialog
 
-__all__ = ["FileController", "FILE_FILTER", "project_slug"]
+__all__ = ["FileController", "FILE_FILTER", "project_slug", "show_problems"]
 
 log = logging.getLogger(__name__)
-FILE_FILTER = "LayerLab projects (*.json);;All files (*)"
+FILE_FILTER = ("LayerLab projects and workshop packs (*.json *.llpack);;"
+               "LayerLab projects (*.json);;Workshop packs (*.llpack);;All files (*)")
 MAX_LISTED_PROBLEMS = 12
 
 
@@ -48,6 +49,9 @@ class FileController(QObject):
         #: (a sentence, or None when there is none) — the dashboard's trained weights. Saving
         #: the project saves them (they listen to projectSaved).
         self.unsaved_work: list = []
+        #: Besides projects: functions path → True/False (opened it, or tried and said why)
+        #: or None (not theirs) — a workshop pack (app/workshop/controller.py).
+        self.openers: list = []
 
     # --- starting points -------------------------------------------------------------------------
     def new(self) -> bool:
@@ -102,6 +106,10 @@ class FileController(QObject):
         """Load ``path``; on failure show the loader's messages and keep the current work."""
         if confirm and not self.confirm_discard():
             return False
+        for opener in self.openers:
+            opened = opener(Path(path))
+            if opened is not None:
+                return opened
         try:
             project = load_project(path)
         except ProjectLoadError as exc:
@@ -187,19 +195,24 @@ class FileController(QObject):
         return answer == QMessageBox.StandardButton.Discard
 
     def show_load_error(self, exc: ProjectLoadError) -> None:
-        problems = [str(p) for p in exc.problems] or [str(exc)]
-        shown = problems[:MAX_LISTED_PROBLEMS]
-        more = len(problems) - len(shown)
-        box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open project",
-                          f"{Path(exc.source).name} cannot be opened. Your current work is "
-                          f"unchanged.", QMessageBox.StandardButton.Ok, self.window)
-        box.setInformativeText("\n".join(f"• {p}" for p in shown)
-                               + (f"\n… and {more} more (see details)" if more else ""))
-        box.setDetailedText("\n".join(problems))
-        box.exec()
+        show_problems(self.window, "Cannot open project",
+                      f"{Path(exc.source).name} cannot be opened. Your current work is "
+                      f"unchanged.", [str(p) for p in exc.problems] or [str(exc)])
 
     def display_name(self) -> str:
         return self.doc.path.name if self.doc.path else self.doc.project.name or "Untitled"
+
+
+def show_problems(parent: QWidget, title: str, text: str, problems: list[str]) -> None:
+    """A file that cannot be opened: ``text``, the first problems listed, all in the details."""
+    shown = problems[:MAX_LISTED_PROBLEMS]
+    more = len(problems) - len(shown)
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
+                      parent)
+    box.setInformativeText("\n".join(f"• {p}" for p in shown)
+                           + (f"\n… and {more} more (see details)" if more else ""))
+    box.setDetailedText("\n".join(problems))
+    box.exec()
 
 
 def project_slug(name: str) -> str:

@@ -33,6 +33,7 @@ from .panels.palette import PalettePanel
 from .panels.problems_panel import ProblemsPanel
 from .panels.summary_panel import SummaryPanel
 from .theme import current_theme, watch_color_scheme
+from .workshop.controller import Workshop
 from .workspaces import Workspaces
 from . import window_menus
 
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         window_menus.add_workspace_actions(self)
         self.model_files = ModelFiles(self)    # File ▸ Export / Import (outside this process)
         self.inspector.sections.append(self.dashboard.inspector_section)   # activation plot
+        self.workshop = Workshop(self)     # lessons, packs, projector mode (app/workshop)
         self._build_status_bar()
         self._connect()
         self._restore_layout()

@@ -12,7 +12,29 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 __all__ = ["Theme", "GROUP_COLORS", "group_color", "current_theme", "is_dark",
-           "watch_color_scheme"]
+           "watch_color_scheme", "PROJECTOR_SCALE", "set_projector", "projector", "text_scale",
+           "projector_palette"]
+
+#: Projector mode (View ▸ Projector Mode): text, canvas labels, plot fonts and line widths
+#: this many times larger, in high contrast — readable from the back of a room.
+PROJECTOR_SCALE = 1.6
+_projector = False
+
+
+def set_projector(on: bool) -> None:
+    """Projector mode on or off for everything that paints itself (the canvas, the plots).
+    Global like the application's font and palette it goes with (app/workshop/projector.py)."""
+    global _projector
+    _projector = bool(on)
+
+
+def projector() -> bool:
+    return _projector
+
+
+def text_scale() -> float:
+    """How much larger than designed text and lines are drawn now (1 outside projector mode)."""
+    return PROJECTOR_SCALE if _projector else 1.0
 
 #: One accent per registry group (readable on both light and dark backgrounds).
 GROUP_COLORS = {
@@ -57,10 +79,24 @@ class Theme:
     edge_label_text: QColor
     banner_fill: QColor
     banner_text: QColor
+    #: Text and line scale (projector mode); colours are then at full contrast.
+    scale: float = 1.0
 
     @classmethod
-    def build(cls, dark: bool, palette: QPalette) -> "Theme":
+    def build(cls, dark: bool, palette: QPalette, projector: bool = False) -> "Theme":
         highlight = palette.color(QPalette.ColorRole.Highlight)
+        if projector:     # full contrast: black on white (white on black), strong accents
+            if dark:
+                return cls(True, QColor("#000000"), QColor("#1A1A1A"), QColor("#101010"),
+                           QColor("#FFFFFF"), QColor("#FFFFFF"), QColor("#E0E0E0"),
+                           QColor("#4DA3FF"), QColor("#FF6B60"), QColor("#5CE07A"),
+                           QColor("#FFFFFF"), QColor("#000000"), QColor("#FFFFFF"),
+                           QColor("#6A5200"), QColor("#FFFFFF"), PROJECTOR_SCALE)
+            return cls(False, QColor("#FFFFFF"), QColor("#EDEDED"), QColor("#FFFFFF"),
+                       QColor("#000000"), QColor("#000000"), QColor("#202020"),
+                       QColor("#0050D0"), QColor("#C00000"), QColor("#006B2E"),
+                       QColor("#000000"), QColor("#FFFFFF"), QColor("#000000"),
+                       QColor("#FFE680"), QColor("#000000"), PROJECTOR_SCALE)
         if dark:
             return cls(True, QColor("#1E2126"), QColor("#272A30"), QColor("#2A2E35"),
                        QColor("#454B55"), QColor("#E6E8EB"), QColor("#9AA3AE"),
@@ -77,7 +113,28 @@ class Theme:
 def current_theme() -> Theme:
     app = QGuiApplication.instance()
     palette = QGuiApplication.palette() if app else QPalette()
-    return Theme.build(is_dark(), palette)
+    return Theme.build(is_dark(), palette, _projector)
+
+
+def projector_palette(dark: bool) -> QPalette:
+    """The application palette of projector mode: full-contrast text on plain backgrounds
+    (placeholder and disabled text stay dark enough to read on a projector)."""
+    ink, paper, soft, dim = (("#FFFFFF", "#000000", "#1C1C1C", "#C8C8C8") if dark
+                             else ("#000000", "#FFFFFF", "#EFEFEF", "#3A3A3A"))
+    pal = QPalette()
+    role, group = QPalette.ColorRole, QPalette.ColorGroup
+    for r, color in ((role.Window, paper), (role.WindowText, ink), (role.Base, paper),
+                     (role.AlternateBase, soft), (role.Text, ink), (role.Button, soft),
+                     (role.ButtonText, ink), (role.BrightText, "#FF0000"),
+                     (role.Highlight, "#0050D0" if not dark else "#4DA3FF"),
+                     (role.HighlightedText, "#FFFFFF" if not dark else "#000000"),
+                     (role.ToolTipBase, paper), (role.ToolTipText, ink),
+                     (role.PlaceholderText, dim), (role.Link, "#0040B0"),
+                     (role.Mid, dim), (role.Dark, dim), (role.Light, paper)):
+        pal.setColor(r, QColor(color))
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        pal.setColor(group.Disabled, r, QColor(dim))
+    return pal
 
 
 def watch_color_scheme(owner: QObject, callback: Callable[[], None]) -> None:

@@ -71,6 +71,12 @@ def build_menus(w) -> None:
                                    lambda: export_diagram_dialog(w),
                                    tip="The whole network as a picture, for slides")
     f.addSeparator()
+    w.act_open_pack = _action(w, f, "Open &Pack…", lambda: w.workshop.open_pack_dialog(),
+                              tip="Start workshop mode from a teacher's pack (.llpack)")
+    w.act_new_pack = _action(w, f, "New &Workshop Pack…", lambda: w.workshop.new_pack(),
+                             tip="Projects, lessons, a fixed seed and locked parameters in one "
+                                 "file to hand out (open it with File ▸ Open Pack…)")
+    f.addSeparator()
     _action(w, f, "&Quit", w.close, keys.Quit)
 
     e = bar.addMenu("&Edit")
@@ -93,6 +99,17 @@ def build_menus(w) -> None:
     _action(w, v, "Zoom &Out", lambda: view.zoom_by(0.8), keys.ZoomOut)
     w.act_fit = _action(w, v, "&Fit to View", view.fit_to_view, ["Ctrl+0", "F"])
     _action(w, v, "Actual &Size", lambda: view.set_zoom(1.0), "Ctrl+1")
+    v.addSeparator()
+    w.act_projector = _action(w, v, "P&rojector Mode", lambda: w.workshop.projector.set_on(
+        w.act_projector.isChecked()), "Ctrl+Shift+P", "Large text, thick lines, full contrast: "
+        "readable from the back of a room (remembered)")
+    w.act_projector.setCheckable(True)
+    w.act_presenter = _action(w, v, "Presenter &Layout", lambda: w.workshop.presenter.set_on(
+        w.act_presenter.isChecked()), "Ctrl+Shift+L", "Only the canvas and the loss plot, "
+        "both large")
+    w.act_presenter.setCheckable(True)
+    w.act_lessons = _action(w, v, "&Lessons", lambda: w.workshop.show_panel(), "Ctrl+Shift+E",
+                            "The workshop lessons: follow one step by step")
     v.addSeparator()
     w.panels_menu = v.addMenu("&Panels")
 

@@ -13,7 +13,7 @@ from layerlab.engine import find_layer
 from layerlab.engine.layout import NODE_SIZE
 
 from ..icons import paint_group_glyph
-from ..theme import Theme, group_color
+from ..theme import Theme, group_color, text_scale
 from .labels import NodeLabel
 from .port_item import PortItem
 
@@ -32,6 +32,13 @@ LOD_SIMPLE = 0.55
 SIMPLE_TEXT_PX = 14.0
 MIN_TEXT_PX = 8.0
 SIMPLE_PAD = 5.0
+
+
+def simple_below(scale: float) -> float:
+    """The zoom under which a card shows only its name and shape in large type. In projector
+    mode (``scale`` > 1) that is up to 0.75·scale (1.2): below it the detailed card's 8–10 pt
+    type is too small to read from the back of a room."""
+    return LOD_SIMPLE if scale <= 1.0 else 0.75 * scale
 
 
 class _Fonts:
@@ -64,7 +71,7 @@ def simple_font(text: str, row: QRectF, lod: float, bold: bool) -> QFont:
     is elided)."""
     font = QFont()
     font.setBold(bold)
-    size = min(SIMPLE_TEXT_PX / max(lod, 0.01), row.height() * 0.8)
+    size = min(SIMPLE_TEXT_PX * text_scale() / max(lod, 0.01), row.height() * 0.8)
     font.setPixelSize(max(1, round(size)))
     least = math.ceil(MIN_TEXT_PX / max(lod, 0.01))
     while QFontMetricsF(font).horizontalAdvance(text) > row.width() and \
@@ -216,7 +223,7 @@ class NodeItem(QGraphicsItem):
         rect = QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT)
         error = label is not None and label.status == "error"
         lod = option.levelOfDetailFromTransform(p.worldTransform())
-        if lod < LOD_SIMPLE:
+        if lod < simple_below(self.theme.scale):   # projector mode: large type sooner
             self._paint_simple(p, rect, lod)   # small print would be unreadable
             return
         p.setRenderHint(QPainter.RenderHint.Antialiasing)

@@ -112,8 +112,9 @@ class CanvasView(QGraphicsView):
             return
         rect = self.graph_rect().adjusted(-40, -40, 40, 40)
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom() > 1.25:     # a tiny graph should not be blown up
-            self.set_zoom(1.25)
+        cap = 1.25 * self.graph_scene.theme.scale   # projector mode: larger, to the back row
+        if self.zoom() > cap:      # a tiny graph should not be blown up
+            self.set_zoom(cap)
         elif self.zoom() < MIN_SCALE:
             self.set_zoom(MIN_SCALE)
         self.centerOn(rect.center())

@@ -95,6 +95,7 @@ class Dashboard(RunControl, InsightControl, QObject):
         ctx = ViewContext(state=self.project_state, editor=self.editor, notifier=self.notifier,
                           ask=self.binding.call, command=self.command,
                           select=self._select_on_canvas, choose=self.choose)
+        self.view_context = ctx     # what every view is built with (extras: app/workshop)
         # Each view is built the first time its dock is shown (views/lazy_view.py).
         self.views: dict = {}
         for spec in VIEWS:
@@ -506,7 +507,7 @@ class Dashboard(RunControl, InsightControl, QObject):
         path = self.doc.path
         dialog = DatasetDialog(kind, dict(self.doc.project.dataset or {}),
                                path.parent if path else None, self.window,
-                               project=self.doc.project)
+                               project=self.doc.project, locks=self.editor.locked_value)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             self.panel.refresh()
             return False

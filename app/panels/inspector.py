@@ -13,6 +13,7 @@ from layerlab.engine import find_layer, format_shape
 
 from ..editor import Editor
 from ..icons import group_icon
+from ..workshop.lock_marks import LOCK_COLOR
 from .param_editors import ParamEditor, editor_for
 
 __all__ = ["InspectorPanel"]
@@ -63,6 +64,7 @@ class InspectorPanel(QScrollArea):
         self.doc.nodeRenamed.connect(self._renamed)
         self.doc.analysisChanged.connect(lambda _a: self.refresh_analysis())
         self.doc.lockChanged.connect(lambda _r: self._apply_lock())
+        editor.valueLocksChanged.connect(self._apply_lock)
         self.doc.projectReset.connect(self.rebuild)
         self.rebuild()
 
@@ -77,6 +79,7 @@ class InspectorPanel(QScrollArea):
         self.node_id = node_id
         self.editors.clear()
         self._sessions.clear()
+        self._lock_notes: dict[str, QLabel] = {}
         body = QWidget()
         self.layout_ = QVBoxLayout(body)
         self.layout_.setContentsMargins(12, 12, 12, 12)
@@ -151,6 +154,12 @@ class InspectorPanel(QScrollArea):
             help_label = _wrap_label(param.help, selectable=False)
             _dim(help_label)
             box.addWidget(help_label)
+            lock_note = _wrap_label(selectable=False)       # the workshop's reason, if locked
+            lock_note.setObjectName(f"lockNote_{param.name}")
+            lock_note.setStyleSheet(f"color: {LOCK_COLOR};")
+            lock_note.hide()
+            box.addWidget(lock_note)
+            self._lock_notes[param.name] = lock_note
             form.addRow(param.name, cell)
         params_box = QGroupBox("Parameters")
         params_box.setLayout(form)
@@ -252,7 +261,14 @@ class InspectorPanel(QScrollArea):
             return
         for name, editor in self.editors.items():
             editor.setEnabled(self.doc.can_edit_param(self.node_id, name))
-        self.id_edit.setEnabled(not self.doc.is_locked)
+            reason = self.editor.locked_value(self.node_id, name)   # a workshop pack's lock
+            editor.set_locked(reason)
+            note = self._lock_notes.get(name)
+            if note is not None:
+                note.setText(f"Locked: {reason}" if reason else "")
+                note.setVisible(bool(reason))
+        self.id_edit.setEnabled(not self.doc.is_locked
+                                and not self.editor.locked_value(self.node_id))
 
     # --- edits ---------------------------------------------------------------------------------
     def _edited(self, name: str, value) -> None:
@@ -261,7 +277,10 @@ class InspectorPanel(QScrollArea):
         session = self._sessions.get(name)
         if session is None:
             session = self._sessions[name] = self.editor.new_param_session()
-        self.editor.set_param(self.node_id, name, value, session)
+        if not self.editor.set_param(self.node_id, name, value, session) \
+                and self.editor.last_refusal and name in self.editors:
+            editor = self.editors[name]     # refused (locked): show what the document holds
+            editor.set_value(self.doc.node(self.node_id).params.get(name, editor.param.default))
 
     def _check_name(self, text: str) -> None:
         problem = self.editor.rename_problem(self.node_id, text) if self.node_id else None

@@ -28,6 +28,8 @@ class ParamEditor(QWidget):
     edited = Signal(object)
     finished = Signal()
 
+    _own_tip = ""
+
     def __init__(self, param: Param, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.param = param
@@ -35,9 +37,32 @@ class ParamEditor(QWidget):
         self.row = QHBoxLayout(self)
         self.row.setContentsMargins(0, 0, 0, 0)
         self.row.setSpacing(6)
+        #: The workshop's reason when this value is locked (a padlock shows it), else None.
+        self.locked_reason: str | None = None
+        self._lock_mark = None
 
     def value(self) -> Any:
         raise NotImplementedError
+
+    def set_locked(self, reason: str | None) -> None:
+        """Read-only with a padlock whose tooltip is ``reason`` (a workshop pack's lock);
+        None: editable again (as far as the caller's own enabled state allows)."""
+        from ..workshop.lock_marks import LockMark
+        if reason and self._lock_mark is None:
+            self._lock_mark = LockMark()
+            self.row.insertWidget(0, self._lock_mark)
+        self.locked_reason = reason or None
+        if self._lock_mark is not None:
+            self._lock_mark.set_reason(reason)
+        for child in self.findChildren(QWidget):
+            if child is not self._lock_mark and child.parent() is self:
+                child.setEnabled(not reason)
+        self.setToolTip(f"Locked by the workshop: {reason}" if reason else self._own_tip)
+
+    def setToolTip(self, text: str) -> None:  # noqa: N802  (Qt's name)
+        if not text.startswith("Locked by the workshop"):
+            self._own_tip = text
+        super().setToolTip(text)
 
     def set_value(self, value: Any) -> None:
         children = self.findChildren(QWidget)
@@ -47,6 +72,8 @@ class ParamEditor(QWidget):
         finally:
             for widget, was in zip(children, previous):
                 widget.blockSignals(was)
+        if self.locked_reason:          # _show may enable parts again (PairEditor)
+            self.set_locked(self.locked_reason)
 
     def _show(self, value: Any) -> None:
         raise NotImplementedError

@@ -175,8 +175,10 @@ class DatasetDialog(QDialog):
     (optional): the open project, whose network the dataset is checked against."""
 
     def __init__(self, kind: str, spec: dict, base_dir: Path | None,
-                 parent: QWidget | None = None, *, project=None) -> None:
+                 parent: QWidget | None = None, *, project=None, locks=None) -> None:
         super().__init__(parent)
+        #: (section, key) → a workshop pack's reason it is locked, or None (Editor.locked_value)
+        self.locks = locks or (lambda _section, _key: None)
         self.setWindowTitle("Dataset")
         self.setObjectName("datasetDialog")
         self.base_dir = Path(base_dir) if base_dir is not None else None
@@ -206,6 +208,10 @@ class DatasetDialog(QDialog):
                                       Qt.ItemDataRole.ToolTipRole)
         self.kind_box.setCurrentIndex(self.kind_box.findData(self.kind.name))
         self.kind_box.activated.connect(self._kind_picked)
+        kind_lock = self.locks("dataset", "kind")
+        if kind_lock:
+            self.kind_box.setEnabled(False)
+            self.kind_box.setToolTip(f"Locked by the workshop: {kind_lock}")
         self.head = QLabel()
         self.head.setWordWrap(True)
         self.form_host = QVBoxLayout()
@@ -320,6 +326,7 @@ class DatasetDialog(QDialog):
             if isinstance(editor, TextEditor):
                 editor.start_dir = str(self.base_dir or Path.home())
             editor.set_value(self.values[param.name])
+            editor.set_locked(self.locks("dataset", param.name))
             editor.edited.connect(lambda value, name=param.name: self._edited(name, value))
             self._editors[param.name] = editor
             label = QLabel(label_of(param.name))

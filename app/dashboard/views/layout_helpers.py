@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QWidget
 
-__all__ = ["caption", "expanding", "still_plot"]
+__all__ = ["caption", "expanding", "still_plot", "vertical_scroll"]
 
 
 def caption(text: str = "", name: str | None = None) -> QLabel:
@@ -43,3 +44,14 @@ def still_plot(left: str | None = None, bottom: str | None = None,
     if bottom:
         item.setLabel("bottom", bottom)
     return plot
+
+
+def vertical_scroll(body: QWidget) -> QScrollArea:
+    """``body`` scrolling up and down only, without a frame: a tall panel in a narrow dock
+    (its text wraps to the dock's width instead of scrolling sideways)."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(body)
+    return scroll

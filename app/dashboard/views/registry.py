@@ -113,6 +113,10 @@ VIEWS_DECLARED = (
     ViewSpec("regression", "Predicted vs actual", _view("regression_view", "RegressionView"),
              tab_with="confusion", image=True, max_hz=4,
              observes=("project", "dataset", "worker", "run", "session", "evaluation")),
+    # The workshop's lessons (app/workshop): it also redraws on every edit and when a run's
+    # record is kept, from the window's Workshop (ctx.extras["workshop"]).
+    ViewSpec("lessons", "Lessons", _view("lessons_view", "LessonsView"), area="right",
+             tab_with="training", observes=("project", "run"), max_hz=10),
 )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
-                               QProgressBar, QPushButton, QScrollArea, QSpinBox,
+                               QProgressBar, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from layerlab.engine.data import all_kinds, describe
@@ -22,7 +22,8 @@ from layerlab.engine.training.snapshots import format_eta
 
 from ..settings_commands import replace_section, set_setting
 from .deferred_draw import DeferredDraw
-from .layout_helpers import caption
+from ...workshop.lock_marks import LOCK_COLOR, lockable
+from .layout_helpers import caption, vertical_scroll
 from .message_bar import MessageBar
 from .speed_box import SpeedBox
 
@@ -87,7 +88,7 @@ class TrainingPanel(DeferredDraw, QWidget):
             lambda: ctx.command(f"dataset_dialog:{self.kind.currentData()}"))
         data_box = QGroupBox("Dataset")
         dl = QVBoxLayout(data_box)
-        dl.addWidget(self.kind)
+        dl.addWidget(lockable(self.kind))
         dl.addWidget(self.dataset_text)
         dl.addWidget(self.dataset_button)
 
@@ -117,16 +118,28 @@ class TrainingPanel(DeferredDraw, QWidget):
         self.problems.hide()
         form_box = QGroupBox("Training")
         form = QFormLayout(form_box)
-        form.addRow("Loss", self.loss)
-        form.addRow("Optimizer", self.optimizer)
-        form.addRow("Learning rate", self.lr)
-        form.addRow("Batch size", self.batch_size)
-        form.addRow("Epochs", self.epochs)
-        form.addRow("L1", self.l1)
-        form.addRow("L2 (weight decay)", self.l2)
-        form.addRow("Seed", self.seed)
-        form.addRow("Device", self.device)
+        # Each field beside the padlock a workshop pack's lock shows (app/workshop).
+        form.addRow("Loss", lockable(self.loss))
+        form.addRow("Optimizer", lockable(self.optimizer))
+        form.addRow("Learning rate", lockable(self.lr))
+        form.addRow("Batch size", lockable(self.batch_size))
+        form.addRow("Epochs", lockable(self.epochs))
+        form.addRow("L1", lockable(self.l1))
+        form.addRow("L2 (weight decay)", lockable(self.l2))
+        form.addRow("Seed", lockable(self.seed))
+        form.addRow("Device", lockable(self.device))
         form.addRow(self.problems)
+        self.locks_note = caption(name="locksNote")
+        self.locks_note.setStyleSheet(f"color: {LOCK_COLOR};")
+        self.locks_note.hide()
+        form.addRow(self.locks_note)
+        #: The project setting each field edits: what a workshop lock is looked up by.
+        self._lockable = {("training", "loss"): self.loss,
+                          ("training", "optimizer"): self.optimizer,
+                          ("training", "lr"): self.lr, ("training", "batch_size"):
+                          self.batch_size, ("training", "epochs"): self.epochs,
+                          ("training", "l1"): self.l1, ("training", "weight_decay"): self.l2,
+                          ("training", "seed"): self.seed, ("training", "device"): self.device}
 
         for box, key in ((self.loss, "loss"), (self.optimizer, "optimizer"),
                          (self.device, "device")):
@@ -192,11 +205,7 @@ class TrainingPanel(DeferredDraw, QWidget):
         il.addWidget(data_box)
         il.addWidget(form_box)
         il.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(inner)
+        scroll = vertical_scroll(inner)
         # Scroll vertically only: the dock is at least as wide as the form.
         scroll.setMinimumWidth(inner.minimumSizeHint().width()
                                + scroll.verticalScrollBar().sizeHint().width())
@@ -206,7 +215,10 @@ class TrainingPanel(DeferredDraw, QWidget):
         self._settings_widgets = (self.kind, self.dataset_button, self.loss, self.optimizer,
                                   self.batch_size, self.epochs, self.l1, self.l2, self.seed,
                                   self.device)
+        self._lockable[("dataset", "kind")] = self.kind
         self.notifier.changed.connect(lambda _section: self.refresh())
+        self.editor.valueLocksChanged.connect(self._show_value_locks)
+        self._show_value_locks()
         self.refresh()
         self.render()
         # Without a dataset section the default dataset follows the Input: show it as it does.
@@ -348,9 +360,29 @@ class TrainingPanel(DeferredDraw, QWidget):
         self.step_button.setEnabled(ready and state in ("idle", "running", "paused"))
         self.stop_button.setEnabled(state in ("preparing", "running", "paused"))
         for w in self._settings_widgets:
-            w.setEnabled(not active)
-        self.lr.setEnabled(state in ("idle", "running", "paused"))
+            w.setEnabled(not active and not self._locked(w))
+        self.lr.setEnabled(state in ("idle", "running", "paused") and not self._locked(self.lr))
         self.follow_button.setEnabled(not active)
+        self._run_state = (state, can_resume, ready)
+
+    # --- a workshop pack's locks ---------------------------------------------------------------
+    def _locked(self, widget) -> bool:
+        mark = getattr(widget, "lock_mark", None)
+        return mark is not None and mark.reason is not None
+
+    def _show_value_locks(self) -> None:
+        """Padlocks with the teacher's reasons on the settings a workshop pack locks."""
+        notes = []
+        for (section, key), widget in self._lockable.items():
+            reason = self.editor.locked_value(section, key)
+            widget.lock_mark.set_reason(reason)
+            if reason:
+                notes.append(f"{'dataset' if section == 'dataset' else key.replace('_', ' ')}"
+                             f": {reason}")
+        self.locks_note.setText("Locked in this workshop — " + "; ".join(notes) if notes
+                                else "")
+        self.locks_note.setVisible(bool(notes))
+        self.set_run_state(*getattr(self, "_run_state", ("idle", False, True)))
 
     def _show_progress(self) -> None:
         state = self.state
