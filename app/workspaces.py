@@ -192,6 +192,16 @@ def _hide_stale_tab_bars(window) -> None:
         bar.hide()
 
 
+def whole_tab_titles(window) -> None:
+    """Tab titles of the dock groups are never cut to "F…" / "Conf…": a group with more tabs
+    than room scrolls its tabs with arrows instead (Qt's dock tab bars elide by default)."""
+    from PySide6.QtWidgets import QTabBar
+    for bar in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        if bar.elideMode() != Qt.TextElideMode.ElideNone:
+            bar.setElideMode(Qt.TextElideMode.ElideNone)
+            bar.setUsesScrollButtons(True)
+
+
 def apply_sizes(window, workspace: Workspace, anchors: dict[str, str],
                 rows: dict[str, list[str]]) -> None:
     """The workspace's sizes, scaled from REFERENCE_SIZE to the window's: the side areas'
@@ -360,6 +370,7 @@ class Workspaces(QObject):
                 self._relax(key)
             elif key in self._minimums and dock.widget() is not None:
                 dock.widget().setMinimumSize(self._minimums.pop(key))
+        whole_tab_titles(window)
 
     def _relax_all(self) -> None:
         for key in self.window.panels:

@@ -54,6 +54,23 @@ def test_train_shows_the_plots_large_and_the_canvas_small(window, qtbot):
     assert window.workspaces.actions["train"].isChecked()
 
 
+@pytest.mark.parametrize("workspace", ["build", "train"])
+def test_no_dock_tab_title_is_cut(tmp_path, qtbot, dialogs, workspace):
+    from PySide6.QtWidgets import QTabBar
+    window = make_window(tmp_path, qtbot, size=(1440, 900))
+    window.workspaces.switch(workspace)
+    settle(qtbot, window)
+    bars = [b for b in window.findChildren(QTabBar) if b.isVisible() and b.parent() is window]
+    assert bars
+    for bar in bars:
+        for i in range(bar.count()):
+            title = bar.tabText(i)
+            room = bar.tabRect(i).width() - 2 * bar.style().pixelMetric(
+                bar.style().PixelMetric.PM_TabBarTabHSpace) // 2
+            assert bar.fontMetrics().horizontalAdvance(title) <= room + 1, (workspace, title)
+    window.editor.mark_saved()
+
+
 def test_each_workspace_restores_its_remembered_layout(tmp_path, qtbot, dialogs):
     window = make_window(tmp_path, qtbot, size=(1440, 900))
     panels, spaces = window.panels, window.workspaces
