@@ -305,9 +305,12 @@ def run_app(argv: list[str] | None = None) -> int:
     window = MainWindow()
     window.show()
     files = [a for a in argv if not a.startswith("-")]
-    if not window.offer_recovery() and files:
-        window.files.open_argument(files[0])     # a file, or a bundled template's name
-    QTimer.singleShot(0, window.view.show_graph)
+
+    def first_project() -> None:    # after the first paint: the window is there at once
+        if not window.offer_recovery() and files:
+            window.files.open_argument(files[0])     # a file, or a bundled template's name
+        window.view.show_graph()
+    QTimer.singleShot(0, first_project)
     _close_on_interrupt(window)
     return app.exec()
 

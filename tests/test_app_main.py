@@ -43,7 +43,8 @@ def launch(tmp_path, monkeypatch, qapp):
                                                      and w not in before) or 0)
         assert launcher.main(argv) == 0
         assert len(opened) == 1
-        return opened[0]
+        QApplication.processEvents()    # the first turn of the loop opens the file (after
+        return opened[0]                # the window's first paint)
     run.old_sigint = old_sigint
     yield run
     signal.signal(signal.SIGINT, old_sigint)

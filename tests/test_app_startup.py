@@ -17,13 +17,15 @@ from layerlab.app.main_window import MainWindow
 tmp = Path(tempfile.mkdtemp())
 window = MainWindow(settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat),
                     autosave_dir=tmp / "autosave")
+# What the first paint waits for: no numpy, no pyqtgraph (the views load them right after).
+built = {m: m in sys.modules for m in ("numpy", "pyqtgraph", "torch")}
 window.show()
 app.processEvents()
 d = window.dashboard
 shown = {"torch": "torch" in sys.modules, "ready": d.project_state.worker.ready,
          "train": d.panel.train_button.text(), "train_enabled": d.panel.train_button.isEnabled(),
          "progress": d.panel.progress.format(), "loss": d.loss_view.empty_text(),
-         "worker_pid": d.worker.pid, "pid": os.getpid()}
+         "worker_pid": d.worker.pid, "pid": os.getpid(), "built": built}
 # Train pressed at once (PyTorch still loading, on any machine): it begins when ready.
 from layerlab.engine.templates import load_template
 project = load_template("digits_cnn")
@@ -45,11 +47,12 @@ print(json.dumps(shown))
 """
 
 
-def test_the_window_shows_before_pytorch_and_never_imports_it():
+def test_the_window_shows_before_pytorch_and_its_plotting_libraries():
     out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
                          check=True, timeout=300)
     shown = json.loads(out.stdout.strip().splitlines()[-1])
     assert shown["torch"] is False                    # the window's process: no torch
+    assert shown["built"] == {"numpy": False, "pyqtgraph": False, "torch": False}
     assert shown["worker_pid"] != shown["pid"]        # it is loading in the worker
     if not shown["ready"]:                            # (on a fast machine it may be done)
         assert shown["train"] == "Train (PyTorch loading…)" and shown["train_enabled"]

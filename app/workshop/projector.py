@@ -13,12 +13,17 @@ the Build/Train workspaces, and only a View-menu toggle.)
 """
 from __future__ import annotations
 
-import pyqtgraph as pg
+import sys
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
 
 from .. import theme
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 __all__ = ["ProjectorMode", "PresenterLayout", "SETTING", "scale_plot"]
 
@@ -37,9 +42,17 @@ def _scale_font(font: QFont, factor: float) -> QFont:
     return out
 
 
-def scale_plot(plot: pg.PlotWidget, scale: float, ink: str | None) -> None:
+def _plot_class():
+    """pyqtgraph's PlotWidget once the views have loaded pyqtgraph, else None: no plot can
+    exist before, and importing it here would delay the window's first paint."""
+    module = sys.modules.get("pyqtgraph")
+    return getattr(module, "PlotWidget", None)
+
+
+def scale_plot(plot: "pg.PlotWidget", scale: float, ink: str | None) -> None:
     """Fonts and line widths of one pyqtgraph plot, ``scale`` times what its view made them
     (1 restores them exactly); axes, ticks and labels in ``ink`` (None: as they were)."""
+    import pyqtgraph as pg
     old = getattr(plot, "_projector_scale", 1.0)
     if abs(old - scale) < 1e-9:
         return
@@ -194,7 +207,8 @@ class ProjectorMode(QObject):
     def _scale_plots(self) -> None:
         scale = theme.PROJECTOR_SCALE if self.on else 1.0
         font = QApplication.font()
-        for plot in self.window.findChildren(pg.PlotWidget):
+        plot_class = _plot_class()
+        for plot in self.window.findChildren(plot_class) if plot_class else ():
             scale_plot(plot, scale, self._ink())
             # An axis title keeps the application font of the moment it was made (a plot
             # built in projector mode): it follows the application font now.
@@ -213,7 +227,8 @@ class ProjectorMode(QObject):
             # Built in projector mode (a view shown for the first time, a message): its own
             # size came from the large font; off, it goes back to its designed size.
             obj.setProperty(_BASE_PT, obj.font().pointSizeF() / theme.PROJECTOR_SCALE)
-        if event.type() == QEvent.Type.Show and isinstance(obj, pg.PlotWidget):
+        plot_class = _plot_class()
+        if event.type() == QEvent.Type.Show and plot_class and isinstance(obj, plot_class):
             scale = theme.PROJECTOR_SCALE if self.on else 1.0
             if getattr(obj, "_projector_scale", 1.0) != scale and self.window.isAncestorOf(obj):
                 scale_plot(obj, scale, self._ink())

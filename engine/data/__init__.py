@@ -7,13 +7,26 @@ node's shape; ``augment`` for per-batch flips/shifts; ``describe``, ``all_kinds`
 ``DATASET_KINDS`` for UIs; ``fit.dataset_spec`` / ``fit.dataset_problems`` for what a
 project trains on and whether its graph fits it.
 
-Importing this package does not import torch (the loaders and ``augment`` do, when called).
+Importing this package imports neither torch (the loaders and ``augment`` do, when called)
+nor numpy: the names that need it load on first use, so the window can ask
+``fit.dataset_problems`` of a project before its first paint.
 """
-from .augment import augment
-from .dataset import Dataset, check_fits
+from importlib import import_module
+
 from .errors import DatasetError
 from .kinds import DataShape, DatasetKind, all_kinds
-from .loader import DATASET_KINDS, describe, load_dataset
 
 __all__ = ["DATASET_KINDS", "DataShape", "Dataset", "DatasetError", "DatasetKind", "all_kinds",
            "augment", "check_fits", "describe", "load_dataset"]
+
+#: name → the module that defines it, imported when the name is first asked for.
+_LAZY = {"augment": "augment", "Dataset": "dataset", "check_fits": "dataset",
+         "DATASET_KINDS": "loader", "describe": "loader", "load_dataset": "loader"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

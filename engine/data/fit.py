@@ -20,7 +20,6 @@ from ..edits import AddNode, Connect, Fix, SetParams, SetSection
 from ..graph import Project
 from ..inference import Analysis, Problem, analyze
 from ..registry import format_shape
-from .dataset import describe_samples
 from .errors import DatasetError
 from ..params import ParamError
 from .kinds import DataShape, DatasetKind, find, flatten, get, resolve_spec, spec_from_values
@@ -202,6 +201,8 @@ def dataset_problems(project: Project, base_dir: str | Path | None = None,
     """Where the graph does not fit what its dataset gives, each with one-click fixes. Never
     raises; an unreadable dataset is one problem (on no node) carrying the loader's message."""
     analysis = analysis or analyze(project.graph)
+    if analysis.input_node is None and not project.dataset:
+        return []           # nothing to fit yet (and the kinds need not load: numpy)
     spec = dataset_spec(project, analysis)
     try:
         kind, values = resolve_spec(spec)
@@ -218,6 +219,7 @@ def dataset_problems(project: Project, base_dir: str | Path | None = None,
     input_id = analysis.input_node
     given = analysis.nodes[input_id].output_shape if input_id else None
     if given is not None and tuple(given) != tuple(data.input_shape):
+        from .dataset import describe_samples      # (numpy: only when there is a misfit)
         problems.append(Problem(
             input_id,
             f"{input_id}: {_kind_text(kind, bool(project.dataset))} gives "

@@ -5,13 +5,15 @@ draws them: the Loss view only turns them into plot items. Each series counts it
 (``version``) so a view redraws only what moved; x is in epochs (fractional for batches), so
 batch and epoch curves line up.
 
-Qt-free (numpy only).
+Qt-free (numpy only, imported when the first point arrives: the window paints before it).
 """
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["Series", "Curves", "LIVE_SERIES", "FOLLOW_SERIES", "LOSS_SERIES",
            "EMA_HALF_LIFE_EPOCHS"]
@@ -34,14 +36,19 @@ class Series:
     its optimizer step (NaN when unknown: a followed run's rows)."""
 
     def __init__(self) -> None:
-        self._x = np.empty(256)
-        self._y = np.empty(256)
-        self._s = np.empty(256)
+        self._x = self._y = self._s = None      # allocated with the first point
         self.version = 0
         self.clear()
 
+    def _buffers(self):
+        if self._x is None:
+            import numpy as np
+            self._x, self._y, self._s = np.empty(256), np.empty(256), np.empty(256)
+        return self._x
+
     def append(self, x: float, y: float, step: float = math.nan) -> None:
-        if self.n == len(self._x):
+        if self.n == len(self._buffers()):
+            import numpy as np
             self._x = np.resize(self._x, 2 * self.n)
             self._y = np.resize(self._y, 2 * self.n)
             self._s = np.resize(self._s, 2 * self.n)
@@ -60,16 +67,18 @@ class Series:
         self.version += 1
 
     @property
-    def x(self) -> np.ndarray:
-        return self._x[:self.n]
+    def x(self) -> "np.ndarray":
+        return self._buffers()[:self.n]
 
     @property
-    def y(self) -> np.ndarray:
+    def y(self) -> "np.ndarray":
+        self._buffers()
         return self._y[:self.n]
 
     @property
-    def steps(self) -> np.ndarray:
+    def steps(self) -> "np.ndarray":
         """The optimizer step of each point (a batch axis)."""
+        self._buffers()
         return self._s[:self.n]
 
 

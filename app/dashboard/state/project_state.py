@@ -17,11 +17,11 @@ publishes its changes to the views once per frame.
 from __future__ import annotations
 
 import itertools
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-import numpy as np
 
 from layerlab.engine.service.protocol import (WORKER_GENERATION, DatasetFacts, Event, Reply,
                                               SessionInfo)
@@ -539,8 +539,10 @@ def _sentence(text: str) -> str:
 
 def _same(old: Any, new: Any) -> bool:
     """Whether a choice is unchanged — arrays too (a drawing to explain is one), which ``==``
-    compares element by element."""
-    if isinstance(old, np.ndarray) or isinstance(new, np.ndarray):
+    compares element by element. (No array exists before numpy is imported, and importing it
+    here would delay the window's first paint.)"""
+    np = sys.modules.get("numpy")
+    if np is not None and (isinstance(old, np.ndarray) or isinstance(new, np.ndarray)):
         return old is new or (isinstance(old, np.ndarray) and isinstance(new, np.ndarray)
                               and old.shape == new.shape and np.array_equal(old, new))
     return old == new
