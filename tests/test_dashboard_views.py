@@ -195,3 +195,27 @@ def test_every_view_has_an_empty_state_sized_to_the_project(qtbot, dash):
     flush(d)
     assert "predicts price (regression)" in d.confusion_view.body.text()
     assert "no convolution layer" in d.filters_view.body.text()
+
+
+def test_the_loss_summary_leaves_out_what_does_not_fit_rather_than_cutting_it(qtbot, dash):
+    from PySide6.QtCore import QRect, Qt
+    view = dash.loss_view
+    train_and_wait(qtbot, dash)                  # the plots and their summary are shown
+    dock = dash.docks["loss"]
+    dock.setFloating(True)
+    dock.resize(380, 400)
+    dock.show()
+    qtbot.waitExposed(dock)
+    text = ("Epoch 150 · loss train 0.016 / validation 0.050 · MAE 30,540 (price) · "
+            "validation − training loss 0.0341")
+    view._show_summary(text)
+    label = view.summary
+    needed = label.fontMetrics().boundingRect(QRect(0, 0, label.width(), 1000),
+                                              Qt.TextFlag.TextWordWrap, label.text()).height()
+    assert needed <= label.height()                           # nothing cut at the bottom
+    assert label.text() != text and label.text().endswith(" …")
+    assert label.toolTip() == text                            # the whole of it, on hover
+    assert label.text().startswith("Epoch 150 · loss train 0.016")
+    dock.resize(1400, 400)                                    # room again: all of it
+    qtbot.waitUntil(lambda: label.text() == text, timeout=2000)
+    assert label.toolTip() == ""

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSplitter, QVBoxLayout, QWidget
 
 from layerlab.engine.formatting import plain_number
@@ -242,9 +242,29 @@ class LossView(DeferredDraw, QWidget):
                 self._mark(name, x, y, decimated=len(x) < s.n)
         self._set_legend(curves.followed)
         self._fit_ranges()
-        text = self._describe()
-        if self.summary.text() != text:
-            self.summary.setText(text)
+        self._show_summary(self._describe())
+
+    def _show_summary(self, text: str) -> None:
+        """The summary in its two lines: the trailing " · " parts that do not fit are left
+        out (the whole text is the tooltip), never cut off at the bottom."""
+        self._summary_text = text
+        label = self.summary
+        metrics = label.fontMetrics()
+        width, room = max(label.width(), 40), label.height()
+        parts = text.split(" · ")
+        shown = text
+        while len(parts) > 1 and metrics.boundingRect(
+                QRect(0, 0, width, 10 * room), Qt.TextFlag.TextWordWrap, shown).height() > room:
+            parts.pop()
+            shown = " · ".join(parts) + " …"
+        if label.text() != shown:
+            label.setText(shown)
+        label.setToolTip(text if shown != text else "")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if getattr(self, "_summary_text", None):
+            self._show_summary(self._summary_text)
 
     def _empty_note(self) -> str | None:
         """The sentence shown instead of empty plots, or None when there is something."""
@@ -266,9 +286,9 @@ class LossView(DeferredDraw, QWidget):
                     f"{state.run.outcome_message} See the Training panel.")
         if not state.worker.ready:
             return "Loading PyTorch… Then press Train (Ctrl+T): the loss falls here, batch " \
-                   "by batch, with the accuracy under it."
+                   "by batch, with how well it does on the validation data under it."
         return "No training yet. Press Train (Ctrl+T): the loss falls here, batch by batch, " \
-               "with the validation accuracy under it."
+               "with how well it does on the validation data under it."
 
     def _describe(self) -> str:
         """The line under the plots: the last epoch, or what the run is doing."""
