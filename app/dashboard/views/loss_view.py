@@ -213,7 +213,8 @@ class LossView(DeferredDraw, QWidget):
         loss_text = loss_label(info) if getattr(info, "loss", "") else "loss"
         if loss_text != self._loss_label:
             self._loss_label = loss_text
-            self.loss_plot.getPlotItem().setLabel("left", loss_text)
+            # "loss (mse on standardized price)" runs off a short plot's side: two lines.
+            self.loss_plot.getPlotItem().setLabel("left", loss_text.replace(" on ", "<br>on ", 1))
         if curves is not self._curves or batches != self._marks_axis:
             # Another project (or the first draw), or the other x axis: markers anew.
             self._curves, self._marks_axis = curves, batches
