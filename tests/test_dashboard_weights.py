@@ -45,7 +45,10 @@ def test_weights_saved_with_the_project_and_reloaded(qtbot, dash, tmp_path, dial
     info = od.session
     assert info.loaded_from == str(folder) and info.epoch == 2
     assert od.project_state.curves["val_epoch"].n == 2         # the history is drawn
-    assert "loaded" in od.panel.message_bar.message().lower()
+    assert od.project_state.message.title == "Trained weights loaded"
+    # Said in the Training panel, brought to the front of its tab group (on a later turn
+    # of the event loop: a message bar behind another tab says nothing).
+    qtbot.waitUntil(lambda: "loaded" in od.panel.message_bar.message().lower(), timeout=WAIT_MS)
     assert not od.project_state.weights.unsaved and not other.isWindowModified()
     other.resize(1400, 900)
     od.docks["confusion"].raise_()

@@ -42,7 +42,12 @@ _ALLOWED = {
 }
 
 
-class SafeUnpickler(pickle.Unpickler):
+class SafeUnpickler(pickle._Unpickler):   # noqa: SLF001 — on purpose, see below
+    """Only numpy arrays, read by the pure-Python unpickler: fuzzed bytes once made the C
+    unpickler leave a SystemError ("deallocated bytearray object has exported buffers")
+    pending for whatever Python code ran next. A CIFAR batch is a few large strings and
+    ten thousand small numbers: the Python loop reads one in a fraction of a second."""
+
     def __init__(self, file, name: str):
         super().__init__(file, encoding="bytes")   # Python 2 str keys/values load as bytes
         self._name = name
