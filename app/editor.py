@@ -41,6 +41,8 @@ class Editor(QObject):
     sectionChanged = Signal(str)
     #: Which values are locked changed (a workshop pack was opened or left): lock icons redraw.
     valueLocksChanged = Signal()
+    #: Shapes and parameter counts were hidden or shown again (``concealed``).
+    concealedChanged = Signal()
 
     def __init__(self, document: Document | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +64,10 @@ class Editor(QObject):
         #: parameters (app/workshop/locks.py): an object with ``reason(target, param)`` and
         #: ``refusal(command)``, each a sentence or None. None: no such locks.
         self.value_locks = None
+        #: Why the shapes and parameter counts are hidden now (a lesson's quiz asks for one:
+        #: predict, then reveal), or None. The canvas, Inspector, Summary and status bar
+        #: read it.
+        self.concealed: str | None = None
         self.undo_stack.cleanChanged.connect(lambda _clean: self._emit_modified())
         self.document.analysisChanged.connect(lambda _a: self.refresh_problems())
         self.document.nodeRemoved.connect(self.selection.forget)
@@ -372,6 +378,11 @@ class Editor(QObject):
 
     def fixes_for(self, node_id: str) -> list[Fix]:
         return [f for p in self.problems() if p.node == node_id for f in p.fixes]
+
+    def set_concealed(self, reason: str | None) -> None:
+        if reason != self.concealed:
+            self.concealed = reason
+            self.concealedChanged.emit()
 
     def apply_fix(self, fix: Fix) -> bool:
         """One undo step that applies ``fix``; refused (with the reason) when it no longer

@@ -189,3 +189,34 @@ def test_a_step_that_needs_a_run_reads_the_runs_of_this_session(window):
     assert view.check_result.ok
     window.editor.set_param("conv1", "out_channels", 4)    # the run no longer fits
     assert not view.check_result.ok and "train again" in view.check_result.reason
+
+
+def test_while_a_quiz_waits_the_window_hides_its_answer(window, qtbot):
+    """Predict, then reveal: conv1's shape and parameter count are nowhere on screen while
+    the quiz asks for them, and all back once it is answered."""
+    ws = window.workshop
+    ws.open_lesson("convolution", from_start=True)
+    view = lessons_panel(window)
+    view.show_me_button.click()
+    window.selection.select(["conv1"])
+    card = window.scene.node_items["conv1"]
+    assert card.label.shape == "64×254×254"                   # before the quiz: shown
+    view.next_button.click()                                  # step 2: predict the shape
+    assert window.editor.concealed is not None
+    assert card.label.shape == "?" and card.label.count == "? params"
+    assert all(item.text in ("?", "3×256×256") for item in window.scene.edge_items.values())
+    shown = window.inspector.shapes.text() + window.inspector.arithmetic.text()
+    assert "254" not in shown and "1,792" not in shown
+    assert window.summary_panel.model.rowCount() == 0
+    assert "1,792" not in window.stats_label.text() and "?" in window.stats_label.text()
+    qtbot.keyClicks(view.answer, "64x254x254")
+    qtbot.keyClick(view.answer, Qt.Key.Key_Return)            # right: step 3 asks the count
+    assert ws.walk.number == 3 and card.label.count == "? params"
+    view.answer.clear()
+    qtbot.keyClicks(view.answer, "1792")
+    qtbot.keyClick(view.answer, Qt.Key.Key_Return)            # answered: all shown again
+    assert ws.walk.number == 4 and window.editor.concealed is None
+    assert card.label.shape == "64×254×254" and "1,792" in window.stats_label.text()
+    assert window.summary_panel.model.rowCount() > 0
+    ws.close_lesson()
+    assert window.editor.concealed is None and card.label.shape == "64×254×254"

@@ -1,12 +1,13 @@
 """What a node and a wire say on the canvas, as plain text (Qt-free, easy to test)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from layerlab.engine import Graph, Node, NodeInfo, find_layer, format_shape
 
-__all__ = ["NodeLabel", "node_label", "edge_label", "input_ranks", "param_text", "count_text"]
+__all__ = ["NodeLabel", "node_label", "concealed", "edge_label", "input_ranks", "param_text",
+           "count_text"]
 
 #: Short names for key parameters on a node face (the inspector shows the full names).
 SHORT_NAMES = {"out_channels": "out", "kernel_size": "k", "stride": "s",
@@ -73,6 +74,14 @@ def node_label(node: Node, info: NodeInfo | None) -> NodeLabel:
         status=status, error=info.error if info else None,
         multi_input=bool(spec and spec.max_inputs is None),
         takes_input=bool(spec is None or spec.takes_inputs))
+
+
+def concealed(label: NodeLabel) -> NodeLabel:
+    """The card while a quiz waits for the learner's prediction: its output shape and
+    parameter count are "?" (an error still shows: it is not the answer)."""
+    if label.status != "ok":
+        return label
+    return replace(label, shape="?", count="? params")
 
 
 def edge_label(source_info: NodeInfo | None, rank: int | None = None) -> str:

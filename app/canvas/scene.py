@@ -23,7 +23,7 @@ from .gestures.move_nodes import MoveNodes
 from .gestures.new_wire import NewWire
 from .gestures.palette_drop import PaletteDrop
 from .gestures.rubber_band import RubberBand
-from .labels import edge_label, input_ranks, node_label
+from .labels import concealed, edge_label, input_ranks, node_label
 from .node_item import NodeItem
 from .port_item import PortItem
 
@@ -64,6 +64,7 @@ class GraphScene(QGraphicsScene):
         doc.edgeAdded.connect(self._add_edge)
         doc.edgeRemoved.connect(self._remove_edge)
         doc.analysisChanged.connect(self.apply_analysis)
+        editor.concealedChanged.connect(lambda: self.apply_analysis(doc.analysis))
         doc.projectReset.connect(self.rebuild)
         for signal in (doc.edgeAdded, doc.edgeRemoved, doc.nodeRenamed, doc.nodeAdded,
                        doc.projectReset):
@@ -158,14 +159,16 @@ class GraphScene(QGraphicsScene):
         """Relabel what changed: unchanged nodes are skipped, and each source's shape text
         is formatted once however many wires leave it (Concat-heavy graphs)."""
         graph = self.document.graph
+        hidden = self.editor.concealed is not None     # a quiz waits: predict, then reveal
         for node_id, item in self.node_items.items():
             node, info = graph.nodes.get(node_id), analysis.nodes.get(node_id)
             if node is None:
                 continue
-            key = (node.type, repr(node.params), info)
+            key = (node.type, repr(node.params), info, hidden)
             if key != item.label_key:
                 item.label_key = key
-                item.set_label(node_label(node, info))
+                label = node_label(node, info)
+                item.set_label(concealed(label) if hidden and node.type != "Input" else label)
         if self._ranks is None:
             self._ranks = input_ranks(graph)
         texts: dict[str, str] = {}
@@ -173,7 +176,8 @@ class GraphScene(QGraphicsScene):
             info = analysis.nodes.get(edge.source)
             text = texts.get(edge.source)
             if text is None:
-                text = texts[edge.source] = edge_label(info)
+                text = texts[edge.source] = "?" if hidden and graph.nodes[
+                    edge.source].type != "Input" else edge_label(info)
             rank = self._ranks.get(edge)
             item.set_label(text if rank is None else f"{rank}: {text}",
                            bool(info and info.status == "ok"))

@@ -65,6 +65,7 @@ class InspectorPanel(QScrollArea):
         self.doc.analysisChanged.connect(lambda _a: self.refresh_analysis())
         self.doc.lockChanged.connect(lambda _r: self._apply_lock())
         editor.valueLocksChanged.connect(self._apply_lock)
+        editor.concealedChanged.connect(self.refresh_analysis)
         self.doc.projectReset.connect(self.rebuild)
         self.rebuild()
 
@@ -218,6 +219,10 @@ class InspectorPanel(QScrollArea):
             self.problem.show()
         else:
             self.problem.hide()
+        if info.status == "ok" and self.editor.concealed is not None:
+            self.shapes.setText(f"<i>{html.escape(self.editor.concealed)}</i>")
+            self.arithmetic.setText("<i>Shown once you have answered.</i>")
+            return
         if info.status == "ok":
             ins = ", ".join(format_shape(s) for s in info.input_shapes) or "—"
             self.shapes.setText(

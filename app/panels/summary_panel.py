@@ -105,6 +105,7 @@ class SummaryPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(bottom)
         self.doc.analysisChanged.connect(self.refresh)
+        editor.concealedChanged.connect(lambda: self.refresh(self.doc.analysis))
         self.batch.valueChanged.connect(lambda _v: self.refresh(self.doc.analysis))
         self.table.clicked.connect(self._clicked)
         self.refresh(self.doc.analysis)
@@ -119,6 +120,11 @@ class SummaryPanel(QWidget):
 
     def refresh(self, analysis: Analysis) -> None:
         """Rebuild the table (deferred while the panel is hidden — e.g. a background tab)."""
+        if self.editor.concealed is not None:       # a quiz waits: nothing of the answer
+            self.model.set_rows([])
+            self._stale = False
+            self.totals.setText(self.editor.concealed)
+            return
         if self.isVisible() or not self.model.rows:
             self._stale = False
             self.model.set_rows(summary_rows(self.doc.graph, analysis))

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import QFileDialog
 
 from layerlab.engine import ProjectLoadError, load_project
 from layerlab.engine.edits import EditError, apply_edits
-from layerlab.engine.lessons import (RunReadError, Walkthrough, bundled_lessons, read_run,
-                                     record_from_result)
+from layerlab.engine.lessons import (RunReadError, Walkthrough, bundled_lessons, find_quiz,
+                                     read_run, record_from_result)
 from layerlab.engine.lessons.pack import PACK_SUFFIX, PackError, is_pack, open_pack
 from layerlab.engine.lessons.runs import project_changes
 from layerlab.engine.locations import run_dir
@@ -96,6 +96,21 @@ class Workshop(QObject):
             signal.connect(lambda *_: self.recheck())
         self.dashboard.project_state.subscribe(self._on_run, ("run",))
         self.dashboard.view_context.extras["workshop"] = self
+        self.changed.connect(self._conceal_answers)
+        self.packChanged.connect(self._conceal_answers)
+
+    def _conceal_answers(self) -> None:
+        """Predict, then reveal: while the step's quiz asks for something the window shows
+        (a layer's output shape, a parameter count), the canvas, Inspector, Summary and
+        status bar hide shapes and counts — until the learner has answered."""
+        walk = self.walk
+        quiz = walk.step.quiz if walk is not None else None
+        kind = find_quiz(quiz.kind) if quiz is not None else None
+        waiting = (kind is not None and kind.answer_on_canvas
+                   and not (self.last_answer is not None and self.answered_step == walk.number))
+        self.editor.set_concealed(
+            "Predict first: the shapes and parameter counts are hidden until you answer the "
+            "quiz in the Lessons panel." if waiting else None)
 
     # --- lessons -------------------------------------------------------------------------------
     def lessons(self) -> list:

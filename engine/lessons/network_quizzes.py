@@ -65,7 +65,7 @@ register_quiz(QuizKind(
                     "inference; the reveal shows the layer's worked arithmetic).",
     (NodeIdParam("node", REQUIRED, "the node to ask about"),), "shape",
     _shape_solve, _shape_prompt, _node_problems,
-    example={"kind": "output_shape", "node": "conv1"}))
+    example={"kind": "output_shape", "node": "conv1"}, answer_on_canvas=True))
 
 
 # --- param_count ---------------------------------------------------------------------------
@@ -100,7 +100,7 @@ register_quiz(QuizKind(
                    "whole network.",
     (NodeIdParam("node", None, "the node (default: the whole network)"),), "number",
     _params_solve, _params_prompt, _node_problems,
-    example={"kind": "param_count", "node": "conv1"}))
+    example={"kind": "param_count", "node": "conv1"}, answer_on_canvas=True))
 
 
 # --- batches_per_epoch ---------------------------------------------------------------------

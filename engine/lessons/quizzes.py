@@ -76,6 +76,9 @@ class QuizKind:
     rel_tol: float = 0.0
     #: Numbers that are fractions (probabilities, metrics): "66%" reads as 0.66.
     fraction: bool = False
+    #: The answer is on screen in an editor of the network (the shapes and parameter counts
+    #: on its cards): a window hides them while the quiz waits — predict, then reveal.
+    answer_on_canvas: bool = False
     example: dict = field(default_factory=dict)
 
 
