@@ -113,7 +113,7 @@ def test_builtins_eval_refused(tmp_path):
 
 def test_protocol5_arrays_are_not_on_the_allow_list(tmp_path):
     dump(tmp_path / "data_batch_1", batch(4, 0), protocol=5)
-    with pytest.raises(DatasetError, match="_frombuffer"):
+    with pytest.raises(DatasetError, match="refused"):     # its buffers, or _frombuffer
         load_dataset({"kind": "cifar10", "path": str(tmp_path)})
 
 

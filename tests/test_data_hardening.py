@@ -198,3 +198,13 @@ def test_cifar_pickle_is_still_refused_before_any_call(tmp_path):
             return (os.system, ("echo pwned",))
     (tmp_path / "data_batch_1").write_bytes(pickle.dumps(Evil()))
     assert "refused" in str(load_error({"kind": "cifar10", "path": str(tmp_path)}))
+
+
+@pytest.mark.parametrize("ops", [b"\x96" + (3).to_bytes(8, "little") + b"abc",   # BYTEARRAY8
+                                 b"\x96" + (3).to_bytes(8, "little") + b"abc\x98",
+                                 b"\x97"])                                         # NEXT_BUFFER
+def test_cifar_pickle_making_byte_arrays_or_buffers_is_refused(tmp_path, ops):
+    """No CIFAR batch holds one, and fuzzed ones left CPython a pending SystemError."""
+    (tmp_path / "data_batch_1").write_bytes(b"\x80\x05" + ops + b".")
+    message = str(load_error({"kind": "cifar10", "path": str(tmp_path)}))
+    assert "data_batch_1" in message and "byte arrays or buffers" in message

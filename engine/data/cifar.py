@@ -42,12 +42,24 @@ _ALLOWED = {
 }
 
 
-class SafeUnpickler(pickle._Unpickler):   # noqa: SLF001 — on purpose, see below
-    """Only numpy arrays, read by the pure-Python unpickler: fuzzed bytes once made the C
-    unpickler leave a SystemError ("deallocated bytearray object has exported buffers")
-    pending for whatever Python code ran next. A CIFAR batch is a few large strings and
-    ten thousand small numbers: the Python loop reads one in a fraction of a second."""
+#: Pickle opcodes that make byte arrays or out-of-band buffers (protocol 5): no CIFAR batch
+#: (written by Python 2) holds one. Fuzzed bytes using them once left CPython's unpickler a
+#: SystemError ("deallocated bytearray object has exported buffers") pending for whatever
+#: Python code ran next; a file using them is refused before it is unpickled.
+_BUFFER_OPS = frozenset({"BYTEARRAY8", "NEXT_BUFFER", "READONLY_BUFFER"})
 
+
+def _refuse_buffers(file, name: str) -> None:
+    """Read the opcodes of ``file`` (then rewind it); DatasetError if one makes a buffer."""
+    import pickletools
+    for op, _arg, _pos in pickletools.genops(file):
+        if op.name in _BUFFER_OPS:
+            raise DatasetError(f"{name}: refused — the pickle holds byte arrays or buffers "
+                               f"({op.name}), which a CIFAR batch never does")
+    file.seek(0)
+
+
+class SafeUnpickler(pickle.Unpickler):
     def __init__(self, file, name: str):
         super().__init__(file, encoding="bytes")   # Python 2 str keys/values load as bytes
         self._name = name
@@ -64,6 +76,7 @@ def load_pickle(path: Path):
     check_regular(path)
     try:
         with open(path, "rb") as f:
+            _refuse_buffers(f, path.name)
             return SafeUnpickler(f, path.name).load()
     except DatasetError:
         raise
