@@ -129,7 +129,8 @@ class MainWindow(QMainWindow):
 
     def _update_stats(self, analysis) -> None:
         n = len(self.document.graph.nodes)
-        problems = sum(p.is_error for p in analysis.problems)  # as the Problems tab counts
+        # Counted as the Problems tab counts them: errors, the dataset's fit included.
+        problems = sum(p.is_error for p in self.editor.problems())
         total = "?" if self.editor.concealed is not None else f"{analysis.total_params:,}"
         self.stats_label.setText(
             f"{n} layer{'s' if n != 1 else ''} · {total} parameters · "
@@ -150,6 +151,7 @@ class MainWindow(QMainWindow):
         doc.projectReset.connect(self.statusBar().clearMessage)   # nothing of the last one
         doc.analysisChanged.connect(self._update_stats)
         ed.concealedChanged.connect(lambda: self._update_stats(doc.analysis))
+        ed.problemsChanged.connect(lambda _p: self._update_stats(doc.analysis))
         doc.lockChanged.connect(self._apply_lock)
         self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
         self.palette_panel.layerActivated.connect(ed.append_node)

@@ -62,6 +62,17 @@ def test_an_empty_or_unfinished_network_is_not_counted_as_a_problem_anywhere(win
     assert window.panels["problems"].windowTitle() == "Problems (1)"
 
 
+def test_the_status_bar_counts_the_problems_the_problems_tab_lists(window):
+    ed = window.editor
+    ed.add_node("Input", (0, 0))
+    ed.set_param("input1", "shape", [64, 16, 16])      # no bundled dataset gives 64 channels
+    errors = [p for p in ed.problems() if p.is_error]
+    assert errors and not any(p.is_error for p in window.document.analysis.problems)
+    n = len(errors)
+    assert window.panels["problems"].windowTitle() == f"Problems ({n})"
+    assert window.stats_label.text().endswith(f"{n} problem{'s' if n != 1 else ''}")
+
+
 def test_changing_a_layer_type_is_one_undo_step_that_keeps_its_place(window):
     ed = window.editor
     ed.add_node("Input", (0, 0))
