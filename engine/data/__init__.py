@@ -7,9 +7,9 @@ node's shape; ``augment`` for per-batch flips/shifts; ``describe``, ``all_kinds`
 ``DATASET_KINDS`` for UIs; ``fit.dataset_spec`` / ``fit.dataset_problems`` for what a
 project trains on and whether its graph fits it.
 
-Importing this package imports neither torch (the loaders and ``augment`` do, when called)
-nor numpy: the names that need it load on first use, so the window can ask
-``fit.dataset_problems`` of a project before its first paint.
+Importing this package (or ``fit``) imports neither torch nor numpy: the loaders and
+``augment`` import them when called, and the names below that need numpy load on first use —
+the window imports ``fit`` before its first paint.
 """
 from importlib import import_module
 
