@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QStackedWidget, QVBoxLayout, QWidget)
 
 from .deferred_draw import DeferredDraw
 from .empty_state import EmptyState
 from .image_grid import ImageGrid, minmax_unit
-from .layout_helpers import caption
+from .layout_helpers import caption, wraps_within
 from .node_picker import NodePicker
 
 __all__ = ["FeatureMapsView", "MAX_MAPS"]
@@ -216,17 +216,12 @@ class FeatureMapsView(NodePicker, DeferredDraw, QWidget):
         label: a long class name (a generated 1,000-class set names three shapes side by
         side) is elided until it fits, whole in the tooltip, so the caption never runs under
         the picture or the spin box. Names that fit stay whole."""
-        metrics = self.probe_label.fontMetrics()
-        width = max(self.probe_label.width(), 40)
+        label = self.probe_label
+        metrics = label.fontMetrics()
         room = PROBE_LINES * metrics.lineSpacing()
-        wrap = Qt.TextFlag.TextWordWrap
-
-        def fits(text: str) -> bool:
-            return metrics.boundingRect(QRect(0, 0, width, 10 * room), wrap,
-                                        text).height() <= room
-
-        shown, budget = name, PROBE_LINES * width
-        while not fits(prefix + shown + suffix) and budget > metrics.averageCharWidth():
+        shown, budget = name, PROBE_LINES * max(label.width(), 40)
+        while not wraps_within(label, prefix + shown + suffix, room) \
+                and budget > metrics.averageCharWidth():
             budget -= metrics.averageCharWidth()
             shown = metrics.elidedText(name, Qt.TextElideMode.ElideRight, budget)
         return prefix + shown + suffix

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QWidget
 
-__all__ = ["caption", "expanding", "still_plot", "vertical_scroll"]
+__all__ = ["caption", "expanding", "still_plot", "vertical_scroll", "wraps_within"]
 
 
 def caption(text: str = "", name: str | None = None) -> QLabel:
@@ -20,6 +20,14 @@ def caption(text: str = "", name: str | None = None) -> QLabel:
     if name:
         label.setObjectName(name)
     return label
+
+
+def wraps_within(label: QLabel, text: str, height: int) -> bool:
+    """Whether ``text``, wrapped at ``label``'s width in its font, is at most ``height``
+    pixels tall: what a label of fixed height can show whole."""
+    width = max(label.width(), 40)
+    return label.fontMetrics().boundingRect(QRect(0, 0, width, 10 * max(height, 1)),
+                                            Qt.TextFlag.TextWordWrap, text).height() <= height
 
 
 def expanding(widget: QWidget) -> QWidget:

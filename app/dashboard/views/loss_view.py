@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSplitter, QVBoxLayout, QWidget
 
 from layerlab.engine.formatting import plain_number
@@ -27,7 +27,7 @@ from layerlab.engine.training.snapshots import loss_label, train_val_gap
 from ..state.curves import FOLLOW_SERIES, LIVE_SERIES, LOSS_SERIES
 from .deferred_draw import DeferredDraw
 from .empty_state import EmptyState
-from .layout_helpers import caption, expanding, still_plot
+from .layout_helpers import caption, expanding, still_plot, wraps_within
 
 __all__ = ["LossView", "decimate", "MAX_POINTS"]
 
@@ -135,6 +135,7 @@ class LossView(DeferredDraw, QWidget):
         self._drawn: dict[str, tuple] = {}
         self._ranges: dict[str, tuple] = {}
         self._acc_label = ""
+        self._summary_fitted: tuple | None = None   # (text, width, height) last fitted
 
         # The latest numbers go in one line under the plots (titles stay short: docks are small).
         self.summary = caption("", "lossSummary")
@@ -247,15 +248,16 @@ class LossView(DeferredDraw, QWidget):
 
     def _show_summary(self, text: str) -> None:
         """The summary in its two lines: the trailing " · " parts that do not fit are left
-        out (the whole text is the tooltip), never cut off at the bottom."""
-        self._summary_text = text
+        out (the whole text is the tooltip), never cut off at the bottom. Measured again
+        only when the text or the label's size changed (render runs at display rates)."""
         label = self.summary
-        metrics = label.fontMetrics()
-        width, room = max(label.width(), 40), label.height()
+        fitted = (text, label.width(), label.height())
+        if fitted == self._summary_fitted:
+            return
+        self._summary_fitted = fitted
         parts = text.split(" · ")
         shown = text
-        while len(parts) > 1 and metrics.boundingRect(
-                QRect(0, 0, width, 10 * room), Qt.TextFlag.TextWordWrap, shown).height() > room:
+        while len(parts) > 1 and not wraps_within(label, shown, label.height()):
             parts.pop()
             shown = " · ".join(parts) + " …"
         if label.text() != shown:
@@ -264,8 +266,8 @@ class LossView(DeferredDraw, QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
-        if getattr(self, "_summary_text", None):
-            self._show_summary(self._summary_text)
+        if self._summary_fitted is not None:
+            self._show_summary(self._summary_fitted[0])
 
     def _empty_note(self) -> str | None:
         """The sentence shown instead of empty plots, or None when there is something."""
