@@ -18,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog
 
+from layerlab.engine.data.fit import dataset_problems, dataset_spec
 from layerlab.engine.locations import checkpoint_dir, has_checkpoint
 from layerlab.engine.project import project_to_dict
 from layerlab.engine.service import process as worker_process
@@ -196,7 +197,6 @@ class Dashboard(RunControl, InsightControl, QObject):
             app.aboutToQuit.connect(self.shutdown)
 
     def _dataset_problems(self, project) -> list:
-        from layerlab.engine.data.fit import dataset_problems
         path = self.doc.path
         return dataset_problems(project, path.parent if path else None, self.doc.analysis)
 
@@ -309,7 +309,7 @@ class Dashboard(RunControl, InsightControl, QObject):
     def _update_facts(self) -> None:
         self.project_state.update_project(self._facts())
         # Without a dataset section the dataset follows the Input: a new shape, a new dataset.
-        if self._asked_dataset is not None and _dataset_spec(self.doc.project) != \
+        if self._asked_dataset is not None and dataset_spec(self.doc.project) != \
                 self._asked_dataset:
             self.project_state.forget_dataset()
             self._dataset_timer.start(300)
@@ -317,7 +317,7 @@ class Dashboard(RunControl, InsightControl, QObject):
 
     def _request_dataset(self) -> None:
         path = self.doc.path
-        self._asked_dataset = _dataset_spec(self.doc.project)
+        self._asked_dataset = dataset_spec(self.doc.project)
         self.binding.call("dataset", project=project_to_dict(self.doc.project.copy()),
                           base_dir=str(path.parent) if path else None)
 
@@ -590,10 +590,3 @@ def _release(binding: StateBinding) -> None:
 
 def has_checkpoint_dir(directory: Path) -> bool:
     return (Path(directory) / "weights.safetensors").is_file()
-
-
-def _dataset_spec(project) -> dict:
-    """engine.data.fit.dataset_spec, imported on first use: engine.data brings numpy, which
-    the window's first paint does not need (the views load it right after)."""
-    from layerlab.engine.data.fit import dataset_spec
-    return dataset_spec(project)
