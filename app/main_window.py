@@ -127,7 +127,8 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.stats_label)
         status.addPermanentWidget(self.zoom_label)
 
-    def _update_stats(self, analysis) -> None:
+    def _update_stats(self) -> None:
+        analysis = self.document.analysis
         n = len(self.document.graph.nodes)
         # Counted as the Problems tab counts them: errors, the dataset's fit included.
         problems = sum(p.is_error for p in self.editor.problems())
@@ -149,9 +150,9 @@ class MainWindow(QMainWindow):
         doc.pathChanged.connect(lambda _p: self._update_title())
         doc.projectReset.connect(self._update_title)
         doc.projectReset.connect(self.statusBar().clearMessage)   # nothing of the last one
-        doc.analysisChanged.connect(self._update_stats)
-        ed.concealedChanged.connect(lambda: self._update_stats(doc.analysis))
-        ed.problemsChanged.connect(lambda _p: self._update_stats(doc.analysis))
+        # (problemsChanged follows every analysisChanged: the counts are of both)
+        ed.problemsChanged.connect(lambda _p: self._update_stats())
+        ed.concealedChanged.connect(self._update_stats)
         doc.lockChanged.connect(self._apply_lock)
         self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
         self.palette_panel.layerActivated.connect(ed.append_node)
@@ -167,7 +168,7 @@ class MainWindow(QMainWindow):
         stack.canUndoChanged.connect(lambda _c: self._update_history_actions())
         stack.canRedoChanged.connect(lambda _c: self._update_history_actions())
         self._update_history_actions()
-        self._update_stats(doc.analysis)
+        self._update_stats()
         self.problems_panel.refresh(doc.analysis)
 
     def _update_history_actions(self) -> None:

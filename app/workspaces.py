@@ -183,20 +183,24 @@ def arrange(window, workspace: Workspace) -> None:
     QTimer.singleShot(0, window, lambda: apply_sizes(window, workspace, anchors, rows))
 
 
+def _dock_tab_bars(window) -> list:
+    """The tab bars of the window's dock tab groups (QMainWindow makes them its children)."""
+    from PySide6.QtWidgets import QTabBar
+    return window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+
+
 def _hide_stale_tab_bars(window) -> None:
     """Tab bars of tab groups that were undone before the window laid them out stay on
     screen, stranded (Qt retires a tab bar only when a laid-out state drops it): hide them
     all — laying the window out shows the ones in use again."""
-    from PySide6.QtWidgets import QTabBar
-    for bar in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+    for bar in _dock_tab_bars(window):
         bar.hide()
 
 
 def whole_tab_titles(window) -> None:
     """Tab titles of the dock groups are never cut to "F…" / "Conf…": a group with more tabs
     than room scrolls its tabs with arrows instead (Qt's dock tab bars elide by default)."""
-    from PySide6.QtWidgets import QTabBar
-    for bar in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+    for bar in _dock_tab_bars(window):
         if bar.elideMode() != Qt.TextElideMode.ElideNone:
             bar.setElideMode(Qt.TextElideMode.ElideNone)
             bar.setUsesScrollButtons(True)
