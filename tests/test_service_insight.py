@@ -54,7 +54,8 @@ def trained(tmp_path_factory):
     service = TrainingService(out)
     service.start(boot=False)
     project = load_template("digits_cnn")
-    project.training = {**project.training, "epochs": 2, "device": "cpu"}
+    project.training = {**project.training, "epochs": 2, "device": "cpu",
+                        "snapshots": {"histogram_budget": 1.0}}      # a strip every epoch
     ids = iter(range(1, 10_000))
     service.handle(Call(next(ids), "train", {
         "project": project_to_dict(project), "base_dir": None, "epochs": 2,

@@ -46,6 +46,7 @@ def test_loss_auto_resolves_by_task():
     ({"schedule": 3}, "training.schedule", "object"),
     ({"snapshots": {"visual_hz": 100}}, "training.snapshots.visual_hz", "≤ 60"),
     ({"snapshots": {"sparkles": 1}}, "training.snapshots.sparkles", "unknown field"),
+    ({"snapshots": {"histogram_budget": 0}}, "training.snapshots.histogram_budget", "> 0"),
     ({"optimizer": "sgd", "nesterov": True}, "training.nesterov", "momentum > 0"),
     ({"betas": [0.9]}, "training.betas", "two numbers"),
     ({"mixed_precision": "yes"}, "training.mixed_precision", "true, false, \"bf16\" or \"fp16\""),

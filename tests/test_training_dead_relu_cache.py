@@ -41,3 +41,33 @@ def test_dead_relus_are_measured_once_per_set_of_weights(digits, monkeypatch):
 
     t.run(max_batches=1)                       # a step later: measured afresh
     assert t.global_step == 2 and len(passes) > after_run + 1
+
+
+class VisualsAndHistograms(Visuals):
+    def __init__(self):
+        super().__init__()
+        self.histograms = []
+
+    def on_histograms(self, snap):
+        self.histograms.append(snap)
+
+
+def test_the_last_histograms_dead_shares_serve_the_last_visual_snapshot(digits, monkeypatch):
+    steps = []
+    real = trainer_module.dead_relu_fractions
+
+    def counted(model, relu_ids, x):
+        steps.append(t.global_step)
+        return real(model, relu_ids, x)
+
+    monkeypatch.setattr(trainer_module, "dead_relu_fractions", counted)
+    seen = VisualsAndHistograms()
+    t = Trainer(cnn(), digits, {"epochs": 2, "batch_size": 32, "seed": 0, "device": "cpu"},
+                observers=[seen])
+    t.run()
+    last_hist, last_visual = seen.histograms[-1], seen.snaps[-1]
+    assert last_hist.step == last_visual.step == t.global_step and last_visual.forced
+    # The weights a run ends with are measured once (the lr hint's look at the last epoch,
+    # or the histograms' pass), not again for the last visual snapshot.
+    assert steps.count(t.global_step) <= 1
+    assert last_visual.dead_relu == last_hist.dead_relu

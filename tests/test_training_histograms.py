@@ -2,6 +2,7 @@
 against numpy's histograms of the same tensors; strips line up across epochs."""
 import math
 import pickle
+import time
 
 import numpy as np
 import pytest
@@ -16,7 +17,9 @@ from layerlab.engine.training.visuals import dead_relu_fractions, feature_maps
 from test_training_snapshots import cnn
 from training_helpers import digits, one_thread  # noqa: F401
 
-CFG = {"epochs": 3, "batch_size": 32, "lr": 0.01, "seed": 3, "device": "cpu"}
+#: Budget 1: a histogram every epoch however long the reference observer takes.
+CFG = {"epochs": 3, "batch_size": 32, "lr": 0.01, "seed": 3, "device": "cpu",
+       "snapshots": {"histogram_budget": 1.0}}
 
 
 class Reference(TrainingObserver):
@@ -153,6 +156,37 @@ def test_measuring_them_changes_nothing(digits):
     assert ref.snaps
     assert [h.row() | {"seconds": 0} for h in watched.history] == \
         [h.row() | {"seconds": 0} for h in plain.history]
+
+
+class Slow(TrainingObserver):
+    """Takes ``seconds`` over each histogram snapshot (a costly observer, or a slow capture)."""
+
+    def __init__(self, seconds):
+        self.seconds, self.epochs = seconds, []
+
+    def on_histograms(self, snap):
+        self.epochs.append(snap.epoch)
+        time.sleep(self.seconds)
+
+
+def test_histograms_keep_to_their_share_of_the_time_and_the_last_weights_always_get_one(digits):
+    # 0.2 s per snapshot at the default 1 % budget: the next one is due 20 s later — after
+    # this whole run, so of its five epochs only the initial weights and the last are shown.
+    slow = Slow(0.2)
+    result = Trainer(cnn(), digits, {**CFG, "epochs": 5, "snapshots": {}},
+                     observers=[slow]).run()
+    assert result.status == "finished" and result.epochs_completed == 5
+    assert slow.epochs == [0, 5]
+    # A run stopped mid-epoch ends with a strip for the epochs completed by then.
+    slow = Slow(0.2)
+    trainer = Trainer(cnn(), digits, {**CFG, "epochs": 5, "snapshots": {}}, observers=[slow])
+    per_epoch = trainer.batches_per_epoch
+    result = trainer.run(max_batches=2 * per_epoch + 1)
+    assert result.status == "stopped" and slow.epochs == [0, 2]
+    # Budget 1: every epoch, whatever the cost.
+    slow = Slow(0.05)
+    Trainer(cnn(), digits, {**CFG, "epochs": 3}, observers=[slow]).run()
+    assert slow.epochs == [0, 1, 2, 3]
 
 
 def test_large_outputs_are_binned_over_the_first_samples_only():

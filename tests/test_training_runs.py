@@ -52,11 +52,11 @@ def test_layerlab_train_keeps_a_record_of_each_run(tmp_path, capsys):
     assert record.status == "finished" and record.project is not None
 
 
-def test_the_record_is_valid_after_every_epoch(digits, tmp_path):
+def _peek_at_epochs(digits, tmp_path, epochs=3, **recorder):
+    """The (status, epochs) the record says at each epoch end, and the final record."""
     project = load_template("digits_cnn")
-    trainer = Trainer(project.graph, digits, {**project.training, "epochs": 3,
+    trainer = Trainer(project.graph, digits, {**project.training, "epochs": epochs,
                                               "device": "cpu"})
-    recorder = RunRecorder(tmp_path, trainer, project)
     seen = []
 
     class Peek(TrainingObserver):
@@ -64,11 +64,41 @@ def test_the_record_is_valid_after_every_epoch(digits, tmp_path):
             (run,) = list_runs(tmp_path).runs
             seen.append((run.status, run.epochs))
 
-    trainer.add_observer(recorder)
+    trainer.add_observer(RunRecorder(tmp_path, trainer, project, **recorder))
     trainer.add_observer(Peek())
     trainer.run()
+    return seen, list_runs(tmp_path).runs[0]
+
+
+def test_the_record_can_be_written_after_every_epoch(digits, tmp_path):
+    seen, final = _peek_at_epochs(digits, tmp_path, write_every_s=0)
     assert seen == [("running", 1), ("running", 2), ("running", 3)]
-    assert list_runs(tmp_path).runs[0].status == "finished"
+    assert final.status == "finished" and final.epochs == 3
+
+
+def test_a_running_record_is_written_at_most_every_few_seconds_and_always_at_the_end(
+        digits, tmp_path):
+    # Epochs far shorter than the spacing: the record stays valid ("running", as written when
+    # the run began), and its last write holds every epoch.
+    seen, final = _peek_at_epochs(digits, tmp_path, write_every_s=3600)
+    assert seen == [("running", 0)] * 3
+    assert final.status == "finished" and final.epochs == 3
+
+
+def test_a_paused_run_brings_its_record_up_to_date(digits, tmp_path):
+    project = load_template("digits_cnn")
+    trainer = Trainer(project.graph, digits, {**project.training, "epochs": 3,
+                                              "device": "cpu"})
+    trainer.add_observer(RunRecorder(tmp_path, trainer, project, write_every_s=3600))
+    trainer.start()
+    try:
+        trainer.pause(wait=True, timeout=TIMEOUT)
+        trainer.step(2 * trainer.batches_per_epoch, wait=True, timeout=TIMEOUT)
+        # Stepping parks again after each step: the epochs done are in the file.
+        (run,) = list_runs(tmp_path).runs
+        assert run.status == "running" and run.epochs == trainer.epoch >= 1
+    finally:
+        trainer.stop(wait=True, timeout=TIMEOUT)
 
 
 def test_a_killed_run_leaves_a_partial_record_that_reads_as_interrupted(tmp_path):

@@ -193,6 +193,34 @@ def test_snapshot_rates_are_bounded_by_wall_clock(digits):
     assert len(batches) < trainer.global_step  # fewer snapshots than batches
 
 
+class SlowStartAndEnd(TrainingObserver):
+    """Takes ``seconds`` when the run starts and over the last look inside at its end."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def on_start(self, info):
+        time.sleep(self.seconds)
+
+    def on_visuals(self, snap):
+        if snap.forced:
+            time.sleep(self.seconds)
+
+
+def test_a_runs_clock_counts_training_not_what_observers_do_before_and_after_it(digits):
+    # The run's seconds (and so its samples/s) run from its first batch to its last epoch's
+    # end, like its epochs' seconds: a slow start (the run record being written, the first
+    # histograms) or a slow last look inside is not training.
+    slow = 1.0
+    result = Trainer(cnn(), digits, {"epochs": 2, "device": "cpu"},
+                     observers=[SlowStartAndEnd(slow)]).run()
+    assert result.status == "finished"
+    trained = sum(h.seconds for h in result.history)
+    assert trained <= result.seconds < trained + slow / 2
+    assert result.samples_per_s == pytest.approx(2 * len(digits.y_train) / result.seconds,
+                                                 rel=0.05)
+
+
 def test_switched_off_snapshots_are_not_sent(digits):
     rec = Recorder()
     Trainer(cnn(), digits, {"epochs": 1, "device": "cpu",

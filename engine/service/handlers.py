@@ -238,6 +238,7 @@ def watch(service, nodes: list[str] | None = None) -> None:
     sends a fresh snapshot."""
     service.watch = tuple(nodes) if nodes is not None else None
     trainer = service.trainer
+    service.watch_on(trainer)
     if trainer is not None and (trainer.paused or not trainer.running):
         service.call_model(service.refresh_visuals)
 

@@ -22,7 +22,6 @@ import queue
 import threading
 import time
 import traceback
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -49,10 +48,9 @@ KEEP_DATASETS = 2
 
 class Forwarder:
     """The Trainer's observer in the worker: each snapshot becomes an Event of the run's
-    generation; feature maps only of the watched nodes; the last good weights rescued at
-    epoch ends; the histograms of every epoch so far sent stacked (a strip per epoch); the
-    markers (a learning rate changed mid-run, a hint near chance) as they happen. Runs on
-    the training thread."""
+    generation; the last good weights rescued at epoch ends; the histograms of every epoch
+    measured so far sent stacked (a strip per epoch); the markers (a learning rate changed
+    mid-run, a hint near chance) as they happen. Runs on the training thread."""
 
     def __init__(self, service: "TrainingService", generation: int) -> None:
         self.service, self.generation = service, generation
@@ -91,10 +89,6 @@ class Forwarder:
         self._emit("evaluation", snap)
 
     def on_visuals(self, snap) -> None:
-        watch = self.service.watch
-        if watch is not None and snap.feature_maps:
-            snap = replace(snap, feature_maps={k: v for k, v in snap.feature_maps.items()
-                                               if k in watch})
         self._emit("visuals", snap)
 
     def on_state(self, snap) -> None:
@@ -345,7 +339,13 @@ class TrainingService:
             self.dataset = dataset
         forwarder.trainer, forwarder.project = trainer, project
         forwarder.rescue_dir = self.rescue_dir
+        self.watch_on(trainer)
         return trainer, forwarder
+
+    def watch_on(self, trainer) -> None:
+        """Visual snapshots of ``trainer`` carry the feature maps of the watched nodes only."""
+        if trainer is not None:
+            trainer.feature_map_nodes = None if self.watch is None else frozenset(self.watch)
 
     def serial_of(self, trainer) -> int:
         """The serial of ``trainer``'s weights: a new number for each new trainer."""

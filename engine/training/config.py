@@ -49,6 +49,7 @@ class SnapshotConfig:
     probe_batch: int = 32         # validation samples the dead-ReLU fraction is measured on
     misclassified_per_cell: int = 100  # validation indices kept per confusion cell
     histograms: bool = True       # weight/activation histograms per epoch (on_histograms)
+    histogram_budget: float = 0.01  # ...at most this share of wall time (1: every epoch)
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,8 @@ def _parse_snapshots(raw: Any, problems: list[ConfigProblem]) -> SnapshotConfig:
         misclassified_per_cell=r.integer("misclassified_per_cell", d.misclassified_per_cell,
                                          0, 1_000_000),
         histograms=r.boolean("histograms", d.histograms),
+        histogram_budget=r.number("histogram_budget", d.histogram_budget, 0.0, 1.0,
+                                  low_open=True),
     )
 
 

@@ -16,6 +16,7 @@ on the probe batch the dead-ReLU share uses, so it never changes training.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -58,9 +59,8 @@ class Grid:
     bins: int = HISTOGRAM_BINS
 
     def edges(self) -> np.ndarray:
-        """(bins + 1,) float32 — the values the bins are compared with."""
-        k = np.arange(self.bins + 1, dtype=np.float64) - self.bins // 2
-        return (self.center + k * self.width).astype(np.float32)
+        """(bins + 1,) float32 — the values the bins are compared with (read-only: shared)."""
+        return _edges(self.center, self.width, self.bins)
 
     def covers(self, lo: float, hi: float) -> bool:
         edges = self.edges()
@@ -96,6 +96,14 @@ class Grid:
                 break
             grid = grid.widened()
         return grid
+
+
+@functools.lru_cache(maxsize=1024)
+def _edges(center: float, width: float, bins: int) -> np.ndarray:
+    k = np.arange(bins + 1, dtype=np.float64) - bins // 2
+    edges = (center + k * width).astype(np.float32)
+    edges.flags.writeable = False
+    return edges
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,7 +154,7 @@ def _bin_index(v: torch.Tensor, grid: Grid) -> torch.Tensor:
     over the float32 edges (and numpy) puts it. Small tensors use that search; large ones
     an arithmetic guess, off by at most one near an edge, corrected by comparing with the
     edges themselves — a third of the search's time there."""
-    edges = torch.from_numpy(grid.edges()).to(v.device)
+    edges = torch.tensor(grid.edges(), device=v.device)
     if v.numel() < SEARCH_BELOW:
         return (torch.searchsorted(edges, v, right=True) - 1).clamp_(0, grid.bins - 1)
     # Values are ≥ edges[0], so truncating is flooring (int32: half the memory traffic).

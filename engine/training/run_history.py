@@ -10,10 +10,11 @@ A record is a JSON object in the lessons' run format (``"format": "layerlab-run"
 ``engine.lessons.runs.run_from_json`` as it is) with more keys: the run's id (the metrics
 file's ``run_id``), when it started, the process that wrote it, the dataset, the parameter
 count and dropout rates, the markers (``TrainingEvent`` rows), the weights file. The
-:class:`RunRecorder` observer writes it atomically when the run starts, after every epoch and
-marker, and when it ends — so a run that crashes or is killed leaves a valid record with the
-epochs it finished and the status ``running``, which :func:`list_runs` reports as
-``interrupted`` once the writing process is gone.
+:class:`RunRecorder` observer writes it atomically when the run starts, when it ends, and in
+between after an epoch or a marker at most every ``RECORD_EVERY_S`` seconds (a short epoch
+must not pay a file's write and fsync each time) — so a run that crashes or is killed leaves
+a valid record with the status ``running`` and the epochs it finished until a few seconds
+before, which :func:`list_runs` reports as ``interrupted`` once the writing process is gone.
 
 Reading (:func:`list_runs`, :func:`load_run`, :func:`runs_table`) needs no torch and never
 raises for a damaged file: it is named in ``problems`` with what is wrong.
@@ -46,6 +47,10 @@ RECORD_FORMAT = "layerlab-run"
 RECORD_VERSION = 1
 #: What a record's status may be; "interrupted" is only ever reported, never written.
 STATUSES = ("finished", "stopped", "diverged", "failed", "running")
+#: A running record is brought up to date at most this often, and spaced so that writing it
+#: takes at most RECORD_BUDGET of the time (a long history takes longer to write).
+RECORD_EVERY_S = 2.0
+RECORD_BUDGET = 0.01
 #: Records larger than this are not read (a 100,000-epoch history is ~20 MB).
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 
@@ -75,12 +80,18 @@ class RunRecorder:
     lessons, its graph). ``run_id``: the first run's id (``LiveMetrics.run_id``, so the
     metrics file and the record agree); later runs of the same trainer get new ones and say
     which run they continue. ``keep_weights``: keep the weights of the newest N runs
-    (0: none). A record that cannot be written never stops training: ``problem`` says why.
+    (0: none). ``write_every_s``: the least time between two writes of a running record
+    (0: after every epoch and marker). A record that cannot be written never stops
+    training: ``problem`` says why.
     """
 
     def __init__(self, folder: str | os.PathLike, trainer, project=None, *,
-                 run_id: str | None = None, keep_weights: int = 0) -> None:
+                 run_id: str | None = None, keep_weights: int = 0,
+                 write_every_s: float = RECORD_EVERY_S) -> None:
         self.folder = Path(folder)
+        self.write_every_s = max(0.0, float(write_every_s))
+        self._next_write = 0.0
+        self._unwritten = False          # epochs or markers not in the file yet
         self.trainer = trainer
         self.project = project.copy() if project is not None else None
         self.keep_weights = max(0, int(keep_weights))
@@ -129,7 +140,7 @@ class RunRecorder:
         self._doc["history"].append(asdict(snap))
         self._doc["seconds"] += snap.seconds
         self._doc["target_epochs"] = self.trainer.config.epochs
-        self._write()
+        self._write_when_due()
 
     def on_event(self, event) -> None:
         if self._doc is None:
@@ -137,7 +148,11 @@ class RunRecorder:
         self._doc["events"].append(asdict(event))
         if event.kind == "epochs":
             self._doc["target_epochs"] = int(event.new)
-        self._write()
+        self._write_when_due()
+
+    def on_state(self, snap) -> None:
+        if snap.state == "paused" and self._doc is not None and self._unwritten:
+            self._write()               # a paused run's record is up to date
 
     def on_finish(self, result) -> None:
         if self._doc is None or result is None:
@@ -156,13 +171,23 @@ class RunRecorder:
         self.previous, self._doc = self._doc["run_id"], None
 
     # --- files --------------------------------------------------------------------------
+    def _write_when_due(self) -> None:
+        self._unwritten = True
+        if time.monotonic() >= self._next_write:
+            self._write()
+
     def _write(self) -> None:
+        start = time.monotonic()
         self._doc["updated_at"] = time.time()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_metrics(self.path, self._doc)
         except OSError as exc:
             self.problem = f"cannot write the run record {self.path}: {exc.strerror or exc}"
+        self._unwritten = False
+        took = time.monotonic() - start
+        gap = max(self.write_every_s, took / RECORD_BUDGET) if self.write_every_s else 0.0
+        self._next_write = start + gap
 
     def _save_weights(self) -> None:
         from safetensors.torch import save_file

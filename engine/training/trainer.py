@@ -172,6 +172,9 @@ class Trainer:
         self._done = threading.Event()   # set when a run has fully ended (result available)
         self._done.set()
         self._probe_index: int | None = 0 if self._val.n > 0 else None
+        #: The nodes whose feature maps visual snapshots carry (None: every node's) — a
+        #: window shows one or two; copying the others off the device costs for nothing.
+        self.feature_map_nodes: frozenset[str] | None = None
         self._probe_x: torch.Tensor | None = None
         self._dead_x: torch.Tensor | None = None
         self._dead_cache: dict[str, float] | None = None   # None whenever the weights are
@@ -180,6 +183,8 @@ class Trainer:
         #: (kind, node) → the histogram bins, kept for the trainer's life so strips line up.
         self._hist_grids: dict[tuple[str, str], Grid] = {}
         self._visual_rate = RateLimiter(cfg.snapshots.visual_hz, cfg.snapshots.visual_budget)
+        self._hist_rate = RateLimiter(math.inf, cfg.snapshots.histogram_budget)
+        self._hist_epoch: int | None = None    # the epoch of the latest histograms sent
         self._clock = time.perf_counter
         self._run_start: float | None = None
         self._paused_total = 0.0
@@ -424,12 +429,16 @@ class Trainer:
         snaps = cfg.snapshots
         restore_global(self._rng, self.device)
         clock = self._clock
-        self._run_start = clock()
+        # The run's clock (seconds, samples/s, ETA) runs from its first batch to its last
+        # epoch's end: what observers do before (the run record, the first histograms) and
+        # after (the last looks inside) is not training. Until then it reads 0.
+        self._run_start = None
         self._paused_total = 0.0
         self._samples = 0
         # One wall-clock tick paces batch snapshots and, on accelerators, the loss checks.
         tick = RateLimiter(snaps.batch_hz if snaps.batch_hz > 0 else 20.0)
         self._visual_rate = RateLimiter(snaps.visual_hz, snaps.visual_budget)
+        self._hist_rate = RateLimiter(math.inf, snaps.histogram_budget)
         good_rate = RateLimiter(GOOD_COPY_HZ, GOOD_COPY_BUDGET)
         want_batch = self._observers.wants("on_batch") and snaps.batch_hz > 0
         want_visuals = self._observers.wants("on_visuals") and snaps.visual_hz > 0
@@ -452,6 +461,7 @@ class Trainer:
         self._norm_start = weights_norm(self.model) if classify else None
         model.train()
         done = 0
+        self._run_start = clock()
 
         while self.epoch < self.config.epochs:
             if self._order is None:
@@ -581,7 +591,8 @@ class Trainer:
             self._observers.emit("on_evaluation", eval_snap)
         if classify and not self._hinted:
             self._check_chance(snap)
-        self._emit_histograms()
+        if self._hist_rate.ready(self._clock()):
+            self._emit_histograms()
         return True
 
     def _check_chance(self, snap: EpochSnapshot) -> None:
@@ -591,9 +602,7 @@ class Trainer:
             self._chance = float(counts.max() / max(counts.sum(), 1)) if counts.size else 0.0
         if not near_chance(snap.val_acc, self._chance):
             return
-        probe = self._probe_batch()
-        dead = (dead_relu_fractions(self.model, self.parts.relu_ids, probe)
-                if probe is not None else {})
+        dead = self._dead_shares() if self._val.n else {}
         top = self._epoch_max_loss
         hint = lr_hint(RunSigns(
             epoch=snap.epoch, steps=self.global_step - self._run_start_step, lr=snap.lr,
@@ -680,9 +689,11 @@ class Trainer:
 
     # --- finishing, state, snapshots ------------------------------------------------------
     def _finish(self, status: str, message: str) -> RunResult:
+        active = self._active_now()      # (the last looks inside below are not training)
+        if status in ("finished", "stopped") and self._hist_epoch != self.epoch:
+            self._emit_histograms()   # the weights the run ends with: a strip
         if status != "failed" and self._observers.wants("on_visuals"):
-            self._emit_visuals(forced=True)
-        active = self._active_now()
+            self._emit_visuals(forced=True)   # (its dead ReLU shares: the histograms')
         self._active_before += active
         self._rng = capture_global(self.device)
         self._set_state(status, message)
@@ -746,10 +757,9 @@ class Trainer:
         if not self._observers.wants("on_visuals") or self.config.snapshots.visual_hz <= 0:
             return
         start = time.perf_counter()
-        snap = self.capture_visuals(forced)
-        if not forced:
+        self._observers.emit("on_visuals", self.capture_visuals(forced))
+        if not forced:        # the budget counts what the observers do with it too
             self._visual_rate.done(start, time.perf_counter())
-        self._observers.emit("on_visuals", snap)
 
     def capture_visuals(self, forced: bool = True) -> VisualSnapshot:
         """A VisualSnapshot now. Call it when no run is active, or from an observer (the
@@ -762,7 +772,9 @@ class Trainer:
             outputs = feature_maps(model, probe_x)
             probe_out = probe_prediction(self.objective, outputs[self.parts.loss_node])
             if snaps.feature_maps:
-                maps = {k: to_numpy(v[0]) for k, v in outputs.items()}
+                wanted = self.feature_map_nodes
+                maps = {k: to_numpy(v[0]) for k, v in outputs.items()
+                        if wanted is None or k in wanted}
             del outputs
         dead = {}
         if snaps.dead_relu and self.parts.relu_ids and self._val.n:
@@ -773,9 +785,7 @@ class Trainer:
             now = time.perf_counter()
             stale = self._dead_cache is None or self._dead_step != self.global_step
             if self._dead_cache is None or stale and (forced or self._dead_rate.ready(now)):
-                self._dead_cache = dead_relu_fractions(model, self.parts.relu_ids,
-                                                       self._probe_batch())
-                self._dead_step = self.global_step
+                self._dead_shares()
                 self._dead_rate.done(now, now)
             dead = dict(self._dead_cache)
         return VisualSnapshot(
@@ -786,9 +796,26 @@ class Trainer:
             dead_relu=dead, probe_index=self._probe_index, probe_target=probe_target,
             probe_output=probe_out, forced=forced)
 
+    def _dead_shares(self) -> dict[str, float]:
+        """The dead-ReLU shares of the current weights on the probe batch, measured once per
+        set of weights (the histograms' pass measures them too)."""
+        if self._dead_cache is None or self._dead_step != self.global_step:
+            self._dead_cache = dead_relu_fractions(self.model, self.parts.relu_ids,
+                                                   self._probe_batch())
+            self._dead_step = self.global_step
+        return dict(self._dead_cache)
+
     def _emit_histograms(self) -> None:
-        if self._observers.wants("on_histograms") and self.config.snapshots.histograms:
-            self._observers.emit("on_histograms", self.capture_histograms())
+        """Histograms to the observers: at the start of a run from scratch, at epoch ends
+        while their cost (measuring them, and what the observers do with them) stays within
+        ``snapshots.histogram_budget`` of the time — a short epoch is skipped now and then —
+        and for the weights a run ends with."""
+        if not (self._observers.wants("on_histograms") and self.config.snapshots.histograms):
+            return
+        start = self._clock()
+        self._observers.emit("on_histograms", self.capture_histograms())
+        self._hist_epoch = self.epoch
+        self._hist_rate.done(start, self._clock())
 
     def capture_histograms(self) -> HistogramSnapshot:
         """A HistogramSnapshot now (see training/histograms.py). Call it when no run is
@@ -796,6 +823,8 @@ class Trainer:
         x = self._probe_batch()
         weights, activations, dead = layer_histograms(
             self.model, x, self.parts.histogram_ids, self.parts.relu_ids, self._hist_grids)
+        if x is not None:       # the same shares a visual snapshot measures: not twice
+            self._dead_cache, self._dead_step = dict(dead), self.global_step
         return HistogramSnapshot(epoch=self.epoch, step=self.global_step, weights=weights,
                                  activations=activations, dead_relu=dead,
                                  samples=0 if x is None else int(x.shape[0]))

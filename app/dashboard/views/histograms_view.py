@@ -175,6 +175,9 @@ class HistogramsView(DeferredDraw, QWidget):
             self.dead.hide()
         span = f"epochs {epochs[0]}…{epochs[-1]}" if len(epochs) > 1 else (
             f"epoch {epochs[0]}" if epochs else "")
-        self.caption.setText(f"{span}: each row is an epoch (the first at the top, 0 = "
-                             f"before training); colour = how many values fall in each bin "
-                             f"(log scale).")
+        every = len(epochs) < 2 or epochs[-1] - epochs[0] == len(epochs) - 1
+        rows = ("each row is an epoch" if every else
+                "each row is a measured epoch (short epochs are measured every few, so "
+                "that measuring leaves training its speed)")
+        self.caption.setText(f"{span}: {rows} (the first at the top, 0 = before training); "
+                             f"colour = how many values fall in each bin (log scale).")
