@@ -2,6 +2,7 @@
 its speed? All of issue 9's figures from one command:
 
     python bench/bench_dashboard.py [--epochs 10] [--repeats 8] [--probe-ms 5]
+                                    [--views all|none] [--snapshots JSON]
 
 Trains the digits CNN template through the main window's dashboard (its worker process) with
 every live view open and visible (loss, filters, feature maps, confusion matrix, gradients,
@@ -14,7 +15,10 @@ predict — each in its own floating dock, so none skips drawing), offscreen, an
 * training throughput against the headless Trainer (no observers, the worker's torch thread
   count, in a process of its own like the worker), in interleaved pairs (alternately
   headless first and dashboard first) so that the load of a shared machine hits both runs of
-  a pair alike; the ratio is the median of the pairs' ratios, with a bootstrap 95 % CI;
+  a pair alike; the ratio is the median of the pairs' ratios, with a bootstrap 95 % CI.
+  Each run's samples/s is the Trainer's own: its clock runs from the first batch to the end
+  of the last epoch (docs/training.md). On a shared 2-core VM single pairs scatter by ±10 %:
+  use 24 repeats (or ``--epochs 30``) before believing a difference of a few per cent;
 * Train click → the first batch in the GUI (the project state's ``first_batch_s``).
 
 Targets (issue 9): curves ≥ 20 Hz, each image view ≥ 10 Hz, throughput ≥ 0.95 × headless,
@@ -167,6 +171,10 @@ def main() -> int:
     parser.add_argument("--views", default="all",
                         help="all (default), or none: every dashboard dock closed — what the "
                              "worker process and the messages cost without any drawing")
+    parser.add_argument("--snapshots", default="",
+                        help='the project\'s own "snapshots" settings as JSON, e.g. '
+                             '\'{"visual_hz": 0, "histograms": false, "batch_hz": 0.001}\': '
+                             'what the looks inside cost, against the same runs without them')
     parser.add_argument("--verbose", action="store_true", help="print every pair")
     args = parser.parse_args()
 
@@ -183,12 +191,17 @@ def main() -> int:
     window.show()
     project = load_template("digits_cnn")
     project.training = {**project.training, "device": "cpu"}
+    if args.snapshots:
+        project.training["snapshots"] = json.loads(args.snapshots)
     window.files.load_into(project, None)
     if args.views == "all":
         open_every_view(window)
     else:
         for dock in window.dashboard.docks.values():
             dock.hide()
+        # and kept closed: a run that starts would switch to the Train workspace, which
+        # brings the training views back
+        window.workspaces.switch = lambda *_args, **_kwargs: None
     window.selection.select(["conv2"])    # deeper filters and maps: more to draw
     d = window.dashboard
     wait(app, lambda: d.project_state.worker.warm and d.project_state.dataset is not None)
