@@ -15,7 +15,7 @@ from layerlab.engine.formatting import plain_number
 from .deferred_draw import DeferredDraw
 from .empty_state import EmptyState
 from .image_grid import ImageGrid
-from .layout_helpers import caption
+from .layout_helpers import caption, column
 
 __all__ = ["BatchView"]
 
@@ -29,13 +29,8 @@ class BatchView(DeferredDraw, QWidget):
         self.grid = ImageGrid()
         self.grid.setObjectName("batchImages")
         self.labels = caption(name="batchLabels")
-        content = QWidget()
-        cl = QVBoxLayout(content)
-        cl.setContentsMargins(0, 0, 0, 0)
-        cl.addWidget(self.caption)
-        cl.addWidget(self.grid, 1)
-        cl.addWidget(self.labels)
-        self.body = EmptyState(content, "batchEmpty")
+        self.body = EmptyState(column(self.caption, self.grid, self.labels, grow=self.grid),
+                               "batchEmpty")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.body, 1)

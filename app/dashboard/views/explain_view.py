@@ -29,7 +29,7 @@ from layerlab.engine.explain.numbers import num
 
 from .deferred_draw import DeferredDraw
 from .empty_state import EmptyState
-from .layout_helpers import caption, expanding, still_plot
+from .layout_helpers import caption, column, expanding, still_plot
 from .number_grid import MapView, NumberGrid
 
 __all__ = ["ExplainView", "SPEEDS", "TOP"]
@@ -219,14 +219,8 @@ class ExplainView(DeferredDraw, QWidget):
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
-        content = QWidget()
-        cl = QVBoxLayout(content)
-        cl.setContentsMargins(0, 0, 0, 0)
-        cl.addLayout(row1)
-        cl.addLayout(row2)
-        cl.addWidget(split, 1)
-        cl.addWidget(self.equation)
-        self.body = EmptyState(content, "explainEmpty")
+        self.body = EmptyState(column(row1, row2, split, self.equation, grow=split),
+                               "explainEmpty")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.heading)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLa
 from .deferred_draw import DeferredDraw
 from .empty_state import EmptyState
 from .image_grid import lut
-from .layout_helpers import caption, expanding, still_plot
+from .layout_helpers import caption, column, expanding, still_plot
 
 __all__ = ["HistogramsView", "strip_image"]
 
@@ -92,13 +92,8 @@ class HistogramsView(DeferredDraw, QWidget):
         self.caption = caption("Each row is an epoch (the first at the top, 0 = before "
                                "training); colour = how many values fall in each bin (log "
                                "scale).", "histogramsCaption")
-        content = QWidget()
-        cl = QVBoxLayout(content)
-        cl.setContentsMargins(0, 0, 0, 0)
-        cl.addWidget(split, 1)
-        cl.addWidget(self.dead)
-        cl.addWidget(self.caption)
-        self.body = EmptyState(content, "histogramsEmpty")
+        self.body = EmptyState(column(split, self.dead, self.caption, grow=split),
+                               "histogramsEmpty")
         top = QHBoxLayout()
         top.addWidget(QLabel("Layer"))
         top.addWidget(self.combo, 1)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QWidget
+from PySide6.QtWidgets import (QFrame, QLabel, QLayout, QScrollArea, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
-__all__ = ["caption", "expanding", "still_plot", "vertical_scroll", "wraps_within"]
+__all__ = ["caption", "column", "expanding", "still_plot", "vertical_scroll", "wraps_within"]
 
 
 def caption(text: str = "", name: str | None = None) -> QLabel:
@@ -20,6 +21,20 @@ def caption(text: str = "", name: str | None = None) -> QLabel:
     if name:
         label.setObjectName(name)
     return label
+
+
+def column(*parts, grow: QWidget | None = None) -> QWidget:
+    """A widget holding ``parts`` (widgets or layouts) top to bottom without margins; ``grow``
+    (one of them) takes the spare height."""
+    widget = QWidget()
+    layout = QVBoxLayout(widget)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for part in parts:
+        if isinstance(part, QLayout):
+            layout.addLayout(part)
+        else:
+            layout.addWidget(part, 1 if part is grow else 0)
+    return widget
 
 
 def wraps_within(label: QLabel, text: str, height: int) -> bool:

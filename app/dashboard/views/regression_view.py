@@ -16,7 +16,7 @@ from layerlab.engine.formatting import plain_number
 
 from .deferred_draw import DeferredDraw
 from .empty_state import EmptyState
-from .layout_helpers import caption, expanding, still_plot
+from .layout_helpers import caption, column, expanding, still_plot
 
 __all__ = ["RegressionView", "PlainAxis"]
 
@@ -64,16 +64,10 @@ class RegressionView(DeferredDraw, QWidget):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         self.caption = caption(name="regressionCaption")
-        content = QWidget()
-        cl = QVBoxLayout(content)
-        cl.setContentsMargins(0, 0, 0, 0)
         top = QHBoxLayout()
         top.addWidget(QLabel("Target"))
         top.addWidget(self.target, 1)
-        cl.addLayout(top)
-        cl.addWidget(split, 1)
-        cl.addWidget(self.caption)
-        self.body = EmptyState(content, "regressionEmpty")
+        self.body = EmptyState(column(top, split, self.caption, grow=split), "regressionEmpty")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.body, 1)

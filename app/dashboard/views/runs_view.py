@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from .deferred_draw import DeferredDraw
 from .empty_state import EmptyState
-from .layout_helpers import caption, expanding, still_plot
+from .layout_helpers import caption, column, expanding, still_plot
 
 __all__ = ["RunsView", "COLORS", "METRICS"]
 
@@ -50,28 +50,18 @@ class RunsView(DeferredDraw, QWidget):
         self.problems = caption(name="runsProblems")
         self.problems.setStyleSheet("color: #D93025;")
         self.folder = caption(name="runsFolder")
-        curves = QWidget()
-        pl = QVBoxLayout(curves)
-        pl.setContentsMargins(0, 0, 0, 0)
         top = QHBoxLayout()
         top.addWidget(QLabel("Compare"))
         top.addWidget(self.metric, 1)
-        pl.addLayout(top)
-        pl.addWidget(self.plot, 1)
-        pl.addWidget(self.legend)
+        curves = column(top, self.plot, self.legend, grow=self.plot)
         split = expanding(QSplitter(Qt.Orientation.Horizontal))
         split.addWidget(self.table)
         split.addWidget(curves)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setSizes([600, 400])   # the table's 12 columns first (the curves shrink well)
-        content = QWidget()
-        cl = QVBoxLayout(content)
-        cl.setContentsMargins(0, 0, 0, 0)
-        cl.addWidget(split, 1)
-        cl.addWidget(self.problems)
-        cl.addWidget(self.folder)
-        self.body = EmptyState(content, "runsEmpty")
+        self.body = EmptyState(column(split, self.problems, self.folder, grow=split),
+                               "runsEmpty")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.body, 1)

@@ -22,7 +22,7 @@ from .deferred_draw import DeferredDraw
 from .empty_state import EmptyState
 from .heat import as_rgb, heat_rgb, overlay
 from .image_grid import ImageGrid
-from .layout_helpers import caption, still_plot
+from .layout_helpers import caption, column, still_plot
 
 __all__ = ["SaliencyView", "image_file_input", "IMAGE_FILTER"]
 
@@ -119,12 +119,8 @@ class SaliencyView(DeferredDraw, QWidget):
         self.stack.addWidget(self.images)
         self.stack.addWidget(self.bars)
         self.caption = caption(name="saliencyCaption")
-        content = QWidget()
-        cl = QVBoxLayout(content)
-        cl.setContentsMargins(0, 0, 0, 0)
-        cl.addWidget(self.stack, 1)
-        cl.addWidget(self.caption)
-        self.body = EmptyState(content, "saliencyEmpty")
+        self.body = EmptyState(column(self.stack, self.caption, grow=self.stack),
+                               "saliencyEmpty")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(row1)
