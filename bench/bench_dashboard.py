@@ -13,12 +13,14 @@ predict — each in its own floating dock, so none skips drawing), offscreen, an
 * the GUI event loop's stall: a QTimer probe every ``--probe-ms`` ms records how late each
   tick is;
 * training throughput against the headless Trainer (no observers, the worker's torch thread
-  count, in a process of its own like the worker), in interleaved pairs (alternately
-  headless first and dashboard first) so that the load of a shared machine hits both runs of
-  a pair alike; the ratio is the median of the pairs' ratios, with a bootstrap 95 % CI.
-  Each run's samples/s is the Trainer's own: its clock runs from the first batch to the end
-  of the last epoch (docs/training.md). On a shared 2-core VM single pairs scatter by ±10 %:
-  use 24 repeats (or ``--epochs 30``) before believing a difference of a few per cent;
+  count and cores — engine/service/placement.py — in a process of its own like the worker),
+  in interleaved pairs (alternately headless first and dashboard first) so that the load of
+  a shared machine hits both runs of a pair alike; the ratio is the median of the pairs'
+  ratios, with a bootstrap 95 % CI. Each run's samples/s is the Trainer's own: its clock
+  runs from the first batch to the end of the last epoch (docs/training.md). On a shared
+  2-core VM single pairs scatter by ±10 %, and two runs of the bench on the same code gave
+  medians 5 % apart (the CI does not see that drift): repeat, and compare runs made one after
+  the other, before believing a difference of a few per cent;
 * Train click → the first batch in the GUI (the project state's ``first_batch_s``).
 
 Targets (issue 9): curves ≥ 20 Hz, each image view ≥ 10 Hz, throughput ≥ 0.95 × headless,
@@ -40,9 +42,14 @@ IMAGE_VIEWS = ("filters", "features", "gradients")   # redrawn from the visual s
 HEADLESS = r"""
 import json, sys
 from layerlab.engine.service.model_facts import limit_torch_threads
+from layerlab.engine.service.placement import pin_this_thread, training_cores
 from layerlab.engine.templates import load_template
 from layerlab.engine.training import Trainer
-limit_torch_threads()
+cores = training_cores()
+if pin_this_thread(cores):                  # where the worker trains
+    limit_torch_threads(len(cores))
+else:
+    limit_torch_threads()
 project = load_template("digits_cnn")
 epochs = int(sys.argv[1])
 Trainer.from_project(project, epochs=1, device="cpu").run()          # warm-up

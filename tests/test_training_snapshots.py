@@ -265,6 +265,59 @@ def test_taking_snapshots_does_not_change_training(digits):
         assert torch.equal(value, watched.model.state_dict()[key]), key
 
 
+def evaluated(rec, history):
+    """The epochs of the evaluation snapshots, each checked against its epoch's history row."""
+    epochs = []
+    for snap in rec.of("evaluation"):
+        assert snap.accuracy == pytest.approx(history[snap.epoch - 1].val_acc)
+        epochs.append(snap.epoch)
+    return epochs
+
+
+def test_evaluations_come_at_most_evaluation_hz_and_the_last_epoch_always(digits):
+    # (the window asks for 5 a second: a fast run's 15 epochs a second do not each need a
+    # confusion matrix built, sent and read)
+    rec = Recorder()
+    trainer = Trainer(cnn(), digits, {"epochs": 5, "device": "cpu",
+                                      "snapshots": {"evaluation_hz": 0.001}}, observers=[rec])
+    result = trainer.run()
+    assert result.status == "finished" and len(rec.of("epoch")) == 5
+    assert evaluated(rec, result.history) == [1, 5]
+
+
+def test_a_run_that_stops_between_evaluations_ends_on_its_last_evaluated_epoch(digits):
+    rec = Recorder()
+    trainer = Trainer(cnn(), digits, {"epochs": 5, "device": "cpu",
+                                      "snapshots": {"evaluation_hz": 0.001}}, observers=[rec])
+    result = trainer.run(max_batches=2 * trainer.batches_per_epoch + 1)
+    assert result.status == "stopped" and result.epochs_completed == 2
+    assert evaluated(rec, result.history) == [1, 2]     # epoch 2's, skipped, sent at the end
+    kinds = [k for k, _, _ in rec.events]
+    assert max(i for i, k in enumerate(kinds) if k == "evaluation") < kinds.index("finish")
+
+
+def test_a_paused_run_shows_the_evaluation_of_its_last_epoch(digits):
+    rec = Recorder()
+    trainer = Trainer(cnn(), digits, {"epochs": 5, "device": "cpu",
+                                      "snapshots": {"evaluation_hz": 0.001}}, observers=[rec])
+    trainer.pause()
+    trainer.start()
+    try:
+        assert trainer.pause(wait=True, timeout=60)
+        assert trainer.step(2 * trainer.batches_per_epoch, wait=True, timeout=60)
+        assert trainer.epoch == 2
+        assert evaluated(rec, trainer.history) == [1, 2]
+    finally:
+        trainer.stop(wait=True, timeout=60)
+
+
+def test_evaluation_hz_zero_sends_no_evaluations(digits):
+    rec = Recorder()
+    Trainer(cnn(), digits, {"epochs": 2, "device": "cpu",
+                            "snapshots": {"evaluation_hz": 0}}, observers=[rec]).run()
+    assert rec.of("evaluation") == [] and len(rec.of("epoch")) == 2
+
+
 def test_set_probe_while_paused_sends_a_fresh_snapshot_from_the_training_thread(digits):
     import threading
     rec = Recorder()

@@ -24,12 +24,14 @@ __all__ = ["limit_torch_threads", "devices", "dataset_facts", "display_images", 
 EVAL_BATCH = 256
 
 
-def limit_torch_threads() -> int:
+def limit_torch_threads(cores: int | None = None) -> int:
     """Leave one core to the app's window: torch's intra-op pool would otherwise take every
-    core (on 2 cores, 2 torch threads also fight each other and the window)."""
+    core (on 2 cores, 2 torch threads also fight each other and the window). ``cores``: the
+    cores training keeps to (placement.py), else all but one of the machine's."""
     import torch
-    cores = os.cpu_count() or 1
-    wanted = max(1, min(torch.get_num_threads(), cores - 1))
+    if cores is None:
+        cores = (os.cpu_count() or 1) - 1
+    wanted = max(1, min(torch.get_num_threads(), cores))
     if torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)
     return wanted

@@ -102,12 +102,13 @@ def serve(conn) -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="layerlab worker: %(levelname)s %(name)s: %(message)s")
     from . import handlers  # noqa: F401  (declares the requests)
+    from .placement import training_cores
     from .service import TrainingService
     outbox = Outbox()
     sender = threading.Thread(target=_send_all, args=(conn, outbox), name="layerlab-send",
                               daemon=True)
     sender.start()
-    service = TrainingService(outbox.put)
+    service = TrainingService(outbox.put, training_cores())
     service.start()
     try:
         while True:

@@ -25,6 +25,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
+from .placement import pin_this_thread
 from .protocol import WORKER_GENERATION, Call, Event, Reply, Rescued, SessionInfo
 from .requests import CONTROL, JOB, REQUESTS
 
@@ -34,8 +35,10 @@ log = logging.getLogger(__name__)
 
 #: Snapshot rates a window wants (a project's own "snapshots" settings win): the curves and
 #: the image views redraw at display rates (≥ 20 and ≥ 10 a second), the looks inside at a
-#: few per cent of the training time at most.
-GUI_SNAPSHOTS = {"batch_hz": 30.0, "visual_hz": 12.0, "visual_budget": 0.04}
+#: few per cent of the training time at most; the confusion matrix and the predictions
+#: change once an epoch, and nobody reads more than a few of them a second.
+GUI_SNAPSHOTS = {"batch_hz": 30.0, "visual_hz": 12.0, "visual_budget": 0.04,
+                 "evaluation_hz": 5.0}
 #: The last good weights go to the rescue folder at epoch ends (and when a run ends): what a
 #: crash of the worker cannot take away — from RESCUE_EVERY_S seconds into a run, at most
 #: that often, and spaced so writing them takes at most RESCUE_BUDGET of the time (a large
@@ -125,8 +128,12 @@ class Forwarder:
 
 
 class TrainingService:
-    def __init__(self, emit: Callable[[object], Any]) -> None:
+    def __init__(self, emit: Callable[[object], Any],
+                 cores: frozenset[int] | None = None) -> None:
         self.emit = emit
+        #: The cores the model thread keeps to (placement.py); None: wherever the system
+        #: puts it (an in-process service: a script's, a test's).
+        self.cores = cores
         #: The open project's generation: jobs and answers of any other are dropped.
         self.generation = WORKER_GENERATION
         #: The newest generation announced (the switch to it may still wait in the queue).
@@ -183,7 +190,11 @@ class TrainingService:
         import os
 
         from . import model_facts
-        threads = model_facts.limit_torch_threads()
+        if pin_this_thread(self.cores):
+            # before torch starts its intra-op threads: they start on this thread's cores
+            threads = model_facts.limit_torch_threads(len(self.cores))
+        else:
+            threads = model_facts.limit_torch_threads()
         import torch
         try:
             from ..data import DATASET_KINDS

@@ -42,6 +42,7 @@ class SnapshotConfig:
     batch_hz: float = 20.0        # batch-loss snapshots per second at most; 0 = none
     visual_hz: float = 3.0        # filters/feature maps/gradients/dead ReLUs per second at most
     visual_budget: float = 0.02   # ...and at most this share of wall time (slow models space out)
+    evaluation_hz: float = 1000.0  # evaluations/s at most (a run's last epoch: always); 0 = none
     filters: bool = True
     feature_maps: bool = True
     gradients: bool = True
@@ -200,6 +201,7 @@ def _parse_snapshots(raw: Any, problems: list[ConfigProblem]) -> SnapshotConfig:
         batch_hz=r.number("batch_hz", d.batch_hz, 0.0, 1000.0),
         visual_hz=r.number("visual_hz", d.visual_hz, 0.0, 60.0),
         visual_budget=r.number("visual_budget", d.visual_budget, 0.0, 1.0, low_open=True),
+        evaluation_hz=r.number("evaluation_hz", d.evaluation_hz, 0.0, 1000.0),
         filters=r.boolean("filters", d.filters),
         feature_maps=r.boolean("feature_maps", d.feature_maps),
         gradients=r.boolean("gradients", d.gradients),

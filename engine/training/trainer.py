@@ -185,6 +185,10 @@ class Trainer:
         self._visual_rate = RateLimiter(cfg.snapshots.visual_hz, cfg.snapshots.visual_budget)
         self._hist_rate = RateLimiter(math.inf, cfg.snapshots.histogram_budget)
         self._hist_epoch: int | None = None    # the epoch of the latest histograms sent
+        self._eval_rate = RateLimiter(cfg.snapshots.evaluation_hz)
+        #: The latest epoch's evaluation when evaluation_hz skipped it: sent if the run ends
+        #: or parks before the next one (the views end on the last evaluated epoch).
+        self._eval_skipped: tuple | None = None
         self._clock = time.perf_counter
         self._run_start: float | None = None
         self._paused_total = 0.0
@@ -439,6 +443,7 @@ class Trainer:
         tick = RateLimiter(snaps.batch_hz if snaps.batch_hz > 0 else 20.0)
         self._visual_rate = RateLimiter(snaps.visual_hz, snaps.visual_budget)
         self._hist_rate = RateLimiter(math.inf, snaps.histogram_budget)
+        self._eval_rate = RateLimiter(snaps.evaluation_hz)
         good_rate = RateLimiter(GOOD_COPY_HZ, GOOD_COPY_BUDGET)
         want_batch = self._observers.wants("on_batch") and snaps.batch_hz > 0
         want_visuals = self._observers.wants("on_visuals") and snaps.visual_hz > 0
@@ -573,9 +578,15 @@ class Trainer:
         elif len(preds):
             mae_t, rmse_t = regression_errors(preds, y_val, ds.normalization.get("target_std"))
             mae, rmse = float(mae_t.mean()), float(rmse_t.mean())
-        eval_snap = None
-        if self._observers.wants("on_evaluation") and len(preds):
-            eval_snap = self._eval_snapshot(val_loss, preds, y_val)
+        eval_snap, self._eval_skipped = None, None
+        if (self._observers.wants("on_evaluation") and len(preds)
+                and self.config.snapshots.evaluation_hz > 0):
+            now = self._clock()
+            if self._eval_rate.ready(now) or self.epoch + 1 >= self.config.epochs:
+                eval_snap = self._eval_snapshot(self.epoch + 1, val_loss, preds, y_val)
+                self._eval_rate.done(now, now)
+            else:
+                self._eval_skipped = (self.epoch + 1, val_loss, preds, y_val)
         snap = EpochSnapshot(
             epoch=self.epoch + 1, train_loss=train_loss,
             train_acc=total[1] / max(total[2], 1.0) if classify else None,
@@ -614,21 +625,28 @@ class Trainer:
             self._hinted = True
             self._mark("lr_hint", hint.message, snap.lr, hint.suggested_lr, hint.direction)
 
-    def _eval_snapshot(self, val_loss: float, preds: np.ndarray, y_val: np.ndarray
-                       ) -> EvalSnapshot:
+    def _emit_skipped_evaluation(self) -> None:
+        """The evaluation evaluation_hz skipped, when nothing newer was sent (a run ending or
+        parking between two epochs' ends)."""
+        skipped, self._eval_skipped = self._eval_skipped, None
+        if skipped is not None:
+            self._observers.emit("on_evaluation", self._eval_snapshot(*skipped))
+
+    def _eval_snapshot(self, epoch: int, val_loss: float, preds: np.ndarray,
+                       y_val: np.ndarray) -> EvalSnapshot:
         ds = self.dataset
         if ds.task == "classification":
             cm = confusion_matrix(y_val, preds, ds.num_classes)
             precision, recall, f1, support = per_class_scores(cm)
             return EvalSnapshot(
-                epoch=self.epoch + 1, task=ds.task, val_loss=val_loss,
+                epoch=epoch, task=ds.task, val_loss=val_loss,
                 predictions=preds.astype(np.int64), class_names=tuple(ds.class_names),
                 confusion=cm, precision=precision, recall=recall, f1=f1, support=support,
                 accuracy=float(np.trace(cm) / max(cm.sum(), 1)),
                 misclassified=misclassified_cells(
                     y_val, preds, self.config.snapshots.misclassified_per_cell))
         mae, rmse = regression_errors(preds, y_val, ds.normalization.get("target_std"))
-        return EvalSnapshot(epoch=self.epoch + 1, task=ds.task, val_loss=val_loss,
+        return EvalSnapshot(epoch=epoch, task=ds.task, val_loss=val_loss,
                             predictions=preds.astype(np.float32),
                             target_names=tuple(ds.target_names), mae=mae, rmse=rmse,
                             predicted=ds.denormalize_target(preds),
@@ -690,6 +708,7 @@ class Trainer:
     # --- finishing, state, snapshots ------------------------------------------------------
     def _finish(self, status: str, message: str) -> RunResult:
         active = self._active_now()      # (the last looks inside below are not training)
+        self._emit_skipped_evaluation()
         if status in ("finished", "stopped") and self._hist_epoch != self.epoch:
             self._emit_histograms()   # the weights the run ends with: a strip
         if status != "failed" and self._observers.wants("on_visuals"):
@@ -725,6 +744,7 @@ class Trainer:
                 and self.config.snapshots.batch_hz > 0):
             self._observers.emit("on_batch", self._batch_snapshot(self._last_loss.item(),
                                                                   with_indices=True))
+        self._emit_skipped_evaluation()
         if self._observers.wants("on_visuals"):
             self._emit_visuals(forced=True)
 
