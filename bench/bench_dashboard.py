@@ -41,15 +41,11 @@ from pathlib import Path
 IMAGE_VIEWS = ("filters", "features", "gradients")   # redrawn from the visual snapshots
 HEADLESS = r"""
 import json, sys
-from layerlab.engine.service.model_facts import limit_torch_threads
-from layerlab.engine.service.placement import pin_this_thread, training_cores
+from layerlab.engine.service.model_facts import use_training_cores
+from layerlab.engine.service.placement import training_cores
 from layerlab.engine.templates import load_template
 from layerlab.engine.training import Trainer
-cores = training_cores()
-if pin_this_thread(cores):                  # where the worker trains
-    limit_torch_threads(len(cores))
-else:
-    limit_torch_threads()
+use_training_cores(training_cores())        # where (and with how many threads) the worker trains
 project = load_template("digits_cnn")
 epochs = int(sys.argv[1])
 Trainer.from_project(project, epochs=1, device="cpu").run()          # warm-up

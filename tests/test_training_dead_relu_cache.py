@@ -17,15 +17,21 @@ class Visuals(TrainingObserver):
         self.snaps.append(snap)
 
 
-def test_dead_relus_are_measured_once_per_set_of_weights(digits, monkeypatch):
-    passes = []
+def record_dead_passes(monkeypatch, step_of) -> list:
+    """Each dead-ReLU pass from now on, as the step ``step_of()`` says when it runs."""
+    steps = []
     real = trainer_module.dead_relu_fractions
 
     def counted(*args):
-        passes.append(1)
+        steps.append(step_of())
         return real(*args)
 
     monkeypatch.setattr(trainer_module, "dead_relu_fractions", counted)
+    return steps
+
+
+def test_dead_relus_are_measured_once_per_set_of_weights(digits, monkeypatch):
+    passes = record_dead_passes(monkeypatch, lambda: t.global_step)
     seen = Visuals()
     t = Trainer(cnn(), digits, {"epochs": 1, "batch_size": 32, "seed": 0, "device": "cpu"},
                 observers=[seen])
@@ -53,14 +59,7 @@ class VisualsAndHistograms(Visuals):
 
 
 def test_the_last_histograms_dead_shares_serve_the_last_visual_snapshot(digits, monkeypatch):
-    steps = []
-    real = trainer_module.dead_relu_fractions
-
-    def counted(model, relu_ids, x):
-        steps.append(t.global_step)
-        return real(model, relu_ids, x)
-
-    monkeypatch.setattr(trainer_module, "dead_relu_fractions", counted)
+    steps = record_dead_passes(monkeypatch, lambda: t.global_step)
     seen = VisualsAndHistograms()
     t = Trainer(cnn(), digits, {"epochs": 2, "batch_size": 32, "seed": 0, "device": "cpu"},
                 observers=[seen])

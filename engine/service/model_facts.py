@@ -17,7 +17,7 @@ import numpy as np
 
 from .protocol import DatasetFacts, Prediction, Samples
 
-__all__ = ["limit_torch_threads", "devices", "dataset_facts", "display_images", "samples",
+__all__ = ["limit_torch_threads", "use_training_cores", "devices", "dataset_facts", "display_images", "samples",
            "evaluation", "predict", "plain"]
 
 #: Validation samples per forward pass of an evaluation.
@@ -35,6 +35,17 @@ def limit_torch_threads(cores: int | None = None) -> int:
     if torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)
     return wanted
+
+
+def use_training_cores(cores: frozenset[int] | None) -> int:
+    """Keep the calling thread on ``cores`` (placement.py) where threads can be placed, and
+    fit torch's threads to them (else leave one core of the machine): call it before torch
+    starts its intra-op threads, which then start on this thread's cores. Returns torch's
+    thread count. The worker's model thread and the bench's headless reference train so."""
+    from .placement import pin_this_thread
+    if pin_this_thread(cores):
+        return limit_torch_threads(len(cores))
+    return limit_torch_threads()
 
 
 def devices() -> tuple[tuple[str, str], ...]:

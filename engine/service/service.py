@@ -25,7 +25,6 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from .placement import pin_this_thread
 from .protocol import WORKER_GENERATION, Call, Event, Reply, Rescued, SessionInfo
 from .requests import CONTROL, JOB, REQUESTS
 
@@ -190,11 +189,7 @@ class TrainingService:
         import os
 
         from . import model_facts
-        if pin_this_thread(self.cores):
-            # before torch starts its intra-op threads: they start on this thread's cores
-            threads = model_facts.limit_torch_threads(len(self.cores))
-        else:
-            threads = model_facts.limit_torch_threads()
+        threads = model_facts.use_training_cores(self.cores)
         import torch
         try:
             from ..data import DATASET_KINDS

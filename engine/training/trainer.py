@@ -805,9 +805,10 @@ class Trainer:
             now = time.perf_counter()
             stale = self._dead_cache is None or self._dead_step != self.global_step
             if self._dead_cache is None or stale and (forced or self._dead_rate.ready(now)):
-                self._dead_shares()
                 self._dead_rate.done(now, now)
-            dead = dict(self._dead_cache)
+                dead = self._dead_shares()
+            else:
+                dead = dict(self._dead_cache)
         return VisualSnapshot(
             epoch=self.epoch + 1, step=self.global_step,
             filters=conv_filters(model, self.parts.conv_ids) if snaps.filters else {},
