@@ -2,7 +2,7 @@
 its speed? All of issue 9's figures from one command:
 
     python bench/bench_dashboard.py [--epochs 10] [--repeats 8] [--probe-ms 5]
-                                    [--views all|none] [--snapshots JSON]
+                                    [--views all|none] [--snapshots JSON] [--fresh-worker]
 
 Trains the digits CNN template through the main window's dashboard (its worker process) with
 every live view open and visible (loss, filters, feature maps, confusion matrix, gradients,
@@ -20,7 +20,11 @@ predict — each in its own floating dock, so none skips drawing), offscreen, an
   runs from the first batch to the end of the last epoch (docs/training.md). On a shared
   2-core VM single pairs scatter by ±10 %, and two runs of the bench on the same code gave
   medians 5 % apart (the CI does not see that drift): repeat, and compare runs made one after
-  the other, before believing a difference of a few per cent;
+  the other, before believing a difference of a few per cent. The headless reference is a new
+  process for every pair, the window's worker one process for the whole bench; a process's
+  speed depends a little on where its memory lands, so ``--fresh-worker`` opens a new window
+  with a new worker for every pair (slower: each starts PyTorch and warms up) — then no single
+  worker's draw weighs on the median;
 * Train click → the first batch in the GUI (the project state's ``first_batch_s``).
 
 Targets (issue 9): curves ≥ 20 Hz, each image view ≥ 10 Hz, throughput ≥ 0.95 × headless,
@@ -165,26 +169,10 @@ def gui_run(app, window, probe: StallProbe, epochs: int) -> tuple[float, dict]:
     return result.samples_per_s, stats
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=10, help="epochs per run (the template's)")
-    parser.add_argument("--repeats", type=int, default=8, help="pairs of runs")
-    parser.add_argument("--probe-ms", type=int, default=5,
-                        help="stall probe interval; 0: no probe")
-    parser.add_argument("--views", default="all",
-                        help="all (default), or none: every dashboard dock closed — what the "
-                             "worker process and the messages cost without any drawing")
-    parser.add_argument("--snapshots", default="",
-                        help='the project\'s own "snapshots" settings as JSON, e.g. '
-                             '\'{"visual_hz": 0, "histograms": false, "batch_hz": 0.001}\': '
-                             'what the looks inside cost, against the same runs without them')
-    parser.add_argument("--verbose", action="store_true", help="print every pair")
-    args = parser.parse_args()
-
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+def open_window(app, args, probe: StallProbe):
+    """A main window with digits_cnn loaded, its views open (``--views``), its worker warm
+    and its dataset loaded, after a 1-epoch warm-up run."""
     from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
-    app = QApplication.instance() or QApplication(sys.argv[:1])
     from layerlab.app.main_window import MainWindow
     from layerlab.engine.templates import load_template
     tmp = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
@@ -208,11 +196,50 @@ def main() -> int:
     window.selection.select(["conv2"])    # deeper filters and maps: more to draw
     d = window.dashboard
     wait(app, lambda: d.project_state.worker.warm and d.project_state.dataset is not None)
-    probe = StallProbe(args.probe_ms)
-
     gui_run(app, window, probe, 1)                # warm-up: allocator, first draws
+    return window
+
+
+def close_window(window, fresh_worker: bool = False) -> None:
+    """Close ``window`` without questions; with ``fresh_worker``, end its worker too (not
+    kept warm), so the next window starts a new one."""
+    window.dashboard.discard_weights()
+    window.editor.mark_saved()
+    window.close()
+    window.deleteLater()
+    if fresh_worker:
+        from layerlab.engine.service import process
+        process._close_idle()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=10, help="epochs per run (the template's)")
+    parser.add_argument("--repeats", type=int, default=8, help="pairs of runs")
+    parser.add_argument("--probe-ms", type=int, default=5,
+                        help="stall probe interval; 0: no probe")
+    parser.add_argument("--views", default="all",
+                        help="all (default), or none: every dashboard dock closed — what the "
+                             "worker process and the messages cost without any drawing")
+    parser.add_argument("--snapshots", default="",
+                        help='the project\'s own "snapshots" settings as JSON, e.g. '
+                             '\'{"visual_hz": 0, "histograms": false, "batch_hz": 0.001}\': '
+                             'what the looks inside cost, against the same runs without them')
+    parser.add_argument("--fresh-worker", action="store_true",
+                        help="a new window and worker process for every pair")
+    parser.add_argument("--verbose", action="store_true", help="print every pair")
+    args = parser.parse_args()
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    probe = StallProbe(args.probe_ms)
+    window = open_window(app, args, probe)
     gui_rates, head_rates, ratios, lateness, runs = [], [], [], [], []
     for i in range(args.repeats):                 # interleaved pairs
+        if args.fresh_worker and i > 0:
+            close_window(window, fresh_worker=True)
+            window = open_window(app, args, probe)
         if i % 2 == 0:
             head_rate = headless(args.epochs)
             rate, stats = gui_run(app, window, probe, args.epochs)
@@ -228,10 +255,12 @@ def main() -> int:
             print(f"  pair {i + 1}: headless {head_rate:,.0f}, dashboard {rate:,.0f} "
                   f"samples/s, ratio {ratios[-1]:.3f}; curves {stats['curve_hz']:.1f} Hz, "
                   f"images " + ", ".join(f"{k} {v:.1f}" for k, v in stats["image_hz"].items())
-                  + f" Hz; first batch {1000 * stats['first_batch_s']:.0f} ms", flush=True)
+                  + f" Hz; first batch {1000 * stats['first_batch_s']:.0f} ms; worker pid "
+                  f"{window.dashboard.project_state.worker.info.pid}", flush=True)
 
     gui, head = statistics.median(gui_rates), statistics.median(head_rates)
     med = lambda xs: statistics.median(xs)  # noqa: E731
+    d = window.dashboard
     info = d.project_state.worker.info
     print(f"digits_cnn, {args.repeats} pairs of {args.epochs}-epoch runs (headless and "
           f"dashboard, alternating which goes first), CPU, {os.cpu_count()} cores, torch "
@@ -261,9 +290,7 @@ def main() -> int:
     print(f"ratio dashboard / headless: median of pairs {statistics.median(ratios):.3f} "
           f"(95 % CI {lo:.3f} … {hi:.3f}; pairs {min(ratios):.2f} … {max(ratios):.2f}), "
           f"of medians {gui / head:.3f}   (target ≥ 0.95)")
-    d.discard_weights()
-    window.editor.mark_saved()
-    window.close()
+    close_window(window)
     return 0
 
 
