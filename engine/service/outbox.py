@@ -1,10 +1,11 @@
 """Messages waiting to cross the pipe, in order, with the heavy ones coalesced.
 
-The worker's training thread *puts* (a lock and an append: it never waits for the pipe), and
-one sender thread *takes* everything waiting and sends it as one list. While the app reads
-slowly (a busy GUI, a large snapshot in the pipe), batches and epochs queue up — every point
-of the curves arrives — but a newer visual or evaluation snapshot replaces an unsent older
-one: only the latest look inside is worth drawing.
+The worker's threads *put* (a lock and an append: they never wait for the pipe) what cannot
+go down the pipe at once (sending.py), and one sender thread *takes* everything waiting and
+sends it as one list. While the app reads slowly (a busy GUI, a large snapshot in the pipe),
+batches and epochs queue up — every point of the curves arrives — but a newer visual or
+evaluation snapshot replaces an unsent older one: only the latest look inside is worth
+drawing.
 
 The app side uses the same class as its inbox (``polling``): a message that arrives while
 the GUI is not drawing frames asks for a wake-up, once, until the GUI takes.
@@ -55,6 +56,13 @@ class Outbox:
                 self._cond.wait_for(lambda: self._items or self._closed, timeout)
             items, self._items = self._items, []
             return items
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until something is waiting (True) or the box is closed and empty (False;
+        also when the wait timed out)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._items or self._closed, timeout)
+            return bool(self._items)
 
     def close(self) -> None:
         with self._cond:

@@ -11,8 +11,9 @@ The worker is ``python -m layerlab.engine.service`` (a new interpreter: nothing 
 imported there, and the app's own ``__main__`` is not re-run as multiprocessing's spawn
 would). It connects back to a ``multiprocessing.connection`` listener (a Unix socket or a
 Windows named pipe, authenticated with a key it reads from its stdin) and ``serve(conn)``
-reads Calls and hands them to a TrainingService; one sender thread sends what the service
-emits, a list per send (outbox.py coalesces).
+reads Calls and hands them to a TrainingService; what the service emits goes down the pipe
+from the thread that emits it while the pipe has room, else through one sender thread, a
+list per send (sending.py; outbox.py coalesces).
 
 :class:`WorkerProcess` is the parent's handle: ``start()``, ``call(name, generation, **args)``
 (never waits for the answer), ``kill()``; a reader thread hands every list of messages
@@ -41,6 +42,7 @@ from typing import Callable
 
 from .outbox import Outbox
 from .protocol import Call, Event
+from .sending import PipeSender, room_probe
 
 __all__ = ["serve", "WorkerProcess", "WorkerExited", "acquire", "release"]
 
@@ -71,19 +73,6 @@ class WorkerExited:
 
 
 # --- the child ------------------------------------------------------------------------------------
-def _send_all(conn, outbox: Outbox) -> None:
-    while True:
-        items = outbox.take(timeout=None)
-        if not items:
-            if outbox.closed:
-                return
-            continue
-        try:
-            conn.send(items)
-        except (OSError, ValueError):   # the app is gone
-            return
-
-
 def main() -> int:
     """``python -m layerlab.engine.service``: connect to the app, then serve it."""
     try:
@@ -105,10 +94,10 @@ def serve(conn) -> None:
     from .placement import training_cores
     from .service import TrainingService
     outbox = Outbox()
-    sender = threading.Thread(target=_send_all, args=(conn, outbox), name="layerlab-send",
-                              daemon=True)
+    pipe = PipeSender(conn, outbox, room_probe(conn))
+    sender = threading.Thread(target=pipe.run, name="layerlab-send", daemon=True)
     sender.start()
-    service = TrainingService(outbox.put, training_cores())
+    service = TrainingService(pipe.put, training_cores())
     service.start()
     try:
         while True:
