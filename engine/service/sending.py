@@ -8,9 +8,9 @@ waits for the lock and has to be woken again. Pickling a snapshot and writing it
 socket takes tens of microseconds. Measured on the 2-core VM over 36 runs each (digits_cnn,
 every view open): a run took 18.3 % longer than its batches would at their typical speed
 with every message queued, 16.1 % with direct sends (medians; a one-sided Mann-Whitney test
-gave p = 0.09: a lean, not proof). A pipe without room (an app that is slow to read) never blocks the
-training thread: messages then queue, and the outbox keeps only the newest of each heavy
-kind.
+gave p = 0.09: a lean, not proof). A pipe without room (an app that is slow to read) never
+blocks the training thread: messages then queue, and the outbox keeps only the newest of
+each heavy kind.
 
 The room check asks the kernel how much the socket holds unread (SIOCOUTQ, Linux); elsewhere,
 or when the answer is unavailable, every message goes through the sender thread as before.
@@ -84,7 +84,7 @@ class PipeSender:
     def _send_now(self, message) -> bool:
         try:
             payload = ForkingPickler.dumps([message])
-        except Exception:       # noqa: BLE001 — the sender thread meets (and reports) it
+        except Exception:       # noqa: BLE001 — not plain data (a bug): queued, as before
             return False
         if not self._fits(len(payload)):
             return False
