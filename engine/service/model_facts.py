@@ -17,8 +17,8 @@ import numpy as np
 
 from .protocol import DatasetFacts, Prediction, Samples
 
-__all__ = ["limit_torch_threads", "use_training_cores", "devices", "dataset_facts", "display_images", "samples",
-           "evaluation", "predict", "plain"]
+__all__ = ["limit_torch_threads", "use_training_cores", "devices", "dataset_facts",
+           "display_images", "samples", "evaluation", "predict", "plain"]
 
 #: Validation samples per forward pass of an evaluation.
 EVAL_BATCH = 256

@@ -97,11 +97,8 @@ class PipeSender:
     def run(self) -> None:
         """Send what queues until the outbox is closed and empty, or the app is gone."""
         while self._outbox.wait():
-            with self._lock:
-                items = self._outbox.take()
-                if not items:
-                    continue
+            with self._lock:            # (only this thread takes: what wait saw is there)
                 try:
-                    self._conn.send(items)
+                    self._conn.send(self._outbox.take())
                 except (OSError, ValueError):
                     return

@@ -182,10 +182,8 @@ class Trainer:
         self._dead_rate = RateLimiter(DEAD_RELU_HZ)
         #: (kind, node) → the histogram bins, kept for the trainer's life so strips line up.
         self._hist_grids: dict[tuple[str, str], Grid] = {}
-        self._visual_rate = RateLimiter(cfg.snapshots.visual_hz, cfg.snapshots.visual_budget)
-        self._hist_rate = RateLimiter(math.inf, cfg.snapshots.histogram_budget)
+        self._reset_snapshot_rates()
         self._hist_epoch: int | None = None    # the epoch of the latest histograms sent
-        self._eval_rate = RateLimiter(cfg.snapshots.evaluation_hz)
         #: The latest epoch's evaluation when evaluation_hz skipped it: sent if the run ends
         #: or parks before the next one (the views end on the last evaluated epoch).
         self._eval_skipped: tuple | None = None
@@ -441,9 +439,7 @@ class Trainer:
         self._samples = 0
         # One wall-clock tick paces batch snapshots and, on accelerators, the loss checks.
         tick = RateLimiter(snaps.batch_hz if snaps.batch_hz > 0 else 20.0)
-        self._visual_rate = RateLimiter(snaps.visual_hz, snaps.visual_budget)
-        self._hist_rate = RateLimiter(math.inf, snaps.histogram_budget)
-        self._eval_rate = RateLimiter(snaps.evaluation_hz)
+        self._reset_snapshot_rates()
         good_rate = RateLimiter(GOOD_COPY_HZ, GOOD_COPY_BUDGET)
         want_batch = self._observers.wants("on_batch") and snaps.batch_hz > 0
         want_visuals = self._observers.wants("on_visuals") and snaps.visual_hz > 0
@@ -525,6 +521,15 @@ class Trainer:
                 return self._diverged(float("nan"), in_sums=True)
         return self._finish("finished", f"finished {self.epoch} epoch"
                                         f"{'s' if self.epoch != 1 else ''}")
+
+    def _reset_snapshot_rates(self) -> None:
+        """Fresh limiters for the looks inside, from the snapshot settings (a new trainer,
+        each run's start): visual snapshots, histograms (a share of the time) and
+        evaluations."""
+        snaps = self.config.snapshots
+        self._visual_rate = RateLimiter(snaps.visual_hz, snaps.visual_budget)
+        self._hist_rate = RateLimiter(math.inf, snaps.histogram_budget)
+        self._eval_rate = RateLimiter(snaps.evaluation_hz)
 
     def _where(self) -> str:
         return f"epoch {self.epoch + 1}, batch {self.batch} (step {self.global_step})"
