@@ -13,7 +13,7 @@ from multiprocessing.connection import Connection
 import pytest
 
 from layerlab.engine.service.outbox import Outbox
-from layerlab.engine.service.protocol import Event
+from layerlab.engine.service.protocol import Event, Reply
 from layerlab.engine.service.sending import PipeSender, room_probe
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -69,11 +69,49 @@ def test_where_room_cannot_be_known_everything_goes_through_the_sender_thread():
     assert conn.sent == [] and len(box) == 1
 
 
-def test_a_message_that_cannot_be_pickled_is_left_to_the_sender_thread():
+def test_a_message_that_cannot_be_pickled_is_sent_as_a_failed_event_in_its_place():
     conn, box = Recorder(), Outbox()
     pipe = PipeSender(conn, box, fits=lambda nbytes: True)
-    pipe.put(ev(lambda: None))                      # not plain data: a bug, reported there
-    assert conn.sent == [] and len(box) == 1
+    pipe.put(ev(lambda: None, kind="visuals"))      # not plain data: a bug
+    pipe.put(ev(2))
+    (_, [failed]), (_, [after]) = conn.sent
+    assert failed.kind == "failed" and failed.generation == 1
+    title, text = failed.payload
+    assert "'visuals'" in text and "pickle" in text and "bug" in text
+    assert after == ev(2) and len(box) == 0         # and what follows still goes out
+
+
+def test_the_sender_thread_survives_a_message_that_cannot_be_pickled():
+    # Queued (no room), the bad message used to end the sender thread: every later message
+    # then waited for ever, and the window with them.
+    a, b = socket.socketpair()
+    writer, reader = Connection(os.dup(a.fileno())), Connection(os.dup(b.fileno()))
+    a.close()
+    b.close()
+    box = Outbox()
+    pipe = PipeSender(writer, box, fits=None)
+    sender = threading.Thread(target=pipe.run, name="sender")
+    sender.start()
+    try:
+        pipe.put(ev(1))
+        pipe.put(ev(threading.Lock(), kind="epoch"))
+        pipe.put(Reply(7, "predict", "predictions", value=threading.Lock(), generation=1))
+        pipe.put(ev(2))
+        got = []
+        while len(got) < 4 and reader.poll(5):
+            got.extend(reader.recv())
+        assert [m.payload for m in got if isinstance(m, Event) and m.kind == "batch"] == [1, 2]
+        failed = next(m for m in got if isinstance(m, Event) and m.kind == "failed")
+        assert "'epoch'" in failed.payload[1] and "TypeError" in failed.payload[1]
+        reply = next(m for m in got if isinstance(m, Reply))
+        assert (reply.id, reply.name, reply.value) == (7, "predict", None)
+        assert "could not send its answer" in reply.error    # its caller is not left waiting
+        assert sender.is_alive()
+    finally:
+        box.close()
+        sender.join(5)
+        writer.close()
+        reader.close()
 
 
 def test_the_sender_thread_sends_what_queued_in_order_and_ends_when_closed():

@@ -14,17 +14,24 @@ each heavy kind.
 
 The room check asks the kernel how much the socket holds unread (SIOCOUTQ, Linux); elsewhere,
 or when the answer is unavailable, every message goes through the sender thread as before.
-Torch-free, Qt-free.
+
+A message that cannot be pickled (a bug: something not plain data in it) is sent as its
+stand-in: a Reply with the error for its caller, a "failed" event the window shows for anything
+else. Neither thread dies of it, and the messages around it still arrive. Torch-free, Qt-free.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from multiprocessing.reduction import ForkingPickler
 from typing import Callable
 
 from .outbox import Outbox
+from .protocol import Event, Reply
 
-__all__ = ["PipeSender", "room_probe"]
+__all__ = ["PipeSender", "room_probe", "pickled"]
+
+log = logging.getLogger(__name__)
 
 #: Bytes of the socket's send buffer left free by a direct send: the kernel counts each
 #: write with its bookkeeping (about twice a small payload), and replies queued meanwhile
@@ -60,6 +67,39 @@ def room_probe(conn) -> Callable[[int], bool] | None:
     return fits
 
 
+def pickled(messages: list) -> bytes:
+    """``messages`` pickled as one list, each that cannot be pickled in its stand-in's place."""
+    try:
+        return ForkingPickler.dumps(messages)
+    except Exception:   # noqa: BLE001 — which one, and why, is found below
+        pass
+    kept = []
+    for message in messages:
+        try:
+            ForkingPickler.dumps(message)
+        except Exception as exc:   # noqa: BLE001 — any error of pickling: a bug, said
+            log.error("a message could not be sent: %r", message, exc_info=True)
+            message = stand_in(message, exc)
+        kept.append(message)
+    return ForkingPickler.dumps(kept)
+
+
+def stand_in(message, error: Exception):
+    """What is sent instead of ``message``, which could not be pickled: its caller still gets
+    an answer (the error), and the window says what was lost."""
+    why = f"{type(error).__name__}: {error}"
+    if isinstance(message, Reply):
+        return Reply(message.id, message.name, message.store,
+                     error=f"the training worker could not send its answer ({why})",
+                     generation=message.generation)
+    kind = message.kind if isinstance(message, Event) else type(message).__name__
+    generation = getattr(message, "generation", 0)
+    return Event("failed", ("Something could not be shown",
+                            f"The training worker could not send its {kind!r} message "
+                            f"({why}). This is a bug in LayerLab; training goes on."),
+                 generation if isinstance(generation, int) else 0)
+
+
 class PipeSender:
     """``put`` is the service's emit (any thread); ``run`` is the sender thread's loop."""
 
@@ -82,10 +122,7 @@ class PipeSender:
         self._outbox.put(message)
 
     def _send_now(self, message) -> bool:
-        try:
-            payload = ForkingPickler.dumps([message])
-        except Exception:       # noqa: BLE001 — not plain data (a bug): queued, as before
-            return False
+        payload = pickled([message])
         if not self._fits(len(payload)):
             return False
         try:
@@ -99,6 +136,6 @@ class PipeSender:
         while self._outbox.wait():
             with self._lock:            # (only this thread takes: what wait saw is there)
                 try:
-                    self._conn.send(self._outbox.take())
+                    self._conn.send_bytes(pickled(self._outbox.take()))
                 except (OSError, ValueError):
                     return
