@@ -69,16 +69,19 @@ def test_where_room_cannot_be_known_everything_goes_through_the_sender_thread():
     assert conn.sent == [] and len(box) == 1
 
 
-def test_a_message_that_cannot_be_pickled_is_sent_as_a_failed_event_in_its_place():
+def test_a_message_that_cannot_be_pickled_is_sent_as_a_failed_event_in_its_place(caplog):
     conn, box = Recorder(), Outbox()
     pipe = PipeSender(conn, box, fits=lambda nbytes: True)
-    pipe.put(ev(lambda: None, kind="visuals"))      # not plain data: a bug
+    pipe.put(ev([0.5] * 100_000 + [lambda: None], kind="visuals"))   # not plain data: a bug
     pipe.put(ev(2))
     (_, [failed]), (_, [after]) = conn.sent
     assert failed.kind == "failed" and failed.generation == 1
     title, text = failed.payload
     assert "'visuals'" in text and "pickle" in text and "bug" in text
     assert after == ev(2) and len(box) == 0         # and what follows still goes out
+    # The worker's log names the message, not its (here 100,000 numbers') payload.
+    [record] = [r for r in caplog.records if r.name.endswith("sending")]
+    assert "'visuals'" in record.getMessage() and len(record.getMessage()) < 100
 
 
 def test_the_sender_thread_survives_a_message_that_cannot_be_pickled():

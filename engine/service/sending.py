@@ -78,7 +78,7 @@ def pickled(messages: list) -> bytes:
         try:
             ForkingPickler.dumps(message)
         except Exception as exc:   # noqa: BLE001 — any error of pickling: a bug, said
-            log.error("a message could not be sent: %r", message, exc_info=True)
+            log.error("could not send %s", _what(message), exc_info=True)
             message = stand_in(message, exc)
         kept.append(message)
     return ForkingPickler.dumps(kept)
@@ -92,12 +92,20 @@ def stand_in(message, error: Exception):
         return Reply(message.id, message.name, message.store,
                      error=f"the training worker could not send its answer ({why})",
                      generation=message.generation)
-    kind = message.kind if isinstance(message, Event) else type(message).__name__
     generation = getattr(message, "generation", 0)
     return Event("failed", ("Something could not be shown",
-                            f"The training worker could not send its {kind!r} message "
-                            f"({why}). This is a bug in LayerLab; training goes on."),
+                            f"The training worker could not send {_what(message)} ({why}). "
+                            f"This is a bug in LayerLab; training goes on."),
                  generation if isinstance(generation, int) else 0)
+
+
+def _what(message) -> str:
+    """A message named in a few words (its payload can be megabytes of arrays)."""
+    if isinstance(message, Reply):
+        return f"its answer to {message.name!r}"
+    if isinstance(message, Event):
+        return f"its {message.kind!r} message"
+    return f"a {type(message).__name__}"
 
 
 class PipeSender:
