@@ -1,8 +1,8 @@
 """Looking inside the session's model for the window: explanations of single values, where the
-network looked, histograms over epochs, an activation's curve, the learning-rate range test —
-computed by the engine (engine/explain, engine/training) in the worker, returned as the plain
-data of protocol.py (numpy arrays, numbers, strings; never a tensor or an engine object that
-would pull torch into the window).
+network looked, an activation's curve, the learning-rate range test (histograms over epochs:
+histogram_stack.py) — computed by the engine (engine/explain, engine/training) in the worker,
+returned as the plain data of protocol.py (numpy arrays, numbers, strings; never a tensor or
+an engine object that would pull torch into the window).
 
 Run these where the model may be read (requests.py: MODEL). They read the Trainer through its
 public attributes.
@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from .protocol import ExplainFrames, HistogramStrips, LayerStrips, SaliencyMaps
+from .protocol import ExplainFrames, SaliencyMaps
 
 __all__ = ["FRAMES_PER_REPLY", "VALUES_PER_REPLY", "ExplainerCache", "explain_frames",
-           "frame", "saliency_maps", "histogram_strips", "activation_plot", "sample_label"]
+           "frame", "saliency_maps", "activation_plot", "sample_label"]
 
 #: Frames per reply at most, and numbers (window, kernel, products…) per reply at most: a
 #: whole sweep of a small map arrives at once, a large one in chunks the view asks for ahead.
@@ -234,39 +234,6 @@ def saliency_maps(trainer, serial: int, method: str = "gradcam", node: str | Non
         peaks=np.asarray([r.peak for r in results], dtype=np.float64),
         probabilities=probabilities, indices=indices, labels=labels,
         version=(int(serial), int(trainer.global_step)), key=tuple(key))
-
-
-def histogram_strips(snapshots, serial: int = 0) -> HistogramStrips | None:
-    """A run's HistogramSnapshots stacked per layer on lined-up bins (engine strips())."""
-    from ..training.histograms import strips
-    if not snapshots:
-        return None
-    last = snapshots[-1]
-
-    def stack(kind: str) -> dict:
-        nodes = []
-        for snap in snapshots:
-            for node in getattr(snap, kind):
-                if node not in nodes:
-                    nodes.append(node)
-        out = {}
-        for node in nodes:
-            try:
-                s = strips(snapshots, node, kind)
-            except ValueError:      # bins that do not line up: keep the newest grid's only
-                s = strips([x for x in snapshots if x.epoch >= last.epoch], node, kind)
-            out[node] = LayerStrips(tuple(int(e) for e in s.epochs), np.asarray(s.edges),
-                                    np.asarray(s.counts))
-        return out
-    dead: dict[str, dict[int, float]] = {}
-    for snap in snapshots:
-        for node, share in snap.dead_relu.items():
-            dead.setdefault(node, {})[int(snap.epoch)] = float(share)
-    return HistogramStrips(
-        epoch=int(last.epoch), step=int(last.step), weights=stack("weights"),
-        activations=stack("activations"),
-        dead_relu={n: tuple(sorted(v.items())) for n, v in dead.items()},
-        samples=int(last.samples), serial=int(serial))
 
 
 def activation_plot(model, graph, node: str, xs, basis: str) -> dict:

@@ -25,6 +25,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
+from .histogram_stack import HistogramStack
 from .protocol import WORKER_GENERATION, Call, Event, Reply, Rescued, SessionInfo
 from .requests import CONTROL, JOB, REQUESTS
 
@@ -60,8 +61,8 @@ class Forwarder:
         self.project = None
         self.rescue_dir: Path | None = None
         self.run_token: int | None = None
-        #: The trainer's HistogramSnapshots so far (a continued trainer keeps adding).
-        self.histograms: list = []
+        #: The trainer's histograms so far, stacked (a continued trainer keeps adding).
+        self.histograms = HistogramStack()
         #: The run history's recorder (RunRecorder) of this trainer's runs, when recording.
         self.recorder = None
         self._rescue_next = -float("inf")
@@ -97,12 +98,10 @@ class Forwarder:
         self._emit("state", snap)
 
     def on_histograms(self, snap) -> None:
-        from .insight import histogram_strips
         # One per epoch (a later one of the same epoch — a loaded model measured again —
         # replaces it).
-        self.histograms = [h for h in self.histograms if h.epoch != snap.epoch] + [snap]
-        self._emit("histograms", histogram_strips(self.histograms,
-                                                  self.service.serial_of(self.trainer)))
+        self.histograms.add(snap)
+        self._emit("histograms", self.histograms.strips(self.service.serial_of(self.trainer)))
 
     def on_event(self, event) -> None:
         self._emit("marker", event)
