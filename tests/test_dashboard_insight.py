@@ -244,7 +244,8 @@ def test_where_it_looked_follows_the_class_picker_and_the_histograms_say_the_dea
         qtbot, dash):
     d = dash
     d.doc.project.training["epochs"] = 2
-    # Histograms at a tiny share of the time: only the initial weights and the last epoch's.
+    # Histograms at a tiny share of the time: live only the initial weights and the last
+    # epoch's; the epoch in between is measured once the run ends.
     d.doc.project.training["snapshots"] = {"histogram_budget": 1e-4}
     train_and_wait(qtbot, d)
     d.show_view("saliency")
@@ -270,8 +271,8 @@ def test_where_it_looked_follows_the_class_picker_and_the_histograms_say_the_dea
     qtbot.waitUntil(lambda: (flush(d), hv.dead.isVisibleTo(hv))[1], timeout=WAIT_MS)
     strips = d.project_state.insight.histograms
     dead = dict(strips.dead_relu["relu1"])
-    assert sorted(dead) == [0, 2]
-    assert "each row is a measured epoch" in hv.caption.text()
+    assert sorted(dead) == [0, 1, 2]
+    assert "each row is an epoch" in hv.caption.text()     # none missing
     assert f"epoch 2: {100 * dead[2]:.0f} %" in hv.dead.text()
 
 
@@ -356,3 +357,23 @@ def test_where_it_looked_for_a_drawing_and_for_an_opened_image(qtbot, dash, tmp_
     bad = tmp_path / "notes.png"
     bad.write_text("not a picture")
     assert not view.load_image(str(bad))
+
+
+def test_histograms_are_measured_live_only_while_their_view_is_on_screen(qtbot, dash,
+                                                                         monkeypatch):
+    d = dash
+    told = []
+    call = d.binding.call
+    monkeypatch.setattr(d.binding, "call", lambda name, **args: (
+        told.append(args["on"]) if name == "histograms_live" else None, call(name, **args))[1])
+    d.show_view("histograms")
+    qtbot.waitUntil(lambda: told[-1:] == [True], timeout=WAIT_MS)
+    d.show_view("features")                 # its tab group's other view in front
+    qtbot.waitUntil(lambda: told[-1:] == [False], timeout=WAIT_MS)
+    # And the whole run's strips still come, every epoch, once the run ends.
+    d.doc.project.training["epochs"] = 3
+    d.doc.project.training["snapshots"] = {"histogram_budget": 1.0}
+    train_and_wait(qtbot, d)
+    qtbot.waitUntil(lambda: (flush(d), d.project_state.insight.histograms is not None and
+                             d.project_state.insight.histograms.weights["conv1"].epochs
+                             == (0, 1, 2, 3))[1], timeout=WAIT_MS)

@@ -44,3 +44,58 @@ def test_the_worker_sends_the_watched_maps_and_all_of_them_when_nobody_chooses()
         assert set(out.events("visuals")[-1].feature_maps) == set(service.trainer.model.order)
     finally:
         service.close()
+
+
+def test_histograms_off_screen_are_measured_after_the_run_and_sent_complete_once():
+    out = Collector()
+    service = TrainingService(out)
+    service.start(boot=False)
+    try:
+        project = load_template("digits_cnn")
+        project.training = {**project.training, "epochs": 4, "device": "cpu",
+                            "snapshots": {"histogram_budget": 1.0}}
+        service.handle(Call(1, "histograms_live", {"on": False}))
+        service.handle(Call(2, "train", {"project": project_to_dict(project),
+                                         "base_dir": None, "epochs": 4}))
+        out.wait_for(lambda m: isinstance(m, Event) and m.kind == "run_ended")
+        sent = out.events("histograms")
+        # None during the run; after it, every epoch at once — before the run's end.
+        assert [s.weights["conv1"].epochs for s in sent] == [(0, 1, 2, 3, 4)]
+        kinds = [m.kind for m in out.items if isinstance(m, Event)]
+        assert kinds.index("histograms") < kinds.index("run_ended")
+        # On screen again: the next run measures live, within its budget (here: every epoch).
+        service.handle(Call(3, "histograms_live", {"on": True}))
+        assert service.trainer.histograms_live
+        service.handle(Call(4, "train", {"project": project_to_dict(project),
+                                         "base_dir": None, "epochs": 2}))
+        out.wait_for(lambda m: isinstance(m, Event) and m.kind == "run_ended"
+                     and len(out.events("run_ended")) == 2)
+        assert [s.weights["conv1"].epochs for s in out.events("histograms")[1:]] == \
+            [(0,), (0, 1), (0, 1, 2)]
+    finally:
+        service.close()
+
+
+def test_histograms_shown_mid_run_measure_the_weights_of_now_at_once():
+    out = Collector()
+    service = TrainingService(out)
+    service.start(boot=False)
+    try:
+        project = load_template("digits_cnn")
+        project.training = {**project.training, "epochs": 3, "device": "cpu"}
+        service.handle(Call(1, "histograms_live", {"on": False}))
+        service.handle(Call(2, "train", {"project": project_to_dict(project), "base_dir": None,
+                                         "epochs": 3, "start_paused": True, "steps": 50}))
+        out.wait_for(lambda m: isinstance(m, Event) and m.kind == "state"
+                     and m.payload.state == "paused" and m.payload.step == 50)
+        assert out.events("histograms") == []           # off screen: nothing measured yet
+        service.handle(Call(3, "histograms_live", {"on": True}))
+        out.wait_for(lambda m: isinstance(m, Event) and m.kind == "histograms")
+        [now] = out.events("histograms")
+        assert now.step == 50 and now.weights["conv1"].epochs == (1,)   # 1 epoch done
+        service.handle(Call(4, "stop", {}))
+        out.wait_for(lambda m: isinstance(m, Event) and m.kind == "run_ended")
+        # The epochs kept while off screen (the initial weights, epoch 1's end) follow.
+        assert out.events("histograms")[-1].weights["conv1"].epochs == (0, 1)
+    finally:
+        service.close()

@@ -165,6 +165,8 @@ class Dashboard(RunControl, InsightControl, QObject):
             dock.visibilityChanged.connect(
                 lambda shown, view=self.views[key]: shown and QTimer.singleShot(
                     0, view.build_if_shown))
+        if "histograms" in self.docks:     # measured live only while on screen
+            self.docks["histograms"].visibilityChanged.connect(self.tell_histograms_shown)
         # Where each dock starts and how large: the workspaces (app/workspaces.py).
 
     def _connect(self) -> None:
@@ -206,6 +208,7 @@ class Dashboard(RunControl, InsightControl, QObject):
         window has painted (on a small machine, PyTorch loading beside the window's own
         start would delay the window). Requests made before it runs wait for it."""
         self.binding.attach(worker_process.acquire(start=False))
+        self.tell_histograms_shown()
         QTimer.singleShot(WORKER_START_AT_LATEST_MS, self._start_worker_now)
 
     def _start_worker_now(self) -> None:
@@ -257,6 +260,7 @@ class Dashboard(RunControl, InsightControl, QObject):
         state.touch("session", "weights")
         self.binding.attach(worker_process.acquire())
         self.binding.call("reset", generation=state.generation, rescue_dir=self._rescue_dir())
+        self.tell_histograms_shown()
         self._request_dataset()
         if rescued is not None and has_checkpoint_dir(Path(rescued.directory)):
             self._load_checkpoint(Path(rescued.directory), "rescue")

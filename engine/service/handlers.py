@@ -126,6 +126,10 @@ def train(service, project: dict, base_dir: str | None, epochs: int, resume: boo
     finally:
         if recorder is not None:
             trainer.remove_observer(recorder)
+    try:
+        forwarder.backfill()        # the histograms of the epochs no live pass measured
+    except Exception:  # noqa: BLE001 — a look inside must not lose the run's end
+        log.exception("the histograms kept for after the run could not be measured")
     if recorder is not None and recorder.problem:
         service.failed("This run is not in the run history", recorder.problem)
     if result.status == "failed" and trainer.last_error is not None:
@@ -232,6 +236,22 @@ def rescue(service) -> None:
 
 
 # --- looking inside ---------------------------------------------------------------------------------
+@request("histograms_live", runs=CONTROL)
+def histograms_live(service, on: bool) -> None:
+    """Whether the window shows the histograms now: while it does, passes at epoch ends
+    (within their budget); while it does not, none — each epoch's weights are kept and
+    measured once the run ends (engine/training/histogram_backlog.py)."""
+    service.histograms_live = bool(on)
+    trainer, forwarder = service.trainer, service.forwarder
+    if trainer is None:
+        return
+    trainer.histograms_live = service.histograms_live
+    if on and trainer.running and forwarder is not None:
+        # Shown mid-run: the weights of now at once (the epochs kept so far follow at the
+        # run's end), not a blank view until the next epoch ends.
+        service.call_model(lambda: forwarder.on_histograms(trainer.capture_histograms()))
+
+
 @request("watch", runs=CONTROL)
 def watch(service, nodes: list[str] | None = None) -> None:
     """The nodes whose feature maps the views show (None: all); a paused or idle model

@@ -66,6 +66,7 @@ class Forwarder:
         #: The run history's recorder (RunRecorder) of this trainer's runs, when recording.
         self.recorder = None
         self._rescue_next = -float("inf")
+        self._holding = False       # measuring the backlog: send the strips once, at its end
 
     def _emit(self, kind: str, payload: Any) -> None:
         self.service.emit(Event(kind, payload, self.generation))
@@ -101,7 +102,21 @@ class Forwarder:
         # One per epoch (a later one of the same epoch — a loaded model measured again —
         # replaces it).
         self.histograms.add(snap)
-        self._emit("histograms", self.histograms.strips(self.service.serial_of(self.trainer)))
+        if not self._holding:
+            self._emit("histograms",
+                       self.histograms.strips(self.service.serial_of(self.trainer)))
+
+    def backfill(self) -> None:
+        """Measure the epochs the trainer kept for after the run (Trainer.measure_backlog;
+        the model thread, no run active) and send every strip once."""
+        self._holding = True
+        try:
+            measured = self.trainer.measure_backlog()
+        finally:
+            self._holding = False
+        if measured:
+            self._emit("histograms",
+                       self.histograms.strips(self.service.serial_of(self.trainer)))
 
     def on_event(self, event) -> None:
         self._emit("marker", event)
@@ -143,6 +158,9 @@ class TrainingService:
         self.dataset = None              # the project's Dataset (facts, samples), when loaded
         self.rescue_dir: Path | None = None
         self.watch: tuple[str, ...] | None = None
+        #: Whether the window shows the histograms: live passes at epoch ends while it does
+        #: (request "histograms_live"); the epochs without one are measured after the run.
+        self.histograms_live = True
         self.probe = 0
         self.cancelled: set[int] = set()     # run tokens stopped before they began
         self.warm = False
@@ -328,6 +346,7 @@ class TrainingService:
         the project sets its own rates), on the dataset already loaded for it when there is
         one (generated datasets take a while: Train starts at once)."""
         from ..training import Trainer, parse_training
+        from ..training.histogram_backlog import HistogramBacklog
         forwarder = Forwarder(self, self.generation)
         snapshots = {**GUI_SNAPSHOTS, **((project.training or {}).get("snapshots") or {})}
         key = self._dataset_key(project, base_dir)
@@ -345,6 +364,8 @@ class TrainingService:
         forwarder.trainer, forwarder.project = trainer, project
         forwarder.rescue_dir = self.rescue_dir
         self.watch_on(trainer)
+        trainer.histograms_live = self.histograms_live
+        trainer.histogram_backlog = HistogramBacklog()
         return trainer, forwarder
 
     def watch_on(self, trainer) -> None:

@@ -44,6 +44,7 @@ from .rng import (AUGMENT_STREAM, DROPOUT_STREAM, LR_FIND_STREAM, SHUFFLE_STREAM
                   derive_seed, restore_global)
 from .setup import prepare
 from .hints import RunSigns, lr_hint, near_chance, round_down, weights_norm
+from .histogram_backlog import HistogramBacklog
 from .histograms import Grid, layer_histograms
 from .snapshots import (BatchSnapshot, EpochSnapshot, EvalSnapshot, HistogramSnapshot, RunInfo,
                         RunResult, StateSnapshot, TrainingEvent, VisualSnapshot)
@@ -184,6 +185,11 @@ class Trainer:
         self._hist_grids: dict[tuple[str, str], Grid] = {}
         self._reset_snapshot_rates()
         self._hist_epoch: int | None = None    # the epoch of the latest histograms sent
+        #: Histogram passes at epoch ends while a run is active (a window turns them off while
+        #: its histograms view is off screen). With a backlog, the epochs without a pass keep
+        #: their weights for measure_backlog() (histogram_backlog.py).
+        self.histograms_live = True
+        self.histogram_backlog: HistogramBacklog | None = None
         #: The latest epoch's evaluation when evaluation_hz skipped it: sent if the run ends
         #: or parks before the next one (the views end on the last evaluated epoch).
         self._eval_skipped: tuple | None = None
@@ -446,7 +452,7 @@ class Trainer:
         self._observers.emit("on_start", self._run_info())
         self._set_state("running", "")
         if self.epoch == 0 and self._order is None:
-            self._emit_histograms()   # the initial weights: the strips' first row
+            self._histograms_now_or_later()   # the initial weights: the strips' first row
         model = strategy.wrap(self.parts.train_model)
         objective, optimizer, amp = self.objective, self.optimizer, self.amp
         source, lb, world = self._train, self.local_batch, strategy.world_size
@@ -607,9 +613,34 @@ class Trainer:
             self._observers.emit("on_evaluation", eval_snap)
         if classify and not self._hinted:
             self._check_chance(snap)
-        if self._hist_rate.ready(self._clock()):
-            self._emit_histograms()
+        self._epoch_histograms()
         return True
+
+    def _epoch_histograms(self) -> None:
+        """At an epoch's end: a pass when live and the budget allows; else, with a backlog,
+        the weights kept to measure after the run — a pass after all, within the budget, when
+        they do not fit."""
+        if not self._wants_histograms():
+            return
+        due = self._hist_rate.ready(self._clock())
+        if self.histograms_live and due:
+            self._emit_histograms()
+        elif not self._keep_for_later() and due:
+            self._emit_histograms()
+
+    def _histograms_now_or_later(self) -> None:
+        """A pass when live; else the weights kept for after the run (a pass when they do
+        not fit): the first and the last weights of a run always get their strip."""
+        if self._wants_histograms() and (self.histograms_live or not self._keep_for_later()):
+            self._emit_histograms()
+
+    def _keep_for_later(self) -> bool:
+        """Keep the weights now in the backlog; False without one, or when they do not fit."""
+        backlog = self.histogram_backlog
+        return backlog is not None and backlog.keep(self.epoch, self.global_step, self.model)
+
+    def _wants_histograms(self) -> bool:
+        return self._observers.wants("on_histograms") and self.config.snapshots.histograms
 
     def _check_chance(self, snap: EpochSnapshot) -> None:
         """Accuracy near chance: say whether the learning rate looks too high or too low."""
@@ -715,7 +746,7 @@ class Trainer:
         active = self._active_now()      # (the last looks inside below are not training)
         self._emit_skipped_evaluation()
         if status in ("finished", "stopped") and self._hist_epoch != self.epoch:
-            self._emit_histograms()   # the weights the run ends with: a strip
+            self._histograms_now_or_later()   # the weights the run ends with: a strip
         if status != "failed" and self._observers.wants("on_visuals"):
             self._emit_visuals(forced=True)   # (its dead ReLU shares: the histograms')
         self._active_before += active
@@ -836,22 +867,47 @@ class Trainer:
         while their cost (measuring them, and what the observers do with them) stays within
         ``snapshots.histogram_budget`` of the time — a short epoch is skipped now and then —
         and for the weights a run ends with."""
-        if not (self._observers.wants("on_histograms") and self.config.snapshots.histograms):
+        if not self._wants_histograms():
             return
         start = self._clock()
         self._observers.emit("on_histograms", self.capture_histograms())
         self._hist_epoch = self.epoch
+        if self.histogram_backlog is not None:
+            self.histogram_backlog.discard(self.epoch)     # measured: no copy to measure
         self._hist_rate.done(start, self._clock())
 
     def capture_histograms(self) -> HistogramSnapshot:
         """A HistogramSnapshot now (see training/histograms.py). Call it when no run is
         active, or from an observer on the training thread."""
+        snap = self._measure_histograms(self.epoch, self.global_step)
+        if snap.samples:        # the same shares a visual snapshot measures: not twice
+            self._dead_cache, self._dead_step = dict(snap.dead_relu), self.global_step
+        return snap
+
+    def measure_backlog(self) -> int:
+        """Measure the histograms of the epochs the backlog kept, oldest first, and send them
+        to the observers; returns how many. Call it when no run is active (the worker does,
+        once a run ends): each copy is loaded into the model in turn, then its own weights
+        are put back."""
+        if self.running:
+            raise RuntimeError("measure_backlog() needs the model: no run may be active")
+        kept = self.histogram_backlog.take() if self.histogram_backlog is not None else []
+        if not kept or not self._observers.wants("on_histograms"):
+            return 0
+        own = {k: t.detach().clone() for k, t in self.model.state_dict().items()}
+        try:
+            for epoch, step, state in kept:
+                self.model.load_state_dict(state)
+                self._observers.emit("on_histograms", self._measure_histograms(epoch, step))
+        finally:
+            self.model.load_state_dict(own)
+        return len(kept)
+
+    def _measure_histograms(self, epoch: int, step: int) -> HistogramSnapshot:
         x = self._probe_batch()
         weights, activations, dead = layer_histograms(
             self.model, x, self.parts.histogram_ids, self.parts.relu_ids, self._hist_grids)
-        if x is not None:       # the same shares a visual snapshot measures: not twice
-            self._dead_cache, self._dead_step = dict(dead), self.global_step
-        return HistogramSnapshot(epoch=self.epoch, step=self.global_step, weights=weights,
+        return HistogramSnapshot(epoch=epoch, step=step, weights=weights,
                                  activations=activations, dead_relu=dead,
                                  samples=0 if x is None else int(x.shape[0]))
 

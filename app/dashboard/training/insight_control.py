@@ -24,6 +24,7 @@ from layerlab.engine.locations import run_dir
 from layerlab.engine.project import project_to_dict
 
 from ..settings_commands import set_setting
+from ..views.deferred_draw import on_screen
 from ..views.registry import VIEWS
 from ..state.project_state import Message
 from ..state.session import graph_key, settings_key
@@ -38,6 +39,18 @@ SESSION_RUNS = "autosave-{session}-runs"
 
 class InsightControl:
     # --- views -----------------------------------------------------------------------------------
+    def tell_histograms_shown(self, shown: bool | None = None) -> None:
+        """Tell the worker whether the Histograms view is on screen (default: look). While it
+        is not, training measures no histograms; the worker keeps each epoch's weights and
+        measures them once the run ends (engine/training/histogram_backlog.py) — the strips
+        come complete, and nobody's training pays for a view nobody watches."""
+        view = self.views.get("histograms")
+        if view is None:
+            return
+        if shown is None:
+            shown = on_screen(view)
+        self.binding.call("histograms_live", on=bool(shown))
+
     def show_view(self, key: str) -> bool:
         """Bring a view's dock to the front (a clicked cell shows its explanation). A view
         that needs room (ViewSpec.min_size) and got a dock smaller than that floats over

@@ -3,8 +3,10 @@ epoch, oldest at the top, the colour how many values fall in each bin (log scale
 share of dead ReLU units per epoch. Weights that spread, shift or collapse, outputs piling up
 at 0 or saturating, are seen at a glance.
 
-The worker stacks the trainer's per-epoch HistogramSnapshots on lined-up bins (engine
-histograms.strips); this view only draws them (event "histograms").
+The worker stacks the trainer's per-epoch HistogramSnapshots on lined-up bins
+(engine/service/histogram_stack.py); this view only draws them (event "histograms"). While it
+is off screen, the worker measures no histograms during a run and fills in every epoch once
+the run ends (Dashboard.tell_histograms_shown).
 """
 from __future__ import annotations
 
@@ -172,7 +174,8 @@ class HistogramsView(DeferredDraw, QWidget):
             f"epoch {epochs[0]}" if epochs else "")
         every = len(epochs) < 2 or epochs[-1] - epochs[0] == len(epochs) - 1
         rows = ("each row is an epoch" if every else
-                "each row is a measured epoch (short epochs are measured every few, so "
-                "that measuring leaves training its speed)")
+                "each row is a measured epoch (during a run short epochs are measured "
+                "every few, so that measuring leaves training its speed; the others, as "
+                "far as memory allows, when it ends)")
         self.caption.setText(f"{span}: {rows} (the first at the top, 0 = before training); "
                              f"colour = how many values fall in each bin (log scale).")
