@@ -1,7 +1,7 @@
 """What the looks inside ask of the dashboard (a mixin of :class:`~..dashboard.Dashboard`):
-bring a view to the front, use a suggested learning rate (an undoable edit), run the
-learning-rate range test, slow motion, what "Where it looked" explains — and where the run
-history is kept.
+bring a view to the front, tell the worker whether the histograms are on screen, use a
+suggested learning rate (an undoable edit), run the learning-rate range test, slow motion,
+what "Where it looked" explains — and where the run history is kept.
 
 **The run history.** Every run the window starts is recorded by the worker (engine
 RunRecorder) in a run folder's ``runs/``, as ``layerlab train`` records its runs:
