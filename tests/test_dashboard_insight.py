@@ -377,3 +377,8 @@ def test_histograms_are_measured_live_only_while_their_view_is_on_screen(qtbot, 
     qtbot.waitUntil(lambda: (flush(d), d.project_state.insight.histograms is not None and
                              d.project_state.insight.histograms.weights["conv1"].epochs
                              == (0, 1, 2, 3))[1], timeout=WAIT_MS)
+    # Drawn, the weights' axis reads their values (±0.5), not "−500 … 500 (x0.001)".
+    d.show_view("histograms")
+    qtbot.waitUntil(lambda: (flush(d), not d.histograms_view.body.empty)[1], timeout=WAIT_MS)
+    axis = d.histograms_view.weights.plot.getPlotItem().getAxis("bottom")
+    assert axis.autoSIPrefixScale == 1.0 and "x0.001" not in axis.labelString()

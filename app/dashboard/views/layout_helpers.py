@@ -55,13 +55,16 @@ def still_plot(left: str | None = None, bottom: str | None = None,
                axis_items: dict | None = None) -> pg.PlotWidget:
     """A plot the data moves, not the mouse: transparent background, no context menu, no
     pan/zoom, no auto-range button. Axis labels rather than titles: a long title would set a
-    minimum width on the dock."""
+    minimum width on the dock. Tick labels are the values themselves: pyqtgraph's unit
+    prefixes made weights of −0.5 … 0.5 read "−500 … 500" under "value (x0.001)"."""
     plot = pg.PlotWidget(axisItems=axis_items or {}, enableMenu=False)
     plot.setBackground(None)
     item = plot.getPlotItem()
     item.setMenuEnabled(False)
     item.setMouseEnabled(False, False)
     item.hideButtons()
+    for side in ("left", "bottom"):
+        item.getAxis(side).enableAutoSIPrefix(False)
     if left:
         item.setLabel("left", left)
     if bottom:
