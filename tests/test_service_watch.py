@@ -99,3 +99,24 @@ def test_histograms_shown_mid_run_measure_the_weights_of_now_at_once():
         assert out.events("histograms")[-1].weights["conv1"].epochs == (0, 1)
     finally:
         service.close()
+
+
+def test_a_run_ended_by_another_project_is_not_measured_after_it():
+    out = Collector()
+    service = TrainingService(out)
+    service.start(boot=False)
+    try:
+        project = load_template("digits_cnn")
+        project.training = {**project.training, "epochs": 3, "device": "cpu"}
+        service.handle(Call(1, "histograms_live", {"on": False}))
+        service.handle(Call(2, "train", {"project": project_to_dict(project), "base_dir": None,
+                                         "epochs": 3, "start_paused": True, "steps": 50}))
+        out.wait_for(lambda m: isinstance(m, Event) and m.kind == "state"
+                     and m.payload.state == "paused" and m.payload.step == 50)
+        trainer = service.trainer
+        service.handle(Call(3, "reset", {"generation": 7}))     # another project opens
+        out.wait_for(lambda m: isinstance(m, Event) and m.kind == "run_ended")
+        assert out.events("histograms") == []       # its kept epochs were not measured
+        assert len(trainer.histogram_backlog) == 2  # (the initial weights, epoch 1's end)
+    finally:
+        service.close()

@@ -108,7 +108,10 @@ class Forwarder:
 
     def backfill(self) -> None:
         """Measure the epochs the trainer kept for after the run (Trainer.measure_backlog;
-        the model thread, no run active) and send every strip once."""
+        the model thread, no run active) and send every strip once — not for a project no
+        longer open (its strips would be dropped; the next project's jobs wait)."""
+        if self.generation < self.service.latest_generation:
+            return
         self._holding = True
         try:
             measured = self.trainer.measure_backlog()
