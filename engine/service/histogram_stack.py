@@ -5,11 +5,11 @@ layer on lined-up bins (protocol.HistogramStrips): what engine ``strips()`` give
 snapshots. Stacking them all again at every pass cost more as a run went on (digits_cnn:
 0.5 ms at 10 epochs, 3.7 ms at 100), and since a pass, sending included, keeps to
 ``histogram_budget`` of the training time, the rows of a long run came ever further apart.
-:class:`HistogramStack` keeps the rows already stacked (0.15 and 0.6 ms;
-bench/bench_histogram_stack.py): a new epoch costs one row per layer; a grid that widened
-re-bins the layer's rows once (it widens a few times in a run); an epoch measured again (a
-loaded model) or bins that do not line up (another trainer's) restack the layer the way
-``strips()`` does.
+:class:`HistogramStack` keeps the rows already stacked (0.15 and 0.6 ms a pass;
+bench/bench_histogram_stack.py compares whole runs): a new epoch costs one row per layer; a
+grid that widened re-bins the layer's rows once (it widens a few times in a run); an epoch
+measured again (a loaded model) or bins that do not line up (another trainer's) restack the
+layer the way ``strips()`` does.
 
 Torch-free: the engine's histograms module (which imports torch) is imported when the first
 snapshot arrives, in the worker.
