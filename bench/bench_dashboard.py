@@ -7,9 +7,9 @@ its speed? All of issue 9's figures from one command:
 
 Trains the digits CNN template through the main window's dashboard (its worker process) with
 every live view open and visible (loss, filters, feature maps, confusion matrix, gradients,
-predict — each in its own floating dock, so none skips drawing), offscreen, and measures:
-(the Histograms view stays behind its tab, as it starts, so its histograms are measured when
-each run ends — ``--histograms-live`` floats it too, and they are measured during the run)
+predict — each in its own floating dock, so none skips drawing), offscreen. The Histograms
+view stays behind its tab, as it starts, so its histograms are measured as each run ends;
+``--histograms-live`` floats it too, and they are measured during the runs. It measures:
 
 * redraws per second while training: the curves, and each image view (frames draw one view
   per frame; a view redraws when it has something new);

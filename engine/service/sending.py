@@ -92,11 +92,10 @@ def stand_in(message, error: Exception):
         return Reply(message.id, message.name, message.store,
                      error=f"the training worker could not send its answer ({why})",
                      generation=message.generation)
-    generation = getattr(message, "generation", 0)
     return Event("failed", ("Something could not be shown",
                             f"The training worker could not send {_what(message)} ({why}). "
                             f"This is a bug in LayerLab; training goes on."),
-                 generation if isinstance(generation, int) else 0)
+                 getattr(message, "generation", 0))
 
 
 def _what(message) -> str:

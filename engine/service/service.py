@@ -103,8 +103,7 @@ class Forwarder:
         # replaces it).
         self.histograms.add(snap)
         if not self._holding:
-            self._emit("histograms",
-                       self.histograms.strips(self.service.serial_of(self.trainer)))
+            self._send_strips()
 
     def backfill(self) -> None:
         """Measure the epochs the trainer kept for after the run (Trainer.measure_backlog;
@@ -118,8 +117,10 @@ class Forwarder:
         finally:
             self._holding = False
         if measured:
-            self._emit("histograms",
-                       self.histograms.strips(self.service.serial_of(self.trainer)))
+            self._send_strips()
+
+    def _send_strips(self) -> None:
+        self._emit("histograms", self.histograms.strips(self.service.serial_of(self.trainer)))
 
     def on_event(self, event) -> None:
         self._emit("marker", event)
