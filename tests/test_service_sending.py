@@ -42,6 +42,25 @@ def payloads(recorder: Recorder) -> list:
     return [m.payload for _thread, items in recorder.sent for m in items]
 
 
+@pytest.fixture
+def connected():
+    """(writer, reader): the two ends of a socket, as the worker and the app hold them."""
+    a, b = socket.socketpair()
+    writer, reader = Connection(os.dup(a.fileno())), Connection(os.dup(b.fileno()))
+    a.close()
+    b.close()
+    yield writer, reader
+    writer.close()
+    reader.close()
+
+
+def started(pipe: PipeSender) -> threading.Thread:
+    """``pipe``'s sender thread, running."""
+    sender = threading.Thread(target=pipe.run, name="sender")
+    sender.start()
+    return sender
+
+
 def test_with_room_the_emitting_thread_sends_at_once_and_nothing_queues():
     conn, box = Recorder(), Outbox()
     pipe = PipeSender(conn, box, fits=lambda nbytes: True)
@@ -84,17 +103,13 @@ def test_a_message_that_cannot_be_pickled_is_sent_as_a_failed_event_in_its_place
     assert "'visuals'" in record.getMessage() and len(record.getMessage()) < 100
 
 
-def test_the_sender_thread_survives_a_message_that_cannot_be_pickled():
+def test_the_sender_thread_survives_a_message_that_cannot_be_pickled(connected):
     # Queued (no room), the bad message used to end the sender thread: every later message
     # then waited for ever, and the window with them.
-    a, b = socket.socketpair()
-    writer, reader = Connection(os.dup(a.fileno())), Connection(os.dup(b.fileno()))
-    a.close()
-    b.close()
+    writer, reader = connected
     box = Outbox()
     pipe = PipeSender(writer, box, fits=None)
-    sender = threading.Thread(target=pipe.run, name="sender")
-    sender.start()
+    sender = started(pipe)
     try:
         pipe.put(ev(1))
         pipe.put(ev(threading.Lock(), kind="epoch"))
@@ -113,15 +128,12 @@ def test_the_sender_thread_survives_a_message_that_cannot_be_pickled():
     finally:
         box.close()
         sender.join(5)
-        writer.close()
-        reader.close()
 
 
 def test_the_sender_thread_sends_what_queued_in_order_and_ends_when_closed():
     conn, box = Recorder(), Outbox()
     pipe = PipeSender(conn, box, fits=None)
-    sender = threading.Thread(target=pipe.run, name="sender")
-    sender.start()
+    sender = started(pipe)
     for i in range(50):
         pipe.put(ev(i))
     box.close()
@@ -135,8 +147,7 @@ def test_two_emitting_threads_and_the_sender_lose_nothing_and_keep_each_threads_
     conn, box = Recorder(), Outbox()
     flip = iter(range(10**9))
     pipe = PipeSender(conn, box, fits=lambda nbytes: next(flip) % 50 != 0)  # room comes, goes
-    sender = threading.Thread(target=pipe.run, name="sender")
-    sender.start()
+    sender = started(pipe)
 
     def emit(tag: str) -> None:
         for i in range(3000):
@@ -181,18 +192,13 @@ def test_room_is_the_sockets_unread_bytes_against_its_buffer():
 
 
 @linux
-def test_a_direct_send_reads_back_as_the_same_list_as_a_queued_one():
-    a, b = socket.socketpair()
-    writer, reader = Connection(os.dup(a.fileno())), Connection(os.dup(b.fileno()))
-    a.close()
-    b.close()
+def test_a_direct_send_reads_back_as_the_same_list_as_a_queued_one(connected):
+    writer, reader = connected
     box = Outbox()
     pipe = PipeSender(writer, box, room_probe(writer))
     pipe.put(ev("direct"))
     assert len(box) == 0
     assert reader.recv() == [ev("direct")]
-    writer.close()
-    reader.close()
 
 
 def test_not_a_socket_no_room_check():
