@@ -57,11 +57,8 @@ def test_puts_from_another_thread_all_arrive():
     worker = threading.Thread(target=post)
     worker.start()
     seen = []
-    while True:
-        items = box.take(timeout=None)
-        if not items and box.closed:
-            break
-        seen.extend(m.payload for m in items)
+    while box.wait():                               # as the worker's sender thread takes
+        seen.extend(m.payload for m in box.take())
     worker.join()
     assert seen == list(range(n))                   # none lost, none twice, in order
 

@@ -78,7 +78,7 @@ def test_without_room_messages_queue_and_later_ones_never_overtake_them():
     pipe.put(ev(1))
     room["ok"] = True
     pipe.put(ev(2))                                 # room again, but 1 still waits: behind it
-    assert conn.sent == [] and [m.payload for m in box.take(0.0)] == [1, 2]
+    assert conn.sent == [] and [m.payload for m in box.take()] == [1, 2]
 
 
 def test_where_room_cannot_be_known_everything_goes_through_the_sender_thread():

@@ -48,12 +48,9 @@ class Outbox:
             self._cond.notify_all()
             return was_empty and not self._polling
 
-    def take(self, timeout: float | None = 0.0) -> list:
-        """Everything waiting (oldest first); with a timeout > 0 or None, wait for something
-        first. Empty when closed (or the wait timed out)."""
+    def take(self) -> list:
+        """Everything waiting (oldest first), at once; ``wait`` first to wait for it."""
         with self._cond:
-            if timeout != 0.0:
-                self._cond.wait_for(lambda: self._items or self._closed, timeout)
             items, self._items = self._items, []
             return items
 
@@ -68,10 +65,6 @@ class Outbox:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     # --- the app's inbox -------------------------------------------------------------------------
     def start_polling(self) -> None:
