@@ -1,5 +1,6 @@
 """When accuracy stays near chance after an epoch, the run says the learning rate may be too
 high or too low — and which, when it can tell (issue 11)."""
+import numpy as np
 import pytest
 
 from layerlab.engine.templates import load_template
@@ -77,6 +78,10 @@ def test_a_too_high_learning_rate_is_named_once(digits):
     assert "after epoch 4" in hint.message
     assert "too high" in hint.message
     assert trainer.events == hints              # kept with the run's markers
+    # where "near chance" ends for this run: a later epoch can tell whether the hint stands
+    counts = np.bincount(digits.y_train.numpy())
+    chance = counts.max() / counts.sum()
+    assert hint.near_chance_below == pytest.approx(chance + 0.15 * (1 - chance))
 
 
 def test_a_too_low_learning_rate_is_named(digits):

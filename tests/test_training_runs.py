@@ -240,3 +240,14 @@ def test_reading_any_file_never_raises_and_never_drops_it(tmp_path_factory, cont
     assert len(listing.runs) + len(listing.problems) == 1
     for problem in listing.problems:
         assert "x.json" in problem
+
+
+def test_the_checked_fields_are_the_snapshots_fields():
+    """A field added to EpochSnapshot or TrainingEvent must be checked too, or every record
+    holding it is refused as having an unknown field."""
+    from dataclasses import fields
+
+    from layerlab.engine.training.rows import EVENT_FIELDS, HISTORY_ROW
+    from layerlab.engine.training.snapshots import EpochSnapshot, TrainingEvent
+    assert set(EVENT_FIELDS) == {f.name for f in fields(TrainingEvent)}
+    assert set(HISTORY_ROW) == {f.name for f in fields(EpochSnapshot)}

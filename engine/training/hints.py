@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 
 from ..formatting import plain_number
 
-__all__ = ["RunSigns", "LrHint", "near_chance", "lr_hint", "round_down", "weights_norm", "NEAR_CHANCE", "LOSS_JUMP",
-           "WEIGHT_GROWTH", "DEAD_SHARE", "STILL", "MIN_STEPS"]
+__all__ = ["RunSigns", "LrHint", "near_chance", "near_chance_below", "lr_hint", "round_down",
+           "weights_norm", "NEAR_CHANCE", "LOSS_JUMP", "WEIGHT_GROWTH", "DEAD_SHARE", "STILL",
+           "MIN_STEPS"]
 
 #: Near chance: below chance + this share of the way from chance to 100 %.
 NEAR_CHANCE = 0.15
@@ -66,8 +67,13 @@ class LrHint:
     suggested_lr: float | None
 
 
+def near_chance_below(chance: float) -> float:
+    """The accuracy under which a run counts as near chance."""
+    return chance + NEAR_CHANCE * (1.0 - chance)
+
+
 def near_chance(acc: float | None, chance: float) -> bool:
-    return acc is not None and acc < chance + NEAR_CHANCE * (1.0 - chance)
+    return acc is not None and acc < near_chance_below(chance)
 
 
 def _pct(x: float) -> str:

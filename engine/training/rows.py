@@ -17,7 +17,7 @@ HISTORY_ROW = {"epoch": "int", "train_loss": "number", "train_acc": "optional",
 #: TrainingEvent's fields: how each is checked.
 EVENT_FIELDS = {"kind": "text", "epoch": "int", "batch": "int", "step": "int",
                 "at_epoch": "number", "message": "text", "old": "optional", "new": "optional",
-                "direction": "text"}
+                "direction": "text", "near_chance_below": "optional"}
 _EVENT_REQUIRED = ("kind", "epoch", "batch", "step", "at_epoch", "message")
 
 

@@ -235,6 +235,9 @@ class TrainingEvent:
     #: lr_hint: "lower" (the loss blew up, units died, weights grew), "higher" (nothing
     #: moved), or "" when the run cannot tell which.
     direction: str = ""
+    #: lr_hint: the validation accuracy below which this run counts as near chance, so that
+    #: a later epoch can tell whether the hint still stands.
+    near_chance_below: float | None = None
 
 
 @dataclass(frozen=True)

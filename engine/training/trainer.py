@@ -43,7 +43,7 @@ from .recovery import LastGood
 from .rng import (AUGMENT_STREAM, DROPOUT_STREAM, LR_FIND_STREAM, SHUFFLE_STREAM, capture_global,
                   derive_seed, restore_global)
 from .setup import prepare
-from .hints import RunSigns, lr_hint, near_chance, round_down, weights_norm
+from .hints import RunSigns, lr_hint, near_chance, near_chance_below, round_down, weights_norm
 from .histogram_backlog import HistogramBacklog
 from .histograms import Grid, layer_histograms
 from .snapshots import (BatchSnapshot, EpochSnapshot, EvalSnapshot, HistogramSnapshot, RunInfo,
@@ -659,7 +659,8 @@ class Trainer:
             norm_start=self._norm_start, norm_now=weights_norm(self.model), dead=dead))
         if hint is not None:
             self._hinted = True
-            self._mark("lr_hint", hint.message, snap.lr, hint.suggested_lr, hint.direction)
+            self._mark("lr_hint", hint.message, snap.lr, hint.suggested_lr, hint.direction,
+                       near_chance_below(self._chance))
 
     def _emit_skipped_evaluation(self) -> None:
         """The evaluation evaluation_hz skipped, when nothing newer was sent (a run ending or
@@ -958,11 +959,12 @@ class Trainer:
             self._mark("lr", f"learning rate {old:g} → {lr:g}", old, lr)
 
     def _mark(self, kind: str, message: str, old: float | None = None,
-              new: float | None = None, direction: str = "") -> TrainingEvent:
+              new: float | None = None, direction: str = "",
+              near_chance_below: float | None = None) -> TrainingEvent:
         """Record and send a marker at the current position (see TrainingEvent)."""
         event = TrainingEvent(kind, self.epoch + 1, self.batch, self.global_step,
                               self.epoch + self.batch / max(self.batches_per_epoch, 1),
-                              message, old, new, direction)
+                              message, old, new, direction, near_chance_below)
         self.events.append(event)
         self._observers.emit("on_event", event)
         return event

@@ -102,6 +102,8 @@ class RunState:
     result: Any = None             # RunResult
     clicked_at: float | None = None
     first_batch_s: float | None = None   # Train click → first batch arrived
+    hint: Any = None               # the run's near-chance hint (TrainingEvent), if it gave one
+    hint_message: Any = None       # the Message that shows it
 
     @property
     def active(self) -> bool:
@@ -389,9 +391,25 @@ class ProjectState:
             run.outcome_message = result.message
             if result.steps > start:
                 self.weights.unsaved, self.weights.imported_from = True, None
-            self.message = self._ending_message(result)
+            ending = self._ending_message(result)
+            if not self._message_outlives(ending):
+                self.message = ending
             self.touch("message", "weights")
         self.touch("run", "progress")
+
+    def _message_outlives(self, ending: Message) -> bool:
+        """Whether the message the run left stays over a quiet ending (finished, stopped —
+        the run line says those anyway): an error raised on the way (something could not be
+        shown), or the near-chance hint while the last epoch is still near chance."""
+        current, run = self.message, self.run
+        if ending.kind != "info" or current is None:
+            return False
+        if current.kind == "error":
+            return True
+        hint, last = run.hint, run.last_epoch
+        return (current is run.hint_message and hint.near_chance_below is not None
+                and last is not None and last.val_acc is not None
+                and last.val_acc < hint.near_chance_below)
 
     def _ending_message(self, result) -> Message:
         status, text = result.status, result.message
@@ -446,6 +464,7 @@ class ProjectState:
                 actions = (("Find a learning rate", "lr_find"),)
             self.message = Message("warning", "Accuracy is near chance", event.message,
                                    actions)
+            self.run.hint, self.run.hint_message = event, self.message
             self.touch("message")
 
     def _on_lr_find(self, progress) -> None:
