@@ -20,9 +20,6 @@ from .protocol import DatasetFacts, Prediction, Samples
 __all__ = ["limit_torch_threads", "use_training_cores", "devices", "dataset_facts",
            "display_images", "samples", "evaluation", "predict", "plain"]
 
-#: Validation samples per forward pass of an evaluation.
-EVAL_BATCH = 256
-
 
 def limit_torch_threads(cores: int | None = None) -> int:
     """Leave one core to the app's window: torch's intra-op pool would otherwise take every
@@ -139,9 +136,10 @@ def evaluation(trainer):
     total, preds = 0.0, []
     try:
         with torch.no_grad():
-            for start in range(0, len(ds.y_val), EVAL_BATCH):
-                x = ds.x_val[start:start + EVAL_BATCH].to(trainer.device)
-                y = ds.y_val[start:start + EVAL_BATCH].to(trainer.device)
+            step = trainer.eval_batch
+            for start in range(0, len(ds.y_val), step):
+                x = ds.x_val[start:start + step].to(trainer.device)
+                y = ds.y_val[start:start + step].to(trainer.device)
                 out = model(x).float()
                 total += float(objective(out, y, reduction="sum"))
                 preds.append((objective.predict(out) if ds.task == "classification"

@@ -14,7 +14,32 @@ from .losses import Objective
 from .optim import l1_penalty
 
 __all__ = ["Amp", "make_amp", "forward_loss", "apply_update", "train_step", "evaluate",
-           "EvalOutput"]
+           "EvalOutput", "evaluation_batch", "EVAL_BATCH", "EVAL_CPU_BYTES"]
+
+#: Samples per forward pass of a validation pass on a GPU (without gradients, more than a
+#: training batch fits), and the most on the CPU.
+EVAL_BATCH = 512
+#: On the CPU, a validation pass keeps one forward pass's activations (every layer's output,
+#: float32) within this many bytes, so that they stay in the cache. Measured with one thread
+#: on the project's 2-core VM (bench/bench_evaluation.py, docs/training.md): 512 samples at a
+#: time took ResNet-8 1.9x, MobileNetV2 1.7x, the Keras MNIST convnet 1.5x and the small VGG
+#: 1.35x as long as the chunks of this rule. In the window, where the app's drawing shares
+#: the cache, digits_cnn's passes took 55 ms a run at 512 and 43 ms at 256.
+EVAL_CPU_BYTES = 4 * 2**20
+#: The fewest samples per pass on the CPU: at 32, Python's per-pass overhead made ResNet-8 and
+#: the squeeze-and-excitation CNN slower again.
+EVAL_BATCH_MIN = 64
+
+
+def evaluation_batch(values_per_sample: int, device: torch.device,
+                     train_batch: int = 1) -> int:
+    """Samples per forward pass of a validation pass for a model whose layers output
+    ``values_per_sample`` values for one sample (Analysis.activation_elements): on a GPU
+    EVAL_BATCH or the training batch if larger; on the CPU as many as fit EVAL_CPU_BYTES."""
+    if device.type != "cpu":
+        return max(EVAL_BATCH, int(train_batch))
+    fits = EVAL_CPU_BYTES // max(4 * int(values_per_sample), 1)
+    return max(EVAL_BATCH_MIN, min(EVAL_BATCH, fits))
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from .config import TrainingConfig, parse_training
 from .control import Controller
 from .device import DeviceInfo, apply_determinism, resolve_device
 from .errors import CheckpointError, DataMismatchError, TrainingError
-from .loop import apply_update, evaluate, forward_loss, make_amp
+from .loop import apply_update, evaluate, evaluation_batch, forward_loss, make_amp
 from .metrics import confusion_matrix, misclassified_cells, per_class_scores, regression_errors
 from .observers import ObserverSet, RateLimiter
 from .optim import implementation_flags, lr_factor, set_optimizer_lr
@@ -61,8 +61,6 @@ GOOD_COPY_HZ = 1.0
 GOOD_COPY_BUDGET = 0.005
 #: Dead-ReLU fractions in periodic visual snapshots are re-measured at most this often.
 DEAD_RELU_HZ = 1.0
-#: Validation batch size: larger than training's is fine without gradients.
-EVAL_BATCH = 512
 #: Slow motion: the longest wait after a batch, in seconds.
 MAX_DELAY_S = 60.0
 
@@ -95,6 +93,10 @@ class Trainer:
             torch.manual_seed(cfg.seed)  # dropout's stream still follows the seed
         self.parts = prepare(graph, dataset, cfg, self.device, model)
         self.model = self.parts.model
+        #: Samples per forward pass of a validation pass (loop.evaluation_batch): sized to
+        #: the cache on the CPU; on a GPU at least a training batch.
+        self.eval_batch = evaluation_batch(self.parts.analysis.activation_elements(),
+                                           self.device, cfg.batch_size)
         self.optimizer = self.parts.optimizer
         self.objective = self.parts.objective
         self.notes = list(self.parts.notes)
@@ -573,7 +575,7 @@ class Trainer:
         strategy, sums, ds = self.strategy, self._sums, self.dataset
         strategy.sync_buffers(self.model)
         ev = evaluate(self.parts.train_model, self.objective, self._val_part,
-                      max(EVAL_BATCH, self.config.batch_size), self.amp)
+                      self.eval_batch, self.amp)
         total = strategy.sum([sums.loss, float(sums.correct), float(sums.count),
                               ev.loss_sum, float(ev.n)])
         train_loss = total[0] / max(total[2], 1.0)
