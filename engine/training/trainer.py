@@ -41,7 +41,7 @@ from .observers import ObserverSet, RateLimiter
 from .optim import implementation_flags, lr_factor, set_optimizer_lr
 from .recovery import LastGood
 from .rng import (AUGMENT_STREAM, DROPOUT_STREAM, LR_FIND_STREAM, SHUFFLE_STREAM, capture_global,
-                  derive_seed, restore_global)
+                  derive_seed, restore_global, seed_global)
 from .setup import prepare
 from .hints import RunSigns, lr_hint, near_chance, near_chance_below, round_down, weights_norm
 from .histogram_backlog import HistogramBacklog
@@ -551,7 +551,7 @@ class Trainer:
         # Dropout and augmentation: per epoch and process, so every process draws its own
         # and a resumed run draws the same ones.
         rank = self.strategy.rank
-        torch.manual_seed(derive_seed(cfg.seed, DROPOUT_STREAM, self.epoch, rank))
+        seed_global(derive_seed(cfg.seed, DROPOUT_STREAM, self.epoch, rank), self.device)
         self._augment_gen.manual_seed(derive_seed(cfg.seed, AUGMENT_STREAM, self.epoch, rank))
         self._sums = self._new_sums()
         self._epoch_max_loss = -math.inf
