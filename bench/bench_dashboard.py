@@ -28,6 +28,11 @@ view stays behind its tab, as it starts, so its histograms are measured as each 
   speed depends a little on where its memory lands, so ``--fresh-worker`` opens a new window
   with a new worker for every pair (slower: each starts PyTorch and warms up) — then no single
   worker's draw weighs on the median;
+* for comparison, the same ratio against a third run in each pair: headless on every core
+  with torch's own thread count, as ``layerlab train`` trains. The worker trains on one core
+  fewer, leaving one to the window. On the 2-core VM two headless threads trained 13 %
+  faster than one (10 runs each), but two in the worker, with the window drawing, trained
+  at 0.74 and 0.76 of the one-thread reference (two benches of 12 pairs): so one it is;
 * Train click → the first batch in the GUI (the project state's ``first_batch_s``).
 
 Targets (issue 9): curves ≥ 20 Hz, each image view ≥ 10 Hz, throughput ≥ 0.95 × headless,
@@ -52,7 +57,9 @@ from layerlab.engine.service.model_facts import use_training_cores
 from layerlab.engine.service.placement import training_cores
 from layerlab.engine.templates import load_template
 from layerlab.engine.training import Trainer
-use_training_cores(training_cores())        # where (and with how many threads) the worker trains
+if sys.argv[2] == "worker-cores":
+    use_training_cores(training_cores())    # where (and with how many threads) the worker trains
+# else torch's own thread count on every core, as `layerlab train` trains
 project = load_template("digits_cnn")
 epochs = int(sys.argv[1])
 Trainer.from_project(project, epochs=1, device="cpu").run()          # warm-up
@@ -112,9 +119,11 @@ def bootstrap_ci(values: list[float], level: float = 0.95, draws: int = 10_000
     return float(np.quantile(medians, tail)), float(np.quantile(medians, 1 - tail))
 
 
-def headless(epochs: int) -> float:
-    out = subprocess.run([sys.executable, "-c", HEADLESS, str(epochs)], capture_output=True,
-                         text=True, check=True)
+def headless(epochs: int, cores: str = "worker-cores") -> float:
+    """samples/s of a headless run in a new process: on the worker's cores and threads
+    (``worker-cores``), or on every core with torch's own thread count (``all-cores``)."""
+    out = subprocess.run([sys.executable, "-c", HEADLESS, str(epochs), cores],
+                         capture_output=True, text=True, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["status"] == "finished", result
     return result["samples_per_s"]
@@ -243,6 +252,7 @@ def main() -> int:
     probe = StallProbe(args.probe_ms)
     window = open_window(app, args, probe)
     gui_rates, head_rates, ratios, lateness, runs = [], [], [], [], []
+    all_rates, all_ratios = [], []
     for i in range(args.repeats):                 # interleaved pairs
         if args.fresh_worker and i > 0:
             close_window(window, fresh_worker=True)
@@ -253,6 +263,8 @@ def main() -> int:
         else:
             rate, stats = gui_run(app, window, probe, args.epochs)
             head_rate = headless(args.epochs)
+        all_rates.append(headless(args.epochs, "all-cores"))   # for comparison
+        all_ratios.append(rate / all_rates[-1])
         head_rates.append(head_rate)
         gui_rates.append(rate)
         ratios.append(rate / head_rate)
@@ -297,6 +309,10 @@ def main() -> int:
     print(f"ratio dashboard / headless: median of pairs {statistics.median(ratios):.3f} "
           f"(95 % CI {lo:.3f} … {hi:.3f}; pairs {min(ratios):.2f} … {max(ratios):.2f}), "
           f"of medians {gui / head:.3f}   (target ≥ 0.95)")
+    lo, hi = bootstrap_ci(all_ratios)
+    print(f"for comparison, headless on every core with torch's own thread count (as `layerlab "
+          f"train` trains): {statistics.median(all_rates):,.0f} samples/s; dashboard / that: "
+          f"median of pairs {statistics.median(all_ratios):.3f} (95 % CI {lo:.3f} … {hi:.3f})")
     close_window(window)
     return 0
 
