@@ -382,3 +382,14 @@ def test_histograms_are_measured_live_only_while_their_view_is_on_screen(qtbot, 
     qtbot.waitUntil(lambda: (flush(d), not d.histograms_view.body.empty)[1], timeout=WAIT_MS)
     axis = d.histograms_view.weights.plot.getPlotItem().getAxis("bottom")
     assert axis.autoSIPrefixScale == 1.0 and "x0.001" not in axis.labelString()
+
+
+def test_the_histograms_caption_names_row_0_only_when_it_is_there():
+    from layerlab.app.dashboard.views.histograms_view import rows_caption
+    assert "0 = before training" in rows_caption((0, 1, 2))
+    # shown mid-run after starting behind its tab: the weights before training come at
+    # the run's end, so the caption must not promise them
+    mid_run = rows_caption((1, 2, 3))
+    assert "0 = before training" not in mid_run
+    assert mid_run.startswith("epochs 1…3: each row is an epoch (the first at the top)")
+    assert "measured epoch" in rows_caption((0, 3, 6))

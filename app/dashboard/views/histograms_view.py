@@ -20,7 +20,23 @@ from .empty_state import EmptyState
 from .image_grid import lut
 from .layout_helpers import caption, column, expanding, still_plot
 
-__all__ = ["HistogramsView", "strip_image"]
+__all__ = ["HistogramsView", "strip_image", "rows_caption"]
+
+
+def rows_caption(epochs: tuple[int, ...]) -> str:
+    """What the rows of the strips of ``epochs`` are. Row 0 (the weights before training)
+    is named only when it is there: a run that starts with the view behind its tab measures
+    it when the run ends."""
+    span = f"epochs {epochs[0]}…{epochs[-1]}" if len(epochs) > 1 else (
+        f"epoch {epochs[0]}" if epochs else "")
+    every = len(epochs) < 2 or epochs[-1] - epochs[0] == len(epochs) - 1
+    rows = ("each row is an epoch" if every else
+            "each row is a measured epoch (during a run short epochs are measured "
+            "every few, so that measuring leaves training its speed; the others, as "
+            "far as memory allows, when it ends)")
+    first = ("the first at the top, 0 = before training" if epochs and epochs[0] == 0 else
+             "the first at the top")
+    return f"{span}: {rows} ({first}); colour = how many values fall in each bin (log scale)."
 
 
 def strip_image(counts: np.ndarray) -> np.ndarray:
@@ -170,12 +186,4 @@ class HistogramsView(DeferredDraw, QWidget):
             self.dead.show()
         else:
             self.dead.hide()
-        span = f"epochs {epochs[0]}…{epochs[-1]}" if len(epochs) > 1 else (
-            f"epoch {epochs[0]}" if epochs else "")
-        every = len(epochs) < 2 or epochs[-1] - epochs[0] == len(epochs) - 1
-        rows = ("each row is an epoch" if every else
-                "each row is a measured epoch (during a run short epochs are measured "
-                "every few, so that measuring leaves training its speed; the others, as "
-                "far as memory allows, when it ends)")
-        self.caption.setText(f"{span}: {rows} (the first at the top, 0 = before training); "
-                             f"colour = how many values fall in each bin (log scale).")
+        self.caption.setText(rows_caption(epochs))
