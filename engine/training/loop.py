@@ -23,8 +23,8 @@ EVAL_BATCH = 512
 #: float32) within this many bytes, so that they stay in the cache. Measured with one thread
 #: on the project's 2-core VM (bench/bench_evaluation.py, docs/training.md): 512 samples at a
 #: time took ResNet-8 1.9x, MobileNetV2 1.7x, the Keras MNIST convnet 1.5x and the small VGG
-#: 1.35x as long as the chunks of this rule. In the window, where the app's drawing shares
-#: the cache, digits_cnn's passes took 55 ms a run at 512 and 43 ms at 256.
+#: 1.35x as long as the chunks of this rule. digits_cnn's passes took 60 ms a 10-epoch run
+#: at 512 and 43-44 ms at this rule's 272, in the window and headless alike.
 EVAL_CPU_BYTES = 4 * 2**20
 #: The fewest samples per pass on the CPU: at 32, Python's per-pass overhead made ResNet-8 and
 #: the squeeze-and-excitation CNN slower again.

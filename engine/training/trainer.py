@@ -962,11 +962,11 @@ class Trainer:
 
     def _mark(self, kind: str, message: str, old: float | None = None,
               new: float | None = None, direction: str = "",
-              near_chance_below: float | None = None) -> TrainingEvent:
+              chance_below: float | None = None) -> TrainingEvent:
         """Record and send a marker at the current position (see TrainingEvent)."""
         event = TrainingEvent(kind, self.epoch + 1, self.batch, self.global_step,
                               self.epoch + self.batch / max(self.batches_per_epoch, 1),
-                              message, old, new, direction, near_chance_below)
+                              message, old, new, direction, chance_below)
         self.events.append(event)
         self._observers.emit("on_event", event)
         return event
