@@ -67,6 +67,19 @@ def test_the_worker_sends_the_watched_maps_and_all_of_them_when_nobody_chooses(w
     assert set(out.events("visuals")[-1].feature_maps) == set(service.trainer.model.order)
 
 
+def test_the_maps_watched_as_a_project_opens_are_kept(worker):
+    """The window opens a project with "reset" and at once "watch"es its first layer. The
+    reset's switch waits in the job queue; the watch is applied at once, and must not be
+    forgotten when the switch comes after it (every node's maps went out instead)."""
+    service, out = worker
+    service.handle(Call(1, "reset", {"generation": 7, "rescue_dir": None}))
+    service.handle(Call(2, "watch", {"nodes": ["conv1"]}, generation=7))
+    service.handle(train_digits(3, 1))
+    out.wait_for(event("run_ended"))
+    visuals = out.events("visuals")
+    assert visuals and all(set(v.feature_maps) == {"conv1"} for v in visuals)
+
+
 def test_histograms_off_screen_are_measured_after_the_run_and_sent_complete_once(worker):
     service, out = worker
     service.handle(Call(1, "histograms_live", {"on": False}))

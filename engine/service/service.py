@@ -300,6 +300,10 @@ class TrainingService:
         project (saving its weights) — forget its model (its memory, GPU memory too, goes
         at once) and answer for the new one. The loaded datasets are kept."""
         self.latest_generation = max(self.latest_generation, int(generation))
+        # Forgotten now, not at the switch: the window "watch"es the new project's first
+        # layer right after this (a CONTROL request, applied at once), and the switch, queued
+        # behind the jobs, would forget that again — every node's maps would go out.
+        self.watch = None
         trainer = self.trainer
         if trainer is not None:
             trainer.stop()
@@ -308,7 +312,6 @@ class TrainingService:
     def _switch(self, generation: int, rescue_dir: str | None) -> None:
         self.generation = generation
         self.rescue_dir = Path(rescue_dir) if rescue_dir else None
-        self.watch = None
         self.probe = 0
         self.cancelled.clear()
         self.trainer = self.forwarder = self.session = self.project = self.dataset = None
