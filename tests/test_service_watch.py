@@ -80,6 +80,23 @@ def test_the_maps_watched_as_a_project_opens_are_kept(worker):
     assert visuals and all(set(v.feature_maps) == {"conv1"} for v in visuals)
 
 
+def test_a_run_stopped_before_the_switch_to_its_project_stays_stopped(worker):
+    """Open a project, Train, Stop at once, while the worker is still busy with the last
+    project's jobs: the Stop (applied at once) marks the run's token, and the switch that
+    comes after it must not forget that — else the run starts after all."""
+    import threading
+    service, out = worker
+    busy = threading.Event()
+    service.call_model(lambda: busy.wait(30))      # the last project's jobs, still running
+    service.handle(Call(1, "reset", {"generation": 7, "rescue_dir": None}))
+    service.handle(Call(2, "train", train_digits(2, 1, token=2).args, generation=7))
+    service.handle(Call(3, "stop", {"token": 2}, generation=7))
+    busy.set()
+    out.wait_for(event("run_ended"))
+    assert out.events("run_started") == []
+    assert out.events("run_ended") == [None]         # the stopped run, never begun
+
+
 def test_histograms_off_screen_are_measured_after_the_run_and_sent_complete_once(worker):
     service, out = worker
     service.handle(Call(1, "histograms_live", {"on": False}))

@@ -166,7 +166,9 @@ class TrainingService:
         #: (request "histograms_live"); the epochs without one are measured after the run.
         self.histograms_live = True
         self.probe = 0
-        self.cancelled: set[int] = set()     # run tokens stopped before they began
+        #: Run tokens stopped before they began. Kept across projects: the window numbers
+        #: its runs once for its whole life, and a Stop may come before the switch.
+        self.cancelled: set[int] = set()
         self.warm = False
         #: (which trainer, its step) names a set of weights: a new trainer, a new serial.
         self.serial = 0
@@ -302,7 +304,8 @@ class TrainingService:
         self.latest_generation = max(self.latest_generation, int(generation))
         # Forgotten now, not at the switch: the window "watch"es the new project's first
         # layer right after this (a CONTROL request, applied at once), and the switch, queued
-        # behind the jobs, would forget that again — every node's maps would go out.
+        # behind the jobs, would forget that again — every node's maps would go out. (Nor
+        # does the switch forget the stopped run tokens: a Stop can come before it too.)
         self.watch = None
         trainer = self.trainer
         if trainer is not None:
@@ -313,7 +316,6 @@ class TrainingService:
         self.generation = generation
         self.rescue_dir = Path(rescue_dir) if rescue_dir else None
         self.probe = 0
-        self.cancelled.clear()
         self.trainer = self.forwarder = self.session = self.project = self.dataset = None
         self.explainers.clear()
         gc.collect()
