@@ -219,3 +219,14 @@ def test_outbox_wait_says_whether_something_waits():
     box.take()
     box.close()
     assert box.wait() is False                      # closed and empty: the sender ends
+
+
+def test_a_stray_tensor_in_a_message_is_left_as_it_was():
+    # Messages are plain data; a tensor in one is a bug the app refuses on arrival. On the
+    # way it must not touch the tensor: multiprocessing's pickler, with torch's reducers,
+    # moved its storage (the live weights') into shared memory to send a handle to it.
+    torch = pytest.importorskip("torch")
+    from layerlab.engine.service.sending import pickled
+    weights = torch.zeros(3)
+    pickled([ev(weights)])
+    assert not weights.is_shared()

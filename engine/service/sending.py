@@ -22,8 +22,8 @@ else. Neither thread dies of it, and the messages around it still arrive. Torch-
 from __future__ import annotations
 
 import logging
+import pickle
 import threading
-from multiprocessing.reduction import ForkingPickler
 from typing import Callable
 
 from .outbox import Outbox
@@ -67,21 +67,25 @@ def room_probe(conn) -> Callable[[int], bool] | None:
     return fits
 
 
+def _dumps(obj) -> bytes:
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def pickled(messages: list) -> bytes:
     """``messages`` pickled as one list, each that cannot be pickled in its stand-in's place."""
     try:
-        return ForkingPickler.dumps(messages)
+        return _dumps(messages)
     except Exception:   # noqa: BLE001 — which one, and why, is found below
         pass
     kept = []
     for message in messages:
         try:
-            ForkingPickler.dumps(message)
+            _dumps(message)
         except Exception as exc:   # noqa: BLE001 — any error of pickling: a bug, said
             log.error("could not send %s", _what(message), exc_info=True)
             message = stand_in(message, exc)
         kept.append(message)
-    return ForkingPickler.dumps(kept)
+    return _dumps(kept)
 
 
 def stand_in(message, error: Exception):
