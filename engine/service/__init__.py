@@ -11,7 +11,9 @@ requests — in the app's worker process, or in a script.
 * requests.py — the registry: a request is declared once (name, handler, where the app keeps
   its result, where it runs); handlers.py declares them;
 * service.py — TrainingService, which holds the trainer and answers requests;
-* process.py — the spawned worker process and the app's handle on it.
+* process.py — the spawned worker process and the app's handle on it;
+* capture.py — the worker's capture process, which takes a run's periodic visual snapshots
+  off the training thread.
 
 Nothing here imports Qt; torch is imported only by the handlers, in the worker.
 """

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import threading
 
-__all__ = ["training_cores", "pin_this_thread"]
+__all__ = ["training_cores", "window_cores", "pin_this_thread"]
 
 
 def training_cores(allowed: set[int] | None = None) -> frozenset[int] | None:
@@ -38,6 +38,18 @@ def training_cores(allowed: set[int] | None = None) -> frozenset[int] | None:
     if len(allowed) < 2:
         return None
     return frozenset(set(allowed) - {min(allowed)})
+
+
+def window_cores(training: frozenset[int] | None) -> frozenset[int] | None:
+    """The cores this thread may use that are not among ``training``: the window's (and the
+    capture process's, capture.py); None without training cores."""
+    if not training:
+        return None
+    try:
+        allowed = set(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
+    return frozenset(allowed - set(training)) or None
 
 
 def pin_this_thread(cores: frozenset[int] | None) -> bool:

@@ -13,12 +13,17 @@ would). It connects back to a ``multiprocessing.connection`` listener (a Unix so
 Windows named pipe, authenticated with a key it reads from its stdin) and ``serve(conn)``
 reads Calls and hands them to a TrainingService; what the service emits goes down the pipe
 from the thread that emits it while the pipe has room, else through one sender thread, a
-list per send (sending.py; outbox.py coalesces).
+list per send (sending.py; outbox.py coalesces). Where the worker keeps a core for the window,
+it starts a capture process of its own (capture.py), which connects to the same listener
+and sends the run's periodic visual snapshots; the app reads both pipes on one thread, the
+capture's first, so that a snapshot sent before one of the worker's messages is read before
+it.
 
 :class:`WorkerProcess` is the parent's handle: ``start()``, ``call(name, generation, **args)``
 (never waits for the answer), ``kill()``; a reader thread hands every list of messages
 that arrives to ``on_messages`` (on that thread: the receiver queues them for its own) and,
-when the pipe closes, a :class:`WorkerExited`. ``acquire()``/``release()`` keep one warm
+when the worker's pipe closes, a :class:`WorkerExited` (the capture process's pipe may close
+before: the worker then takes its snapshots itself). ``acquire()``/``release()`` keep one warm
 worker for the next window (tests open dozens; the app one).
 
 Qt-free and torch-free on the parent's side.
@@ -37,9 +42,10 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
-from multiprocessing.connection import Client, Listener
+from multiprocessing.connection import Client, Listener, Pipe, wait
 from typing import Callable
 
+from .connect import accept_child
 from .outbox import Outbox
 from .protocol import Call, Event
 from .sending import PipeSender, room_probe
@@ -82,22 +88,26 @@ def main() -> int:
                       authkey=bytes.fromhex(hello["authkey"]))
     except (OSError, EOFError, ValueError, KeyError, multiprocessing.AuthenticationError):
         return 1                        # the app is gone already (or this was not the app)
-    serve(conn)
+    serve(conn, hello)
     return 0
 
 
-def serve(conn) -> None:
-    """The worker's main: answer Calls until told to end (None) or the app goes away."""
+def serve(conn, app: dict | None = None) -> None:
+    """The worker's main: answer Calls until told to end (None) or the app goes away.
+    ``app``: the app's listener (address, authkey), for a capture process to connect to."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="layerlab worker: %(levelname)s %(name)s: %(message)s")
     from . import handlers  # noqa: F401  (declares the requests)
-    from .placement import training_cores
+    from .capture import CaptureProcess
+    from .placement import training_cores, window_cores
     from .service import TrainingService
     outbox = Outbox()
     pipe = PipeSender(conn, outbox, room_probe(conn))
     sender = threading.Thread(target=pipe.run, name="layerlab-send", daemon=True)
     sender.start()
-    service = TrainingService(pipe.put, training_cores())
+    cores = training_cores()
+    capture = CaptureProcess.start(app, window_cores(cores))
+    service = TrainingService(pipe.put, cores, capture=capture)
     service.start()
     try:
         while True:
@@ -110,6 +120,8 @@ def serve(conn) -> None:
             service.handle(call)
     finally:
         service.close(timeout=5.0)
+        if capture is not None:
+            capture.close()
         outbox.close()
         sender.join(2.0)
 
@@ -140,6 +152,8 @@ class WorkerProcess:
         self.exited: WorkerExited | None = None
         self.process: subprocess.Popen | None = None
         self._conn = None
+        self._capture = None            # the capture process's pipe, once it connects
+        self._wake_reader, self._wake = Pipe(duplex=False)
         self._connected = threading.Event()
         self._ids = itertools.count(1)
         self._send_lock = threading.Lock()
@@ -172,6 +186,12 @@ class WorkerProcess:
         return self.process.pid if self.process is not None else None
 
     @property
+    def capture_connected(self) -> bool:
+        """Whether the worker's capture process (capture.py) is connected: the periodic
+        visual snapshots of its runs come from there."""
+        return self._capture is not None
+
+    @property
     def alive(self) -> bool:
         """Running — or not started yet (then its calls wait for it)."""
         return self.exited is None and (self.process is None or self.process.poll() is None)
@@ -192,22 +212,17 @@ class WorkerProcess:
         return call_id
 
     def _accept(self) -> bool:
-        """Wait for the worker to connect (False: it died first)."""
-        def watch() -> None:                    # accept() has no timeout: a worker that
-            self.process.wait()                 # dies before connecting must not leave it
-            if not self._connected.is_set():    # waiting, so knock with a wrong key
-                try:
-                    Client(self._listener.address, authkey=b"the worker died").close()
-                except (OSError, EOFError, multiprocessing.AuthenticationError):
-                    pass
-        threading.Thread(target=watch, name="layerlab-worker-watch", daemon=True).start()
+        """Wait for the worker to connect (False: it died first); then, on a thread of its
+        own, for its capture process (which one without a core to spare never starts)."""
         try:
-            conn = self._listener.accept()
-        except (OSError, EOFError, multiprocessing.AuthenticationError):
-            return False
+            conn = accept_child(self._listener, self.process)
         finally:
             self._connected.set()
+        if conn is None:
             self._listener.close()
+            return False
+        threading.Thread(target=self._accept_capture, name="layerlab-capture-accept",
+                         daemon=True).start()
         with self._send_lock:
             self._conn = conn
             early, self._early = self._early, []
@@ -218,27 +233,18 @@ class WorkerProcess:
                 pass
         return True
 
+    def _accept_capture(self) -> None:
+        try:
+            conn = accept_child(self._listener, self.process)
+        finally:
+            self._listener.close()
+        if conn is not None:
+            self._capture = conn
+            self._wake.send_bytes(b"")
+
     def _read(self) -> None:
         if self._accept():
-            while True:
-                try:
-                    data = self._conn.recv_bytes()
-                except (EOFError, OSError):
-                    break
-                try:
-                    items = _PlainUnpickler(io.BytesIO(data)).load()
-                except Exception:  # noqa: BLE001 — one bad message must not end the app
-                    log.exception("a message from the training worker could not be read")
-                    continue
-                for message in items:
-                    if isinstance(message, Event):
-                        if message.kind == "ready":
-                            self.info = message.payload
-                        elif message.kind == "warm":
-                            self.warm = True
-                receiver = self.on_messages
-                if receiver is not None:
-                    receiver(items)
+            self._pump()
         try:
             code = self.process.wait(10.0)
         except subprocess.TimeoutExpired:
@@ -247,6 +253,40 @@ class WorkerProcess:
         receiver = self.on_messages
         if receiver is not None:
             receiver([self.exited])
+
+    def _pump(self) -> None:
+        """Hand what arrives on the worker's pipe and the capture's to ``on_messages``, until
+        the worker's closes."""
+        while True:
+            capture = self._capture
+            pipes = [self._conn, self._wake_reader] + ([capture] if capture else [])
+            ready = wait(pipes)
+            if self._wake_reader in ready:
+                self._wake_reader.recv_bytes()      # the capture process connected
+                continue
+            # Its pipe first: what it sent before a message of the worker's comes first.
+            conn = capture if capture in ready else self._conn
+            try:
+                data = conn.recv_bytes()
+            except (EOFError, OSError):
+                if conn is self._conn:
+                    break
+                self._capture = None        # the worker takes its snapshots again
+                continue
+            try:
+                items = _PlainUnpickler(io.BytesIO(data)).load()
+            except Exception:  # noqa: BLE001 — one bad message must not end the app
+                log.exception("a message from the training worker could not be read")
+                continue
+            for message in items:
+                if isinstance(message, Event):
+                    if message.kind == "ready":
+                        self.info = message.payload
+                    elif message.kind == "warm":
+                        self.warm = True
+            receiver = self.on_messages
+            if receiver is not None:
+                receiver(items)
 
     def kill(self, grace_s: float = 2.0) -> None:
         """End the worker now: SIGTERM, then SIGKILL after ``grace_s``."""

@@ -146,8 +146,11 @@ class Forwarder:
 
 class TrainingService:
     def __init__(self, emit: Callable[[object], Any],
-                 cores: frozenset[int] | None = None) -> None:
+                 cores: frozenset[int] | None = None, capture=None) -> None:
         self.emit = emit
+        #: The worker's capture process (capture.py), which takes the periodic visual
+        #: snapshots of the runs; None: the training thread takes them.
+        self.capture = capture
         #: The cores the model thread keeps to (placement.py); None: wherever the system
         #: puts it (an in-process service: a script's, a test's).
         self.cores = cores
@@ -372,6 +375,8 @@ class TrainingService:
             self.dataset = dataset
         forwarder.trainer, forwarder.project = trainer, project
         forwarder.rescue_dir = self.rescue_dir
+        if self.capture is not None:
+            trainer.visual_offload = self.capture.link(forwarder.generation)
         self.watch_on(trainer)
         trainer.histograms_live = self.histograms_live
         trainer.histogram_backlog = HistogramBacklog()

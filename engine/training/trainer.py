@@ -48,10 +48,10 @@ from .histogram_backlog import HistogramBacklog
 from .histograms import Grid, layer_histograms
 from .snapshots import (BatchSnapshot, EpochSnapshot, EvalSnapshot, HistogramSnapshot, RunInfo,
                         RunResult, StateSnapshot, TrainingEvent, VisualSnapshot)
+from .offload import VisualOffload
 from .strategy import SingleProcess, Strategy
 from .sums import EpochSums
-from .visuals import (conv_filters, dead_relu_fractions, feature_maps, gradient_norms,
-                      probe_prediction, to_numpy)
+from .visuals import dead_relu_fractions, look_inside
 
 __all__ = ["Trainer", "reads_every_loss"]
 
@@ -179,6 +179,10 @@ class Trainer:
         #: window shows one or two; copying the others off the device costs for nothing.
         self.feature_map_nodes: frozenset[str] | None = None
         self._probe_x: torch.Tensor | None = None
+        #: Takes the periodic visual snapshots of a run off the training thread (offload.py:
+        #: the worker's capture process); None, or when it declines: taken here, inline.
+        #: Forced ones (pause, step, a new probe, the end) are always taken here.
+        self.visual_offload: VisualOffload | None = None
         self._dead_x: torch.Tensor | None = None
         self._dead_cache: dict[str, float] | None = None   # None whenever the weights are
         self._dead_step = -1                               # replaced other than by a step
@@ -427,6 +431,8 @@ class Trainer:
                 torch.set_num_threads(threads_before)
             self._control.end()
             self._worker_ident = None
+            if self.visual_offload is not None:
+                self.visual_offload.end()
         self.result = result
         try:
             self._observers.emit("on_finish", result)
@@ -452,6 +458,8 @@ class Trainer:
         want_batch = self._observers.wants("on_batch") and snaps.batch_hz > 0
         want_visuals = self._observers.wants("on_visuals") and snaps.visual_hz > 0
         self._observers.emit("on_start", self._run_info())
+        if want_visuals and self.visual_offload is not None:
+            self.visual_offload.begin(self)
         self._set_state("running", "")
         if self.epoch == 0 and self._order is None:
             self._histograms_now_or_later()   # the initial weights: the strips' first row
@@ -816,6 +824,16 @@ class Trainer:
         if not self._observers.wants("on_visuals") or self.config.snapshots.visual_hz <= 0:
             return
         start = time.perf_counter()
+        offload = self.visual_offload
+        if offload is not None:
+            if forced:
+                offload.settle()     # what it took before goes out before this one
+            else:
+                taken = offload.offer(self)
+                if taken is not None:     # handed over (False: still busy, try next batch)
+                    if taken:
+                        self._visual_rate.done(start, time.perf_counter())
+                    return
         self._observers.emit("on_visuals", self.capture_visuals(forced))
         if not forced:        # the budget counts what the observers do with it too
             self._visual_rate.done(start, time.perf_counter())
@@ -824,17 +842,11 @@ class Trainer:
         """A VisualSnapshot now. Call it when no run is active, or from an observer (the
         training thread); while a run is active, use set_probe or pause to get one."""
         snaps = self.config.snapshots
-        model = self.model
-        probe_x, probe_target = self._probe()
-        maps, probe_out = {}, None
-        if probe_x is not None:
-            outputs = feature_maps(model, probe_x)
-            probe_out = probe_prediction(self.objective, outputs[self.parts.loss_node])
-            if snaps.feature_maps:
-                wanted = self.feature_map_nodes
-                maps = {k: to_numpy(v[0]) for k, v in outputs.items()
-                        if wanted is None or k in wanted}
-            del outputs
+        probe_x, probe_target = self.probe_sample()
+        looks = look_inside(self.model, self.objective, self.parts.loss_node,
+                            self.parts.conv_ids, probe_x, self.feature_map_nodes,
+                            filters=snaps.filters, maps=snaps.feature_maps,
+                            gradients=snaps.gradients)
         dead = {}
         if snaps.dead_relu and self.parts.relu_ids and self._val.n:
             # The costliest part (a forward pass over the probe batch) and a slow-moving
@@ -849,19 +861,17 @@ class Trainer:
             else:
                 dead = dict(self._dead_cache)
         return VisualSnapshot(
-            epoch=self.epoch + 1, step=self.global_step,
-            filters=conv_filters(model, self.parts.conv_ids) if snaps.filters else {},
-            feature_maps=maps,
-            grad_norms=gradient_norms(model) if snaps.gradients else {},
-            dead_relu=dead, probe_index=self._probe_index, probe_target=probe_target,
-            probe_output=probe_out, forced=forced)
+            epoch=self.epoch + 1, step=self.global_step, filters=looks.filters,
+            feature_maps=looks.feature_maps, grad_norms=looks.grad_norms, dead_relu=dead,
+            probe_index=self._probe_index, probe_target=probe_target,
+            probe_output=looks.probe_output, forced=forced)
 
     def _dead_shares(self) -> dict[str, float]:
         """The dead-ReLU shares of the current weights on the probe batch, measured once per
         set of weights (the histograms' pass measures them too)."""
         if self._dead_cache is None or self._dead_step != self.global_step:
             self._dead_cache = dead_relu_fractions(self.model, self.parts.relu_ids,
-                                                   self._probe_batch())
+                                                   self.probe_batch())
             self._dead_step = self.global_step
         return dict(self._dead_cache)
 
@@ -907,14 +917,14 @@ class Trainer:
         return len(kept)
 
     def _measure_histograms(self, epoch: int, step: int) -> HistogramSnapshot:
-        x = self._probe_batch()
+        x = self.probe_batch()
         weights, activations, dead = layer_histograms(
             self.model, x, self.parts.histogram_ids, self.parts.relu_ids, self._hist_grids)
         return HistogramSnapshot(epoch=epoch, step=step, weights=weights,
                                  activations=activations, dead_relu=dead,
                                  samples=0 if x is None else int(x.shape[0]))
 
-    def _probe_batch(self) -> torch.Tensor | None:
+    def probe_batch(self) -> torch.Tensor | None:
         """The first ``probe_batch`` validation samples (dead ReLUs, activation histograms)."""
         if not self._val.n:
             return None
@@ -923,7 +933,15 @@ class Trainer:
             self._dead_x = self._val.range(0, k)[0]
         return self._dead_x
 
-    def _probe(self) -> tuple[torch.Tensor | None, Any]:
+    @property
+    def probe_index(self) -> int | None:
+        """The validation index of the sample visual snapshots show (None: a custom one, or
+        no validation split)."""
+        return self._probe_index
+
+    def probe_sample(self) -> tuple[torch.Tensor | None, Any]:
+        """The sample visual snapshots show, as a batch of one on the device, and its true
+        class or target (None for a custom sample); (None, None) without one."""
         if self._probe_x is not None:
             return self._probe_x.to(self.device), None
         if self._probe_index is None:

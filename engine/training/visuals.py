@@ -4,6 +4,8 @@ and in eval mode, so taking a snapshot never changes training (no RNG draws, no 
 statistics updates)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -11,7 +13,7 @@ from ..builder import GraphModule
 from .losses import Objective
 
 __all__ = ["to_numpy", "conv_filters", "gradient_norms", "feature_maps", "dead_relu_fractions",
-           "dead_share", "hooked_pass", "to_floats"]
+           "dead_share", "hooked_pass", "to_floats", "probe_prediction", "Looks", "look_inside"]
 
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:
@@ -109,3 +111,32 @@ def dead_relu_fractions(model: GraphModule, relu_ids: list[str],
 def probe_prediction(objective: Objective, logits: torch.Tensor) -> np.ndarray:
     """The probe's class probabilities (or regression values) from the loss node's output."""
     return to_numpy(objective.probabilities(logits.float())[0])
+
+
+@dataclass(frozen=True)
+class Looks:
+    """What a visual snapshot shows of one set of weights, and of one probe sample."""
+    filters: dict[str, np.ndarray]
+    feature_maps: dict[str, np.ndarray]
+    grad_norms: dict[str, float]
+    probe_output: np.ndarray | None
+
+
+def look_inside(model: GraphModule, objective: Objective, loss_node: str, conv_ids: list[str],
+                probe_x: torch.Tensor | None, wanted: frozenset[str] | None, *,
+                filters: bool, maps: bool, gradients: bool) -> Looks:
+    """The filters, the probe's feature maps (of the ``wanted`` nodes; None: every node's)
+    and prediction, and the gradient norms: the Trainer's visual snapshots and the worker's
+    capture process (engine/service/capture.py) both take them here."""
+    feature, probe_out = {}, None
+    if probe_x is not None:
+        outputs = feature_maps(model, probe_x)
+        probe_out = probe_prediction(objective, outputs[loss_node])
+        if maps:
+            feature = {k: to_numpy(v[0]) for k, v in outputs.items()
+                       if wanted is None or k in wanted}
+        del outputs
+    return Looks(filters=conv_filters(model, conv_ids) if filters else {},
+                 feature_maps=feature,
+                 grad_norms=gradient_norms(model) if gradients else {},
+                 probe_output=probe_out)
