@@ -153,8 +153,7 @@ class WorkerProcess:
         self.process: subprocess.Popen | None = None
         self._conn = None
         self._capture = None            # the capture process's pipe, once it connects
-        self._wake_reader, self._wake = Pipe(duplex=False)
-        self._connected = threading.Event()
+        self._wake_reader, self._wake = Pipe(duplex=False)    # "the capture connected"
         self._ids = itertools.count(1)
         self._send_lock = threading.Lock()
         self._early: list = []          # calls made before the worker connected
@@ -214,10 +213,7 @@ class WorkerProcess:
     def _accept(self) -> bool:
         """Wait for the worker to connect (False: it died first); then, on a thread of its
         own, for its capture process (which one without a core to spare never starts)."""
-        try:
-            conn = accept_child(self._listener, self.process)
-        finally:
-            self._connected.set()
+        conn = accept_child(self._listener, self.process)
         if conn is None:
             self._listener.close()
             return False
@@ -240,11 +236,16 @@ class WorkerProcess:
             self._listener.close()
         if conn is not None:
             self._capture = conn
-            self._wake.send_bytes(b"")
+            try:
+                self._wake.send_bytes(b"")
+            except OSError:
+                pass                            # the reader is done: the worker ended
 
     def _read(self) -> None:
         if self._accept():
             self._pump()
+        self._wake.close()
+        self._wake_reader.close()
         try:
             code = self.process.wait(10.0)
         except subprocess.TimeoutExpired:
