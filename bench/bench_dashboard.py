@@ -287,7 +287,8 @@ def main() -> int:
             print(f"  pair {i + 1}: headless {head_rate:,.0f}, dashboard {rate:,.0f} "
                   f"samples/s, ratio {ratios[-1]:.3f}; curves {stats['curve_hz']:.1f} Hz, "
                   f"images " + ", ".join(f"{k} {v:.1f}" for k, v in stats["image_hz"].items())
-                  + f" Hz; first batch {1000 * stats['first_batch_s']:.0f} ms; worker pid "
+                  + f" Hz; first batch {1000 * stats['first_batch_s']:.0f} ms; stall max "
+                  f"{max(probe.late, default=0):.1f} ms; worker pid "
                   f"{window.dashboard.project_state.worker.info.pid}", flush=True)
 
     gui, head = statistics.median(gui_rates), statistics.median(head_rates)
