@@ -46,6 +46,8 @@ from multiprocessing.connection import Client, Listener
 from pathlib import Path
 from typing import Any
 
+from .connect import accept_child
+
 __all__ = ["CaptureProcess", "CaptureLink", "Capturer", "MAX_FLOATS", "enabled"]
 
 log = logging.getLogger(__name__)
@@ -299,7 +301,6 @@ class CaptureProcess:
         return cls(process, listener)
 
     def _accept(self) -> None:
-        from .connect import accept_child
         try:
             conn = accept_child(self._listener, self.process)
         finally:
@@ -367,12 +368,11 @@ class CaptureProcess:
         self._run = _Run(flat=flat, tensors=tensors, params=params, path=path)
 
     def offer(self, trainer) -> bool | None:
-        run = self._run
-        if run is None:
+        if self._run is None:
             return None
         if self._busy and not self._answer(wait=0.0):
-            return False if self._run is not None else None
-        run = self._run
+            return False                # no reply yet: the run is still shared
+        run = self._run                 # (a "failed" reply ended it)
         if run is None:
             return None
         import torch
